@@ -1,0 +1,128 @@
+"""The ``cadsearch`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .settings import load_settings
+
+
+def _catalog_generate(args: argparse.Namespace) -> int:
+    from data_jobs.catalog.generate import generate_catalog
+
+    settings = load_settings(args.config)
+    n = args.n if args.n is not None else settings.catalog.n
+    seed = args.seed if args.seed is not None else settings.catalog.seed
+    fmt = args.format or settings.catalog.mesh_format
+    started = time.perf_counter()
+    parts = generate_catalog(args.out, n=n, seed=seed, mesh_format=fmt)
+    categories = sorted({p["category"] for p in parts})
+    print(
+        f"wrote {len(parts)} parts in {len(categories)} categories to {args.out} "
+        f"({time.perf_counter() - started:.1f} s): {', '.join(categories)}"
+    )
+    return 0
+
+
+def _catalog_preview(args: argparse.Namespace) -> int:
+    from data_jobs.catalog.preview import contact_sheet
+
+    out = contact_sheet(args.catalog, args.out, columns=args.columns)
+    print(f"wrote contact sheet {out}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from encoders.geometry.errors import MeshError
+    from encoders.geometry.prepare import prepare_part
+
+    settings = load_settings(args.config)
+    metadata = {"units": args.units} if args.units else {}
+    try:
+        prepared = prepare_part(
+            args.file, Path(args.file).stem, metadata, settings, render=bool(args.views)
+        )
+    except MeshError as e:
+        print(f"error [{e.code}]: {e}", file=sys.stderr)
+        return 2
+    facts = prepared.facts
+    report = {
+        "file": str(args.file),
+        "faces": facts.faces,
+        "bodies": facts.bodies,
+        "watertight": facts.watertight,
+        "through_holes": facts.through_holes,
+        **prepared.part.bbox.to_payload(),
+        "cleaned": vars(prepared.clean),
+        "description": prepared.description,
+    }
+    if args.views:
+        out = Path(args.views)
+        out.mkdir(parents=True, exist_ok=True)
+        for view in prepared.views:
+            (out / f"{view.name}.png").write_bytes(view.png())
+        report["views"] = [str(out / f"{v.name}.png") for v in prepared.views]
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    catalog = Path(settings.data_dir) / "catalog"
+    print(f"== generating a sample catalog of {settings.catalog.n} parts in {catalog}")
+    _catalog_generate(
+        argparse.Namespace(config=args.config, out=str(catalog), n=None, seed=None, format=None)
+    )
+    print("== rendering its contact sheet")
+    _catalog_preview(argparse.Namespace(catalog=str(catalog), out=str(catalog / "sheet.png"), columns=10))
+    print(
+        "\nNext stages (indexing, the search service) land with their issues; "
+        f"open {catalog / 'sheet.png'} to look at the catalog."
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cadsearch", description=__doc__)
+    parser.add_argument(
+        "--config", default=None, help="settings profile: a name in configs/ or a YAML path"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate a sample catalog and run the main job on it")
+    demo.set_defaults(func=_demo)
+
+    catalog = commands.add_parser("catalog", help="sample catalogs")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    generate = catalog_commands.add_parser("generate", help="write a sample catalog of parts")
+    generate.add_argument("--out", required=True, help="output folder")
+    generate.add_argument("--n", type=int, default=None, help="number of parts")
+    generate.add_argument("--seed", type=int, default=None, help="random seed")
+    generate.add_argument("--format", default=None, help="mesh file format (stl, ply, obj, glb, off)")
+    generate.set_defaults(func=_catalog_generate)
+    preview = catalog_commands.add_parser("preview", help="render a labelled contact sheet")
+    preview.add_argument("catalog", help="catalog folder (with manifest.jsonl)")
+    preview.add_argument("--out", required=True, help="PNG file to write")
+    preview.add_argument("--columns", type=int, default=8)
+    preview.set_defaults(func=_catalog_preview)
+
+    inspect = commands.add_parser("inspect", help="load, validate and describe one part file")
+    inspect.add_argument("file")
+    inspect.add_argument("--units", default=None, help="file units (mm, cm, m, in, ...)")
+    inspect.add_argument("--views", default=None, help="folder to write its rendered views to")
+    inspect.set_defaults(func=_inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # subcommands read the profile themselves; share the global --config with them
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

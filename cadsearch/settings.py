@@ -1,0 +1,198 @@
+"""Settings: pydantic models loaded from a YAML profile in configs/, overridden by the environment.
+
+Precedence, highest first: keyword overrides, environment variables (``CADSEARCH_`` prefix, ``__``
+between nested fields, e.g. ``CADSEARCH_RENDER__IMAGE_SIZE=256``), the YAML profile, the defaults.
+Secrets (B2 keys, API keys) are read from the environment only; a profile that names one is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO_ROOT / "configs"
+DEFAULT_PROFILE = "local"
+# fields that may only come from the environment (dotted paths into Settings)
+SECRET_FIELDS = ("views.b2_key_id", "views.b2_key", "api_keys")
+
+
+class _Section(BaseModel):
+    """A settings section: unknown keys are errors, so a typo in a profile is caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MeshLimits(_Section):
+    """Limits applied when loading and validating a part's mesh."""
+
+    max_file_mb: float = 256.0  # larger files are refused before reading
+    max_faces: int = 5_000_000  # more faces than this is refused after loading
+    min_extent: float = 1e-9  # a bounding box diagonal at or below this (in file units) is degenerate
+    step_linear_tolerance: float = 0.05  # STEP/IGES tessellation chord error, relative to part size
+    step_angular_tolerance: float = 0.5  # STEP/IGES tessellation angular deflection, radians
+
+
+class SamplingSettings(_Section):
+    """Surface point sampling for the geometry encoder."""
+
+    num_points: int = Field(2048, ge=16, le=1_000_000)  # points per part
+    with_normals: bool = False  # also return the face normal of each sample
+    seed: int = 0  # base seed; each part mixes in its own stable key
+
+
+class RenderSettings(_Section):
+    """Off-screen canonical view rendering."""
+
+    view_set: str = "canonical10"  # a name from encoders.geometry.render.VIEW_SETS
+    image_size: int = Field(224, ge=16, le=4096)  # square views, pixels
+    background: str = "white"
+    color: str = "lightsteelblue"  # part colour
+    show_edges: bool = False  # draw mesh edges (slow and noisy for fine meshes)
+    feature_edges: bool = True  # draw sharp feature edges in a darker tone
+    view_angle: float = Field(30.0, gt=1.0, lt=120.0)  # vertical field of view, degrees
+    margin: float = Field(1.08, ge=1.0)  # the unit sphere fills 1/margin of the frame
+
+
+class CatalogSettings(_Section):
+    """Defaults of the generated sample catalog."""
+
+    n: int = 60
+    seed: int = 1
+    mesh_format: Literal["stl", "ply", "obj", "glb", "off"] = "stl"
+
+
+class StoreSettings(_Section):
+    """Where vectors live (see store/)."""
+
+    backend: Literal["edge", "server"] = "edge"
+    path: str = "data/qdrant"  # Qdrant Edge shard folder (backend=edge)
+    url: str | None = None  # Qdrant server URL (backend=server)
+    collection: str = "parts"
+    prefer_grpc: bool = True
+
+
+class ViewStoreSettings(_Section):
+    """Where rendered view PNGs live: a local folder or a Backblaze B2 bucket."""
+
+    kind: Literal["local", "b2"] = "local"
+    path: str = "data/views"  # kind=local
+    bucket: str | None = None  # kind=b2
+    prefix: str = "views/"
+    b2_key_id: SecretStr | None = None  # from $B2_APPLICATION_KEY_ID only
+    b2_key: SecretStr | None = None  # from $B2_APPLICATION_KEY only
+
+
+class ModelSettings(_Section):
+    """Which model bundle makes the vectors, and where it runs."""
+
+    bundle: str = "cad-mini"  # a shipped bundle name or a bundle directory
+    device: str = "cpu"  # "cpu", "cuda", "cuda:1"
+    torch_threads: int | None = None  # None: torch's default
+
+
+class Settings(BaseModel):
+    """All of cadsearch's settings, one profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str = DEFAULT_PROFILE
+    data_dir: str = "data"
+    mesh: MeshLimits = MeshLimits()
+    sampling: SamplingSettings = SamplingSettings()
+    render: RenderSettings = RenderSettings()
+    catalog: CatalogSettings = CatalogSettings()
+    store: StoreSettings = StoreSettings()
+    views: ViewStoreSettings = ViewStoreSettings()
+    model: ModelSettings = ModelSettings()
+    api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A relative path from settings, resolved against the working directory."""
+        return Path(path).expanduser().resolve()
+
+
+def profile_path(profile: str | Path) -> Path:
+    """The YAML file of a profile: a path, or a name in configs/ (``local`` -> configs/local.yaml)."""
+    candidate = Path(profile)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.is_file():
+            raise FileNotFoundError(f"settings profile not found: {candidate}")
+        return candidate
+    named = CONFIG_DIR / f"{profile}.yaml"
+    if not named.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"unknown settings profile {profile!r}; known profiles: {known}")
+    return named
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_layer() -> dict:
+    """Environment variables as a nested dict (CADSEARCH_A__B=1 -> {"a": {"b": "1"}})."""
+    layer: dict = {}
+    for name, value in os.environ.items():
+        if not name.startswith("CADSEARCH_") or name in ("CADSEARCH_CONFIG", "CADSEARCH_API_KEYS"):
+            continue
+        keys = name[len("CADSEARCH_") :].lower().split("__")
+        node = layer
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return layer
+
+
+def _check_no_secrets(data: dict, source: Path) -> None:
+    for dotted in SECRET_FIELDS:
+        node: Any = data
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            raise ValueError(
+                f"{source}: '{dotted}' is a secret and is read from the environment only; "
+                "remove it from the profile"
+            )
+
+
+def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load a profile (default: $CADSEARCH_CONFIG, else ``local``), then the environment, then overrides.
+
+    overrides : nested dicts or values, e.g. ``render={"image_size": 128}``
+    """
+    profile = profile or os.environ.get("CADSEARCH_CONFIG") or DEFAULT_PROFILE
+    path = profile_path(profile)
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a settings profile must be a mapping, got {type(data).__name__}")
+    _check_no_secrets(data, path)
+    data.setdefault("profile", path.stem)
+    merged = _deep_merge(_deep_merge(data, _env_layer()), overrides)
+    secrets = {
+        "api_keys": os.environ.get("CADSEARCH_API_KEYS", ""),
+        "views": {
+            "b2_key_id": os.environ.get("B2_APPLICATION_KEY_ID"),
+            "b2_key": os.environ.get("B2_APPLICATION_KEY"),
+        },
+    }
+    merged = _deep_merge(merged, secrets)
+    return Settings.model_validate(merged)

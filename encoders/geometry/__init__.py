@@ -1,0 +1,1 @@
+"""Turning a part's file into model inputs: load, validate, normalize, sample points, render views."""

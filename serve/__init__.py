@@ -1,0 +1,1 @@
+"""Ray Serve application: encoder deployments, the search ingress (HTTP + gRPC), web UI assets."""

@@ -1,0 +1,1 @@
+"""Collection schema and vector-store backends (Qdrant Edge embedded, Qdrant server)."""

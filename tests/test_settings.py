@@ -1,0 +1,66 @@
+"""Settings: profiles, environment overrides, secrets from the environment only."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from cadsearch.settings import CONFIG_DIR, load_settings
+
+
+def test_local_profile_is_the_embedded_default(monkeypatch):
+    monkeypatch.delenv("CADSEARCH_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.profile == "local"
+    assert settings.store.backend == "edge" and settings.views.kind == "local"
+    assert settings.model.device == "cpu" and settings.render.view_set == "canonical10"
+
+
+def test_every_profile_in_configs_loads():
+    profiles = sorted(CONFIG_DIR.glob("*.yaml"))
+    assert {p.stem for p in profiles} >= {"local", "production"}
+    for path in profiles:
+        if path.stem.startswith("serve"):
+            continue  # Serve application configs are not settings profiles
+        assert load_settings(path).profile == path.stem
+
+
+def test_environment_overrides_nested_fields(monkeypatch):
+    monkeypatch.setenv("CADSEARCH_RENDER__IMAGE_SIZE", "128")
+    monkeypatch.setenv("CADSEARCH_SAMPLING__NUM_POINTS", "1024")
+    settings = load_settings("local")
+    assert settings.render.image_size == 128 and settings.sampling.num_points == 1024
+    # keyword overrides win over the environment
+    assert load_settings("local", render={"image_size": 64}).render.image_size == 64
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv("CADSEARCH_CONFIG", "production")
+    assert load_settings().store.backend == "server"
+
+
+def test_secrets_only_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("B2_APPLICATION_KEY_ID", "key-id")
+    monkeypatch.setenv("B2_APPLICATION_KEY", "s3cret")
+    monkeypatch.setenv("CADSEARCH_API_KEYS", "k1, k2")
+    settings = load_settings("production")
+    assert settings.views.b2_key.get_secret_value() == "s3cret"
+    assert [k.get_secret_value() for k in settings.api_keys] == ["k1", "k2"]
+    assert "s3cret" not in repr(settings)
+    leaky = tmp_path / "leaky.yaml"
+    leaky.write_text("views:\n  b2_key: oops\n")
+    with pytest.raises(ValueError, match="'views.b2_key' is a secret"):
+        load_settings(leaky)
+
+
+def test_bad_values_and_unknown_fields(tmp_path, monkeypatch):
+    monkeypatch.setenv("CADSEARCH_RENDER__IMAGE_SIZE", "tiny")
+    with pytest.raises(ValidationError, match="image_size"):
+        load_settings("local")
+    monkeypatch.delenv("CADSEARCH_RENDER__IMAGE_SIZE")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("render:\n  imagesize: 10\n")
+    with pytest.raises(ValidationError, match="imagesize"):
+        load_settings(typo)
+    with pytest.raises(FileNotFoundError, match="unknown settings profile 'nope'"):
+        load_settings("nope")
