@@ -18,7 +18,7 @@ from encoders.geometry.stl import read_binary_stl, triangles_to_indexed  # noqa:
 
 
 def read_loop(data: bytes) -> np.ndarray:
-    """The sketch's `from_creo_tessellation` parse: struct.unpack per normal, vertex and attribute."""
+    """The sketch's `from_creo_tessellation` parse: struct.unpack per vertex, skipping the rest."""
     count = struct.unpack("<I", data[80:84])[0]
     offset, vertices = 84, []
     for _ in range(count):
@@ -47,8 +47,9 @@ def main() -> None:
     repeats = 2 if args.quick else 7
 
     # a ~100k-triangle part: a subdivided torus
-    mesh = trimesh.creation.torus(major_radius=20, minor_radius=6, major_sections=250,
-                                  minor_sections=args.triangles // 500)
+    mesh = trimesh.creation.torus(
+        major_radius=20, minor_radius=6, major_sections=250, minor_sections=args.triangles // 500
+    )
     data = trimesh.exchange.stl.export_stl(mesh)
     count = len(mesh.faces)
     fast = read_binary_stl(data)
@@ -58,21 +59,29 @@ def main() -> None:
     # same output as the loop: an owned (count, 3, 3) float32 array, not a view into the bytes
     fast_s = best_of(lambda d: np.array(read_binary_stl(d)), data, repeats)
     indexed_s = best_of(lambda d: triangles_to_indexed(read_binary_stl(d)), data, repeats)
-    trimesh_s = best_of(lambda d: trimesh.load_mesh(trimesh.util.wrap_as_stream(d), "stl"), data, repeats)
-    print(f"{count} triangles, {len(data) / 1e6:.1f} MB: loop {loop_s * 1e3:.1f} ms, "
-          f"vectorized {fast_s * 1e3:.3f} ms, +merge {indexed_s * 1e3:.1f} ms, "
-          f"trimesh.load {trimesh_s * 1e3:.1f} ms")
-    print(json.dumps({
-        "bench": "stl_read",
-        "triangles": count,
-        "loop_ms": round(loop_s * 1e3, 2),
-        "vectorized_ms": round(fast_s * 1e3, 3),
-        "vectorized_with_vertex_merge_ms": round(indexed_s * 1e3, 2),
-        "trimesh_load_ms": round(trimesh_s * 1e3, 2),
-        "speedup": round(loop_s / fast_s, 1),
-        "speedup_with_vertex_merge": round(loop_s / indexed_s, 1),
-        "quick": args.quick,
-    }))
+    trimesh_s = best_of(
+        lambda d: trimesh.load_mesh(trimesh.util.wrap_as_stream(d), "stl"), data, repeats
+    )
+    print(
+        f"{count} triangles, {len(data) / 1e6:.1f} MB: loop {loop_s * 1e3:.1f} ms, "
+        f"vectorized {fast_s * 1e3:.3f} ms, +merge {indexed_s * 1e3:.1f} ms, "
+        f"trimesh.load {trimesh_s * 1e3:.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "stl_read",
+                "triangles": count,
+                "loop_ms": round(loop_s * 1e3, 2),
+                "vectorized_ms": round(fast_s * 1e3, 3),
+                "vectorized_with_vertex_merge_ms": round(indexed_s * 1e3, 2),
+                "trimesh_load_ms": round(trimesh_s * 1e3, 2),
+                "speedup": round(loop_s / fast_s, 1),
+                "speedup_with_vertex_merge": round(loop_s / indexed_s, 1),
+                "quick": args.quick,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

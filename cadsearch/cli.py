@@ -78,7 +78,9 @@ def _demo(args: argparse.Namespace) -> int:
         argparse.Namespace(config=args.config, out=str(catalog), n=None, seed=None, format=None)
     )
     print("== rendering its contact sheet")
-    _catalog_preview(argparse.Namespace(catalog=str(catalog), out=str(catalog / "sheet.png"), columns=10))
+    _catalog_preview(
+        argparse.Namespace(catalog=str(catalog), out=str(catalog / "sheet.png"), columns=10)
+    )
     print(
         "\nNext stages (indexing, the search service) land with their issues; "
         f"open {catalog / 'sheet.png'} to look at the catalog."
@@ -102,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help="output folder")
     generate.add_argument("--n", type=int, default=None, help="number of parts")
     generate.add_argument("--seed", type=int, default=None, help="random seed")
-    generate.add_argument("--format", default=None, help="mesh file format (stl, ply, obj, glb, off)")
+    generate.add_argument(
+        "--format", default=None, help="mesh file format (stl, ply, obj, glb, off)"
+    )
     generate.set_defaults(func=_catalog_generate)
     preview = catalog_commands.add_parser("preview", help="render a labelled contact sheet")
     preview.add_argument("catalog", help="catalog folder (with manifest.jsonl)")

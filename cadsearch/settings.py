@@ -32,7 +32,9 @@ class MeshLimits(_Section):
 
     max_file_mb: float = 256.0  # larger files are refused before reading
     max_faces: int = 5_000_000  # more faces than this is refused after loading
-    min_extent: float = 1e-9  # a bounding box diagonal at or below this (in file units) is degenerate
+    min_extent: float = (
+        1e-9  # a bounding box diagonal at or below this (in file units) is degenerate
+    )
     step_linear_tolerance: float = 0.05  # STEP/IGES tessellation chord error, relative to part size
     step_angular_tolerance: float = 0.5  # STEP/IGES tessellation angular deflection, radians
 
@@ -124,7 +126,7 @@ class Settings(BaseModel):
 
 
 def profile_path(profile: str | Path) -> Path:
-    """The YAML file of a profile: a path, or a name in configs/ (``local`` -> configs/local.yaml)."""
+    """The YAML file of a profile: a path, or a name in configs/ (``local``: configs/local.yaml)."""
     candidate = Path(profile)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         if not candidate.is_file():
@@ -174,7 +176,7 @@ def _check_no_secrets(data: dict, source: Path) -> None:
 
 
 def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settings:
-    """Load a profile (default: $CADSEARCH_CONFIG, else ``local``), then the environment, then overrides.
+    """Load a profile (default: $CADSEARCH_CONFIG, else ``local``), the environment, overrides.
 
     overrides : nested dicts or values, e.g. ``render={"image_size": 128}``
     """

@@ -70,7 +70,9 @@ def test_sampling_normals(box_mesh):
         sample_points(box_mesh, 0)
 
 
-@pytest.mark.parametrize("fixture,holes", [("box_mesh", 0), ("washer_mesh", 1), ("plate_with_holes", 4)])
+@pytest.mark.parametrize(
+    "fixture,holes", [("box_mesh", 0), ("washer_mesh", 1), ("plate_with_holes", 4)]
+)
 def test_through_holes_from_genus(request, fixture, holes):
     mesh = request.getfixturevalue(fixture)
     assert count_through_holes(mesh) == holes

@@ -59,8 +59,12 @@ def test_gltf_with_external_buffer(tmp_path, box_mesh):
 def test_scene_is_flattened_with_transforms(tmp_path):
     scene = trimesh.Scene()
     cube = trimesh.creation.box(extents=(1, 1, 1))
-    scene.add_geometry(cube, node_name="a", transform=trimesh.transformations.translation_matrix((10, 0, 0)))
-    scene.add_geometry(cube, node_name="b", transform=trimesh.transformations.translation_matrix((-10, 0, 0)))
+    scene.add_geometry(
+        cube, node_name="a", transform=trimesh.transformations.translation_matrix((10, 0, 0))
+    )
+    scene.add_geometry(
+        cube, node_name="b", transform=trimesh.transformations.translation_matrix((-10, 0, 0))
+    )
     path = tmp_path / "assembly.glb"
     scene.export(path)
     mesh = load_mesh(path)
@@ -102,7 +106,8 @@ def test_unsupported_extension_names_the_type(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "metadata,scale", [(None, 1.0), ({"units": "in"}, 25.4), ({"units": "cm"}, 10.0), ({"scale": 2.54}, 2.54)]
+    "metadata,scale",
+    [(None, 1.0), ({"units": "in"}, 25.4), ({"units": "cm"}, 10.0), ({"scale": 2.54}, 2.54)],
 )
 def test_units_from_metadata(tmp_path, box_mesh, metadata, scale):
     path = tmp_path / "part.stl"

@@ -18,7 +18,9 @@ def read_binary_stl_loop(data: bytes) -> np.ndarray:
     offset, out = 84, []
     for _ in range(count):
         offset += 12
-        out.append([struct.unpack("<fff", data[offset + 12 * i : offset + 12 * i + 12]) for i in range(3)])
+        out.append(
+            [struct.unpack("<fff", data[offset + 12 * i : offset + 12 * i + 12]) for i in range(3)]
+        )
         offset += 38
     return np.array(out, dtype=np.float32)
 
@@ -33,7 +35,9 @@ def test_matches_loop_and_trimesh(washer_mesh):
 
 
 def test_indexed_merge_restores_topology(washer_mesh):
-    vertices, faces = triangles_to_indexed(read_binary_stl(trimesh.exchange.stl.export_stl(washer_mesh)))
+    vertices, faces = triangles_to_indexed(
+        read_binary_stl(trimesh.exchange.stl.export_stl(washer_mesh))
+    )
     assert len(vertices) == len(washer_mesh.vertices)
     mesh = trimesh.Trimesh(vertices, faces, process=False)
     assert mesh.is_watertight and mesh.euler_number == 0

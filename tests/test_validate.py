@@ -41,7 +41,16 @@ def test_garbage_stl(tmp_path):
     assert info.value.code == "unreadable" and "noise.stl" in str(info.value)
 
 
-@pytest.mark.parametrize("fmt,content", [("obj", b"v 1 2 3\nf 1 2 9999\n"), ("ply", b"ply\nformat ascii 1.0\nelement vertex 3\nend_header\n1 2\n"), ("glb", b"glTF\x02\x00\x00\x00garbage"), ("off", b"OFF\n3 1 0\n0 0 0\n"), ("3mf", b"PK\x03\x04 not a zip")])
+@pytest.mark.parametrize(
+    "fmt,content",
+    [
+        ("obj", b"v 1 2 3\nf 1 2 9999\n"),
+        ("ply", b"ply\nformat ascii 1.0\nelement vertex 3\nend_header\n1 2\n"),
+        ("glb", b"glTF\x02\x00\x00\x00garbage"),
+        ("off", b"OFF\n3 1 0\n0 0 0\n"),
+        ("3mf", b"PK\x03\x04 not a zip"),
+    ],
+)
 def test_broken_files_of_every_format(tmp_path, fmt, content):
     path = tmp_path / f"broken.{fmt}"
     path.write_bytes(content)
@@ -139,14 +148,29 @@ def test_degenerate_and_duplicate_faces_are_cleaned(box_mesh):
 
 
 def test_triangle_soup_is_merged_watertight(washer_mesh):
-    soup = trimesh.Trimesh(washer_mesh.triangles.reshape(-1, 3), np.arange(len(washer_mesh.faces) * 3).reshape(-1, 3), process=False)
+    soup = trimesh.Trimesh(
+        washer_mesh.triangles.reshape(-1, 3),
+        np.arange(len(washer_mesh.faces) * 3).reshape(-1, 3),
+        process=False,
+    )
     assert not soup.is_watertight
     cleaned, report = validate_mesh(soup)
     assert cleaned.is_watertight and report.merged_vertices > 0
 
 
 def test_error_codes_are_stable():
-    codes = {cls.code for cls in (UnreadableMeshError, UnsupportedFormatError, FileTooLargeError, EmptyMeshError, NonFiniteError, ZeroExtentError, TooManyFacesError)}
+    codes = {
+        cls.code
+        for cls in (
+            UnreadableMeshError,
+            UnsupportedFormatError,
+            FileTooLargeError,
+            EmptyMeshError,
+            NonFiniteError,
+            ZeroExtentError,
+            TooManyFacesError,
+        )
+    }
     assert len(codes) == 7
     assert issubclass(NonFiniteError, ValueError)
 

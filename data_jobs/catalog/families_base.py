@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import manifold3d as m3
 import numpy as np
@@ -41,15 +41,12 @@ class Family:
 
     name      : registry key, snake_case, e.g. "hex_bolt"
     category  : part category shared by genuinely same kinds of part, e.g. "washer"
-    generator : callable(numpy Generator) -> GeneratedPart
-    watertight: whether every generated mesh is a closed solid
+    generator : callable(numpy Generator) -> GeneratedPart, a closed solid in mm
     """
 
     name: str
     category: str
     generator: Callable[[np.random.Generator], GeneratedPart]
-    watertight: bool = True
-    notes: str = field(default="", compare=False)
 
 
 # --------------------------------------------------------------------------- wording
@@ -64,13 +61,14 @@ MATERIAL_WORDS = {
     "bronze": "bronze",
     "cast iron": "cast iron",
     "nylon": "nylon",
-    "pom": "POM plastic",
-    "nbr": "NBR rubber",
-    "fkm": "FKM (Viton) rubber",
+    "POM": "POM plastic",
+    "NBR": "NBR rubber",
+    "FKM": "FKM (Viton) rubber",
+    "EPDM": "EPDM rubber",
+    "silicone": "silicone rubber",
     "spring steel": "spring steel",
     "galvanized steel": "hot-dip galvanized steel",
     "carbon steel": "carbon steel",
-    "pvc": "PVC",
 }
 
 
@@ -160,18 +158,10 @@ def revolve(profile_rz: np.ndarray, segments: int, degrees: float = 360.0) -> So
     return Solid.revolve(cross_section(poly), segments, degrees)
 
 
-def cylinder(
-    radius: float, height: float, segments: int | None = None, z0: float = 0.0
-) -> Solid:
+def cylinder(radius: float, height: float, segments: int | None = None, z0: float = 0.0) -> Solid:
     """Cylinder on the Z axis from z0 to z0 + height."""
     n = segments or segments_for(radius)
     return Solid.cylinder(height, radius, radius, n).translate((0.0, 0.0, z0))
-
-
-def tube(r_in: float, r_out: float, height: float, segments: int | None = None) -> Solid:
-    """Hollow cylinder on Z from 0 to height (mm), genus 1."""
-    n = segments or segments_for(r_out)
-    return cylinder(r_out, height, n) - cylinder(r_in, height + 2.0, n, z0=-1.0)
 
 
 def box(sx: float, sy: float, sz: float, center=(0.0, 0.0, 0.0)) -> Solid:
@@ -182,11 +172,6 @@ def box(sx: float, sy: float, sz: float, center=(0.0, 0.0, 0.0)) -> Solid:
 def along_x(solid: Solid) -> Solid:
     """Turn a solid built along +Z so that its axis runs along +X."""
     return solid.rotate((0.0, 90.0, 0.0))
-
-
-def along_y(solid: Solid) -> Solid:
-    """Turn a solid built along +Z so that its axis runs along +Y."""
-    return solid.rotate((-90.0, 0.0, 0.0))
 
 
 def union(solids: Sequence[Solid]) -> Solid:
@@ -228,7 +213,7 @@ def rounded_rectangle(width: float, height: float, radius: float, segments: int 
     return core.buffer(r, quad_segs=segments)
 
 
-def fillet_profile(polygon, radius: float, segments: int = 4):
+def fillet_profile(polygon, radius: float, segments: int = 6):
     """Round the concave corners of a 2D profile by ``radius`` (close-open offset)."""
     if radius <= 0:
         return polygon
@@ -238,7 +223,7 @@ def fillet_profile(polygon, radius: float, segments: int = 4):
 
 
 def chamfered_hex(across_flats: float, height: float, both_ends: bool, bore: float = 0.0):
-    """Hexagon prism (flats parallel to X) with the usual 30 degree corner chamfer.
+    """Hexagon prism (two flats facing +-X) with the usual 30 degree corner chamfer.
 
     across_flats, height, bore : mm; bore > 0 leaves a central hole of that diameter
     both_ends : chamfer bottom and top (nut) or top only (bolt head), body from z=0 to height
@@ -254,7 +239,9 @@ def chamfered_hex(across_flats: float, height: float, both_ends: bool, bore: flo
     else:
         profile = [(r0, 0.0), (r_big, 0.0), (r_big, height - rise)]
     profile += [(r_face, height), (r0, height)]
-    return prism ^ revolve(np.array(profile), segments_for(e / 2, lo=36, hi=48))
+    n = segments_for(e / 2, lo=36, hi=48)
+    # turn the chamfer cone half a segment so its vertices never meet the hexagon's corners
+    return prism ^ revolve(np.array(profile), n).rotate((0.0, 0.0, 180.0 / n))
 
 
 def to_trimesh(solid: Solid) -> trimesh.Trimesh:
@@ -278,11 +265,6 @@ def from_trimesh(mesh: trimesh.Trimesh) -> Solid:
 def finish(solid: Solid, rest_on_floor: bool = True) -> trimesh.Trimesh:
     """Final mesh of a part: optionally lifted so its lowest point sits on z = 0."""
     if rest_on_floor:
-        (_, _, zmin), _ = _bounds(solid)
+        zmin = solid.bounding_box()[2]  # (xmin, ymin, zmin, xmax, ymax, zmax)
         solid = solid.translate((0.0, 0.0, -zmin))
     return to_trimesh(solid)
-
-
-def _bounds(solid: Solid) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    b = solid.bounding_box()
-    return (b[0], b[1], b[2]), (b[3], b[4], b[5])

@@ -1,1 +1,1 @@
-"""Turning a part's file into model inputs: load, validate, normalize, sample points, render views."""
+"""A part's file to model inputs: load, validate, normalize, sample points, render views."""

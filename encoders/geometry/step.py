@@ -17,12 +17,14 @@ _quiet = False
 
 
 def _require_ocp():
-    """Import the binding once, with a pip hint when it is missing, and quiet OCCT's console trace."""
+    """Import the binding once (with a pip hint when missing) and quiet OCCT's console trace."""
     global _quiet
     try:
         import OCP  # noqa: F401
     except ImportError as e:
-        raise UnsupportedFormatError(f"reading STEP/IGES needs the OCCT binding: {INSTALL_HINT}") from e
+        raise UnsupportedFormatError(
+            f"reading STEP/IGES needs the OCCT binding: {INSTALL_HINT}"
+        ) from e
     if not _quiet:
         from OCP.Message import Message, Message_Gravity
 
@@ -46,7 +48,9 @@ def read_shape(path: str | Path, kind: str):
     reader = Reader()
     status = reader.ReadFile(str(path))
     if status != IFSelect_RetDone:
-        raise UnreadableMeshError(f"Open CASCADE could not read the {kind.upper()} file", source=str(path))
+        raise UnreadableMeshError(
+            f"Open CASCADE could not read the {kind.upper()} file", source=str(path)
+        )
     reader.TransferRoots()
     shape = reader.OneShape()
     if shape is None or shape.IsNull():
@@ -62,7 +66,9 @@ def read_shape(path: str | Path, kind: str):
     return shape
 
 
-def tessellate(shape, linear_tolerance: float = 0.05, angular_tolerance: float = 0.5) -> trimesh.Trimesh:
+def tessellate(
+    shape, linear_tolerance: float = 0.05, angular_tolerance: float = 0.5
+) -> trimesh.Trimesh:
     """Triangulate an OCCT shape.
 
     linear_tolerance : chord error as a fraction of the shape's bounding-box diagonal
@@ -109,8 +115,9 @@ def load_brep(
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(source)
-            return load_brep(tmp, kind, linear_tolerance=linear_tolerance,
-                             angular_tolerance=angular_tolerance)
+            return load_brep(
+                tmp, kind, linear_tolerance=linear_tolerance, angular_tolerance=angular_tolerance
+            )
         finally:
             os.unlink(tmp)
     try:

@@ -1,4 +1,4 @@
-"""Validate and clean a loaded mesh: typed errors for what is fatal, quiet repair for what is not."""
+"""Validate and clean a loaded mesh: typed errors for what is fatal, repair for what is not."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Offline data jobs of cadsearch (catalog generation and other batch work)."""

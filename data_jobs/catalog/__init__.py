@@ -1,0 +1,1 @@
+"""Sample catalog of mechanical parts: part families, generator, contact sheet."""
