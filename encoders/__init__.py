@@ -1,1 +1,1 @@
-"""Models and their inputs: CLIP towers, geometry encoders, bundles, and the geometry input stage."""
+"""Models and their inputs: CLIP towers, geometry encoders, bundles, the geometry input stage."""

@@ -1,0 +1,210 @@
+"""Model bundles: save/load, hash and id verification, the shipped cad-mini, its reproducibility."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from encoders.bundle import (
+    BUNDLE_FILE,
+    CLIP_WEIGHTS,
+    GEOMETRY_WEIGHTS,
+    BundleError,
+    BundleIntegrityError,
+    BundleNotFoundError,
+    compute_bundle_id,
+    list_bundles,
+    load_bundle,
+    save_bundle,
+)
+from encoders.clip import ClipEncoder, TextTowerMismatchError, hf_folder_text_tower
+
+# tiny open_clip models (as in test_clip.py): random weights, 32 px images, fast on CPU
+TINY = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 64, "layers": 2, "head_width": 32},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
+}
+TINY_MINILM = {
+    "embed_dim": 32,
+    "custom_text": True,
+    "vision_cfg": TINY["vision_cfg"],
+    "text_cfg": {"context_length": 32, "hf_pooler_type": "mean_pooler", "hf_proj_type": "linear"},
+}
+TEXTS = ["hex head bolt M8 x 30", "flat washer 8.4 mm", "deep groove ball bearing 6204", "x"]
+UNTRAINED = {"image_tower": False, "text_projection": False, "geometry_encoder": False}
+
+
+def images(n: int, size: int = 40) -> list[np.ndarray]:
+    """Grey boxes on white, one per index."""
+    out = []
+    for i in range(n):
+        image = np.full((size, size, 3), 255, dtype=np.uint8)
+        image[4 + i % 7 : size - 6, 6 : size - 3 - i % 5] = (90 + 10 * i, 110, 150)
+        out.append(image)
+    return out
+
+
+def tiny_geometry(output_dim: int) -> torch.nn.Module:
+    from encoders.point_encoders import build_geometry_encoder
+
+    torch.manual_seed(1)
+    return build_geometry_encoder("pointnet", output_dim, widths=(16, 32), head_width=32)
+
+
+def write_tiny(directory, config=TINY, text_tower=None, seed=0, **kwargs):
+    torch.manual_seed(seed)
+    clip = ClipEncoder.from_config(config, text_tower=text_tower)
+    bundle = save_bundle(
+        directory,
+        name="tiny",
+        clip=clip,
+        geometry=tiny_geometry(clip.embed_dim),
+        num_points=64,
+        trained=UNTRAINED,
+        **kwargs,
+    )
+    return bundle, clip
+
+
+def rewrite_config(bundle, **changes):
+    """Edits bundle.json, recomputing the id, so only the edited value is wrong."""
+    config = json.loads((bundle.path / BUNDLE_FILE).read_text())
+    for key, value in changes.items():
+        config[key] = value
+    config["id"] = compute_bundle_id(config)
+    (bundle.path / BUNDLE_FILE).write_text(json.dumps(config))
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    return write_tiny(tmp_path_factory.mktemp("bundles") / "tiny")
+
+
+def test_round_trip_by_path(tiny_bundle):
+    bundle, clip = tiny_bundle
+    loaded = load_bundle(str(bundle.path))
+    assert loaded.id == bundle.id and loaded.id.startswith("tiny-") and len(loaded.id) == 17
+    assert set(loaded.files) == {CLIP_WEIGHTS, GEOMETRY_WEIGHTS}
+    assert load_bundle(bundle.path / BUNDLE_FILE).id == bundle.id
+    again = loaded.load_clip()
+    assert again.bundle_id == bundle.id
+    np.testing.assert_allclose(again.encode_text(TEXTS), clip.encode_text(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(
+        again.encode_images(images(3)), clip.encode_images(images(3)), atol=1e-6
+    )
+    geometry = loaded.load_geometry_encoder()
+    assert not geometry.training
+    from encoders.point_encoders import encode_points
+
+    points = np.random.default_rng(0).normal(size=(3, 64, 3)).astype(np.float32)
+    vectors = encode_points(geometry, points)
+    assert vectors.shape == (3, 32)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_id_stable_and_sensitive(tmp_path, tiny_bundle):
+    bundle, _ = tiny_bundle
+    same, _ = write_tiny(tmp_path / "same")
+    assert same.id == bundle.id  # same config and weights, another directory
+    other, _ = write_tiny(tmp_path / "other", seed=1)
+    assert other.id != bundle.id  # other weights
+    half, _ = write_tiny(tmp_path / "half", storage_dtype="float16")
+    assert half.id != bundle.id
+    clip = half.load_clip()
+    assert all(p.dtype == torch.float32 for p in clip.model.parameters())  # upcast on load
+
+
+def test_corrupt_byte_names_file_and_hashes(tmp_path, tiny_bundle):
+    path = shutil.copytree(tiny_bundle[0].path, tmp_path / "b")
+    weights = path / GEOMETRY_WEIGHTS
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0x01
+    weights.write_bytes(bytes(data))
+    with pytest.raises(BundleIntegrityError) as info:
+        load_bundle(path)
+    message = str(info.value)
+    assert GEOMETRY_WEIGHTS in message and tiny_bundle[0].files[GEOMETRY_WEIGHTS] in message
+    assert "found" in message
+    (path / CLIP_WEIGHTS).unlink()
+    with pytest.raises(BundleIntegrityError, match=f"{CLIP_WEIGHTS}: weight file missing"):
+        load_bundle(path)
+
+
+def test_unlisted_weights_and_edited_config_refused(tmp_path, tiny_bundle):
+    path = shutil.copytree(tiny_bundle[0].path, tmp_path / "b")
+    (path / "extra.bin").write_bytes(b"\x80\x04")
+    with pytest.raises(BundleIntegrityError, match="extra.bin"):
+        load_bundle(path)
+    (path / "extra.bin").unlink()
+    config = json.loads((path / BUNDLE_FILE).read_text())
+    config["num_points"] = 4096
+    (path / BUNDLE_FILE).write_text(json.dumps(config))
+    with pytest.raises(BundleIntegrityError, match="does not match its content"):
+        load_bundle(path)
+
+
+def test_loading_never_unpickles(monkeypatch, tiny_bundle):
+    def no_torch_load(*args, **kwargs):
+        raise AssertionError("torch.load called")
+
+    monkeypatch.setattr(torch, "load", no_torch_load)
+    bundle = load_bundle(tiny_bundle[0].path)
+    bundle.load_clip()
+    bundle.load_geometry_encoder()
+
+
+def test_names_and_unknown_name(tiny_bundle):
+    assert "cad-mini" in list_bundles()
+    with pytest.raises(BundleNotFoundError, match="cad-mini"):
+        load_bundle("no-such-bundle")
+    with pytest.raises(BundleNotFoundError, match="no bundle at"):
+        load_bundle("/nonexistent/bundle/dir")
+    with pytest.raises(BundleError, match="already holds a bundle"):
+        write_tiny(tiny_bundle[0].path)
+
+
+def test_swapped_text_tower_hash_refused(tmp_path):
+    bundle, _ = write_tiny(tmp_path / "m", TINY_MINILM, text_tower=hf_folder_text_tower())
+    assert bundle.clip["weights"] == CLIP_WEIGHTS
+    assert bundle.clip["text_tower"]["kind"] == "hf_folder"
+    clip = dict(bundle.clip)
+    clip["text_tower"] = {**clip["text_tower"], "sha256": "f" * 64}
+    rewrite_config(bundle, clip=clip)
+    reloaded = load_bundle(bundle.path)  # the bundle's own files are intact
+    with pytest.raises(TextTowerMismatchError, match="f" * 64):
+        reloaded.load_clip()
+
+
+def test_cad_mini_by_name():
+    bundle = load_bundle("cad-mini")
+    assert bundle.embed_dim == 256 and bundle.image_size == 224 and bundle.view_set == "canonical10"
+    assert bundle.geometry["arch"] == "dgcnn" and bundle.geometry["output_dim"] == 256
+    untrained = ("image_tower", "text_projection", "geometry_encoder")
+    assert not any(bundle.trained[k] for k in untrained)
+    size = sum(p.stat().st_size for p in bundle.path.iterdir())
+    assert size <= 20 * 1024 * 1024
+    clip = bundle.load_clip(text_only=True)
+    assert clip.bundle_id == bundle.id and clip.model.visual is None
+    vectors = clip.encode_text(["hex head bolt M8", "hexagon head screw M8 x 40", "ball bearing"])
+    assert vectors.shape == (3, 256)
+    # MiniLM through a random linear map still ranks a near paraphrase first
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    image = bundle.load_clip(image_only=True).encode_images(images(2, size=224))
+    assert image.shape == (2, 256)
+    geometry = bundle.load_geometry_encoder()
+    assert not geometry.training
+
+
+def test_cad_mini_rebuild_is_byte_identical(tmp_path):
+    from encoders.make_bundle import build_cad_mini
+
+    shipped = load_bundle("cad-mini")
+    rebuilt = build_cad_mini(tmp_path / "cad-mini")
+    assert rebuilt.id == shipped.id
+    for name in shipped.files:
+        assert (rebuilt.path / name).read_bytes() == (shipped.path / name).read_bytes()
