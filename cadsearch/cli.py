@@ -70,6 +70,24 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index(args: argparse.Namespace) -> int:
+    from data_jobs.index.pipeline import SystemicError, run_index
+
+    settings = load_settings(args.config)
+    try:
+        summary = run_index(args.source, settings, full=args.full, prune=args.prune)
+    except SystemicError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished parts are stored; run again to resume", file=sys.stderr)
+        return 130
+    print(summary.line())
+    if summary.stages:
+        print("failures by stage: " + ", ".join(f"{k} {v}" for k, v in summary.stages.items()))
+    return 1 if summary.systemic else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     catalog = Path(settings.data_dir) / "catalog"
@@ -93,14 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", default=None, help="settings profile: a name in configs/ or a YAML path"
     )
+    # --config is accepted before or after the subcommand (`cadsearch index SRC --config F`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, help="settings profile (name or YAML path)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="generate a sample catalog and run the main job on it")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="generate a sample catalog and run the main job on it"
+    )
     demo.set_defaults(func=_demo)
 
-    catalog = commands.add_parser("catalog", help="sample catalogs")
+    catalog = commands.add_parser("catalog", parents=[common], help="sample catalogs")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
-    generate = catalog_commands.add_parser("generate", help="write a sample catalog of parts")
+    generate = catalog_commands.add_parser(
+        "generate", parents=[common], help="write a sample catalog of parts"
+    )
     generate.add_argument("--out", required=True, help="output folder")
     generate.add_argument("--n", type=int, default=None, help="number of parts")
     generate.add_argument("--seed", type=int, default=None, help="random seed")
@@ -108,13 +135,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default=None, help="mesh file format (stl, ply, obj, glb, off)"
     )
     generate.set_defaults(func=_catalog_generate)
-    preview = catalog_commands.add_parser("preview", help="render a labelled contact sheet")
+    preview = catalog_commands.add_parser(
+        "preview", parents=[common], help="render a labelled contact sheet"
+    )
     preview.add_argument("catalog", help="catalog folder (with manifest.jsonl)")
     preview.add_argument("--out", required=True, help="PNG file to write")
     preview.add_argument("--columns", type=int, default=8)
     preview.set_defaults(func=_catalog_preview)
 
-    inspect = commands.add_parser("inspect", help="load, validate and describe one part file")
+    index = commands.add_parser(
+        "index", parents=[common], help="index a catalog into the collection (Ray Data)"
+    )
+    index.add_argument("source", help="a folder, a manifest (.jsonl/.csv) or b2://bucket/prefix")
+    index.add_argument("--full", action="store_true", help="re-encode unchanged parts too")
+    index.add_argument("--prune", action="store_true", help="remove parts whose source is gone")
+    index.set_defaults(func=_index)
+
+    inspect = commands.add_parser(
+        "inspect", parents=[common], help="load, validate and describe one part file"
+    )
     inspect.add_argument("file")
     inspect.add_argument("--units", default=None, help="file units (mm, cm, m, in, ...)")
     inspect.add_argument("--views", default=None, help="folder to write its rendered views to")

@@ -7,6 +7,7 @@ Secrets (B2 keys, API keys) are read from the environment only; a profile that n
 
 from __future__ import annotations
 
+import json as json_module
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +77,15 @@ class StoreSettings(_Section):
     url: str | None = None  # Qdrant server URL (backend=server)
     collection: str = "parts"
     prefer_grpc: bool = True
+    # storage tunables (store.schema.StoreOptions; fixed when a collection is created)
+    quantization: Literal["none", "int8"] = "none"  # int8 scalar quantization, with rescoring
+    views_on_disk: bool = False  # keep the views multivector on disk (large catalogs)
+    hnsw_m: int = 16  # HNSW edges per node
+    hnsw_ef_construct: int = 100  # HNSW build-time candidate list
+    search_ef: int = 128  # HNSW search-time candidate list
+    shard_number: int | None = None  # backend=server: passed through at creation
+    replication_factor: int | None = None  # backend=server
+    write_consistency_factor: int | None = None  # backend=server
 
 
 class ViewStoreSettings(_Section):
@@ -87,6 +97,9 @@ class ViewStoreSettings(_Section):
     prefix: str = "views/"
     b2_key_id: SecretStr | None = None  # from $B2_APPLICATION_KEY_ID only
     b2_key: SecretStr | None = None  # from $B2_APPLICATION_KEY only
+    # base of view URLs: kind=b2, a public bucket's or CDN's base (None: B2 download-by-name
+    # URLs); kind=local, where the search service serves the folder (None: /views)
+    public_url: str | None = None
 
 
 class ModelSettings(_Section):
@@ -95,6 +108,25 @@ class ModelSettings(_Section):
     bundle: str = "cad-mini"  # a shipped bundle name or a bundle directory
     device: str = "cpu"  # "cpu", "cuda", "cuda:1"
     torch_threads: int | None = None  # None: torch's default
+
+
+class IndexSettings(_Section):
+    """The reindex job's Ray Data pipeline: batch sizes, parallelism, resources per stage."""
+
+    ray_address: str | None = None  # None: start or join a local Ray; "auto" or ray://host:port
+    prepare_batch_size: int = Field(4, ge=1)  # parts per prepare task
+    prepare_num_cpus: float = Field(1.0, gt=0)  # CPUs per prepare task
+    prepare_resources: dict[str, float] = Field(default_factory=dict)  # e.g. {"render": 1}
+    prepare_max_retries: int = Field(2, ge=0)  # retries of a prepare task whose worker died
+    encode_batch_size: int = Field(16, ge=1)  # parts per encode call
+    encode_actors: int = Field(1, ge=1)  # actor pool size (min)
+    encode_actors_max: int | None = None  # actor pool max (None: same as encode_actors)
+    encode_num_cpus: float = Field(1.0, ge=0)  # CPUs per encode actor
+    encode_num_gpus: float = Field(0.0, ge=0)  # GPUs per encode actor (fractional allowed)
+    encode_resources: dict[str, float] = Field(default_factory=dict)  # e.g. {"encode": 1}
+    torch_threads: int | None = 1  # torch threads per encode actor (None: torch's default)
+    write_batch_size: int = Field(64, ge=1)  # parts per store upsert
+    reports_dir: str = "data/index-runs"  # one folder per run: errors.jsonl, summary.json
 
 
 class Settings(BaseModel):
@@ -111,6 +143,7 @@ class Settings(BaseModel):
     store: StoreSettings = StoreSettings()
     views: ViewStoreSettings = ViewStoreSettings()
     model: ModelSettings = ModelSettings()
+    index: IndexSettings = IndexSettings()
     api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
 
     @field_validator("api_keys", mode="before")
@@ -198,3 +231,18 @@ def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settin
     }
     merged = _deep_merge(merged, secrets)
     return Settings.model_validate(merged)
+
+
+def settings_to_json(settings: Settings) -> str:
+    """Settings for another process (a Ray worker): secrets are left out, never serialized."""
+    return settings.model_dump_json(exclude={"api_keys": True, "views": {"b2_key_id", "b2_key"}})
+
+
+def settings_from_json(text: str) -> Settings:
+    """The inverse of settings_to_json; secrets come from this process's environment."""
+    data = json_module.loads(text)
+    data["api_keys"] = os.environ.get("CADSEARCH_API_KEYS", "")
+    views = data.setdefault("views", {})
+    views["b2_key_id"] = os.environ.get("B2_APPLICATION_KEY_ID")
+    views["b2_key"] = os.environ.get("B2_APPLICATION_KEY")
+    return Settings.model_validate(data)

@@ -1,0 +1,1 @@
+"""The reindex job: a catalog into a searchable collection, as one Ray Data pipeline."""

@@ -1,0 +1,261 @@
+"""The reindex pipeline: discover -> prepare (CPU tasks) -> encode (actor pool) -> write."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .write import ErrorReport, WriteResult, write_rows
+
+
+class SystemicError(RuntimeError):
+    """The job cannot run at all (store, bundle, source or cluster), as opposed to one bad part."""
+
+
+@dataclass
+class IndexSummary:
+    """What a run did; printed at the end and written to summary.json."""
+
+    run_id: str
+    source: str
+    bundle_id: str
+    discovered: int = 0
+    indexed: int = 0
+    skipped: int = 0  # unchanged since the last run (same fingerprint and bundle)
+    failed: int = 0  # rows in errors.jsonl
+    pruned: int = 0
+    seconds: float = 0.0
+    parts_per_s: float = 0.0  # indexed parts per second of the whole run
+    errors_path: str = ""
+    systemic: bool = False
+    stages: dict[str, int] = field(default_factory=dict)  # failures per stage
+    nodes: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> Ray node -> parts
+
+    def line(self) -> str:
+        return (
+            f"indexed {self.indexed}, skipped {self.skipped}, failed {self.failed}, "
+            f"pruned {self.pruned} of {self.discovered} parts in {self.seconds:.1f} s "
+            f"({self.parts_per_s:.2f} parts/s); errors: {self.errors_path}"
+        )
+
+
+def effective_settings(settings, bundle):
+    """Settings with the bundle's own input contract: point count, view set and image size."""
+    return settings.model_copy(
+        update={
+            "sampling": settings.sampling.model_copy(update={"num_points": bundle.num_points}),
+            "render": settings.render.model_copy(
+                update={"view_set": bundle.view_set, "image_size": bundle.image_size}
+            ),
+        }
+    )
+
+
+def collection_spec(bundle):
+    from encoders.geometry.render import get_view_set
+    from store.schema import CollectionSpec
+
+    views = get_view_set(bundle.view_set)
+    return CollectionSpec(bundle.id, bundle.embed_dim, len(views), bundle.view_set)
+
+
+def plan(sources, existing: dict[str, Any], bundle_id: str, full: bool):
+    """Split discovered parts into (todo, unchanged): unchanged = same fingerprint and bundle."""
+    todo, unchanged = [], []
+    for source in sources:
+        entry = existing.get(source.part_id)
+        same = (
+            entry is not None
+            and source.fingerprint
+            and entry.fingerprint == source.fingerprint
+            and entry.bundle_id == bundle_id
+        )
+        (unchanged if same and not full else todo).append(source)
+    return todo, unchanged
+
+
+def _ensure_ray(address: str | None) -> bool:
+    """Connect to Ray (or start a local one); True when this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    return True
+
+
+def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool):
+    """The Ray Data pipeline up to the write: prepare tasks, then the encoder actor pool."""
+    import ray
+
+    from .encode import EncodeParts
+    from .prepare import prepare_batch
+
+    index = settings.index
+    blocks = max(1, math.ceil(len(rows) / index.prepare_batch_size))
+    ds = ray.data.from_items(rows, override_num_blocks=blocks)
+    ds = ds.map_batches(
+        prepare_batch,
+        fn_kwargs={"settings_json": settings_json, "uses_b2": uses_b2},
+        batch_size=index.prepare_batch_size,
+        num_cpus=index.prepare_num_cpus,
+        resources=index.prepare_resources or None,
+        # retries when a worker process dies (a crash in a native loader); also keeps Ray Data
+        # from fusing this CPU stage into the encoder actors
+        max_retries=index.prepare_max_retries,
+    )
+    return ds.map_batches(
+        EncodeParts,
+        fn_constructor_kwargs={
+            "bundle": settings.model.bundle,
+            "device": "cuda" if index.encode_num_gpus > 0 else settings.model.device,
+            "torch_threads": index.torch_threads,
+        },
+        batch_size=index.encode_batch_size,
+        compute=ray.data.ActorPoolStrategy(
+            min_size=index.encode_actors, max_size=index.encode_actors_max or index.encode_actors
+        ),
+        num_cpus=index.encode_num_cpus,
+        num_gpus=index.encode_num_gpus or None,
+        resources=index.encode_resources or None,
+    )
+
+
+def run_index(
+    source: str,
+    settings,
+    *,
+    full: bool = False,
+    prune: bool = False,
+    b2_api=None,
+    run_dir: str | Path | None = None,
+) -> IndexSummary:
+    """Index a catalog (folder, manifest or b2:// prefix) into the configured collection.
+
+    Parts whose fingerprint and bundle are unchanged are skipped before any rendering (``full``
+    re-encodes everything); ``prune`` removes parts whose source disappeared. Every discovered
+    part ends in the collection or as a row of errors.jsonl. Raises SystemicError when the job
+    cannot run at all.
+    """
+    from data_jobs.sources import discover
+    from encoders.bundle import load_bundle
+    from store.factory import open_store
+    from store.views import open_view_store
+
+    started = time.perf_counter()
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    run_dir = Path(run_dir or Path(settings.index.reports_dir) / run_id)
+    report = ErrorReport(run_dir / "errors.jsonl")
+    try:
+        bundle = load_bundle(settings.model.bundle)
+        settings = effective_settings(settings, bundle)
+        spec = collection_spec(bundle)
+        sources = discover(source, settings, b2_api=b2_api)
+        store = open_store(settings.store, spec)
+        view_store = open_view_store(settings.views, b2_api=b2_api)
+    except Exception as e:
+        raise SystemicError(f"cannot start indexing {source}: {type(e).__name__}: {e}") from e
+
+    summary = IndexSummary(run_id, str(source), bundle.id, discovered=len(sources))
+    summary.errors_path = str(report.path)
+    result = WriteResult()
+    try:
+        existing = {entry.part_id: entry for entry in store.iter_ids()}
+        todo, unchanged = plan(sources, existing, bundle.id, full)
+        summary.skipped = len(unchanged)
+        if prune:
+            known = {s.part_id for s in sources}
+            gone = sorted(set(existing) - known)
+            for part_id in gone:
+                view_store.delete_part(part_id)
+            summary.pruned = store.delete(gone) if gone else 0
+        # problems known from discovery alone (unsupported type, missing file) skip the cluster
+        runnable = []
+        for part in todo:
+            problem = part.problem()
+            if problem is None:
+                runnable.append(part)
+            else:
+                result.errors.append(
+                    {
+                        "part_id": part.part_id,
+                        "uri": part.uri,
+                        "stage": "discover",
+                        "error_type": type(problem).__name__,
+                        "code": problem.code,
+                        "message": str(problem),
+                    }
+                )
+        report.add(result.errors)
+        if runnable:
+            result.merge(_run_pipeline(runnable, settings, store, view_store, report, spec, b2_api))
+        if result.indexed:
+            store.optimize()
+    finally:
+        store.close()
+    summary.indexed = len(result.indexed)
+    summary.failed = len(result.errors)
+    summary.nodes = result.nodes
+    for error in result.errors:
+        summary.stages[error["stage"]] = summary.stages.get(error["stage"], 0) + 1
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.parts_per_s = round(summary.indexed / summary.seconds, 3) if summary.seconds else 0.0
+    internal = [e for e in result.errors if e.get("code") == "internal"]
+    summary.systemic = bool(runnable) and not result.indexed and len(internal) == len(runnable)
+    (run_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
+    return summary
+
+
+def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> WriteResult:
+    """Run the Ray Data stages and write their output (streaming, as blocks finish)."""
+    import ray
+
+    from cadsearch.settings import settings_to_json
+
+    from .write import PartsDatasink
+
+    settings_json = settings_to_json(settings)
+    rows = []
+    for part in parts:
+        row = part.to_row()
+        # an in-process B2 client (explicit b2_api) cannot travel to workers: read here instead
+        row["data"] = _read_inline(part, b2_api) if b2_api is not None else b""
+        rows.append(row)
+    uses_b2 = b2_api is None and any(part.uri.startswith("b2://") for part in parts)
+    started_ray = _ensure_ray(settings.index.ray_address)
+    try:
+        ds = build_dataset(rows, settings, settings_json, uses_b2)
+        result = WriteResult()
+        if store.backend == "edge":
+            # Qdrant Edge has exactly one writer: this process, which holds the shard
+            for batch in ds.iter_batches(
+                batch_size=settings.index.write_batch_size, batch_format="pyarrow"
+            ):
+                written = write_rows(batch.to_pylist(), store, view_store)
+                report.add(written.errors)
+                result.merge(written)
+                store.flush()  # what is written survives a crash: a rerun resumes after it
+        else:
+            spec_json = json.dumps(asdict(spec))
+            sink = PartsDatasink(settings_json, spec_json, str(report.path))
+            ds.write_datasink(sink)
+            result.merge(sink.result)
+        return result
+    finally:
+        if started_ray:
+            ray.shutdown()
+
+
+def _read_inline(part, b2_api) -> bytes:
+    from data_jobs.sources import read_part_bytes
+
+    try:
+        return read_part_bytes(part.uri, b2_api=b2_api)
+    except Exception:
+        return b""  # the prepare stage reads again and reports the failure

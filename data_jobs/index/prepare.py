@@ -1,0 +1,95 @@
+"""Prepare stage (CPU tasks): load, validate, normalize, sample points, render views, describe."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from .rows import PREPARED_COLUMNS, batch_to_rows, error_row, node_id, rows_to_batch
+
+PAYLOAD_METADATA = ("name", "category", "tags", "description")
+
+
+def prepare_row(row: dict[str, Any], settings, b2_api=None) -> dict[str, Any]:
+    """One discovered part to a prepared row, or an error row (the job never stops for one file)."""
+    from data_jobs.sources import PartSource, read_part_bytes
+    from encoders.geometry.errors import MeshError
+    from encoders.geometry.prepare import prepare_part
+
+    stage = "read"
+    try:
+        source = PartSource.from_row(row)
+        problem = source.problem()
+        if problem is not None:
+            raise problem
+        metadata = source.metadata
+        data = row.get("data") or read_part_bytes(row["uri"], b2_api=b2_api)
+        stage = "prepare"
+        prepared = prepare_part(
+            data, row["part_id"], metadata, settings, file_type=row["file_type"], render=True
+        )
+    except MeshError as e:
+        return error_row(row, stage, type(e).__name__, e.code, str(e))
+    except Exception as e:
+        detail = traceback.format_exception_only(type(e), e)[-1].strip()
+        return error_row(row, stage, type(e).__name__, "internal", detail)
+
+    tags = metadata.get("tags") or []
+    payload = {
+        "part_id": row["part_id"],
+        "name": str(metadata.get("name") or row["part_id"].rsplit("/", 1)[-1]),
+        "category": str(metadata.get("category") or ""),
+        "tags": [str(t) for t in (tags if isinstance(tags, list) else [tags])],
+        "description": prepared.description,
+        "source_uri": row["uri"],
+        "content_sha256": hashlib.sha256(data).hexdigest(),
+        "fingerprint": row["fingerprint"],
+        "bbox_min": list(prepared.part.bbox.min),
+        "bbox_max": list(prepared.part.bbox.max),
+        "face_count": prepared.facts.faces,
+        "through_holes": prepared.facts.through_holes,
+        "meta": {k: v for k, v in metadata.items() if k not in PAYLOAD_METADATA},
+    }
+    return {
+        "part_id": row["part_id"],
+        "uri": row["uri"],
+        "fingerprint": row["fingerprint"],
+        "error": "",
+        "payload_json": json.dumps(payload, default=str),
+        "description": prepared.description,
+        "points": np.ascontiguousarray(prepared.points, dtype=np.float32).tobytes(),
+        "view_names": [view.name for view in prepared.views],
+        "views_png": [view.png() for view in prepared.views],
+        "prepared_on": node_id(),
+    }
+
+
+@lru_cache(maxsize=4)
+def _settings(settings_json: str):
+    from cadsearch.settings import settings_from_json
+
+    return settings_from_json(settings_json)
+
+
+@lru_cache(maxsize=4)
+def _b2_api(settings_json: str):
+    from store.b2 import resolve_b2_api
+
+    return resolve_b2_api(None, _settings(settings_json))
+
+
+def prepare_batch(batch: dict[str, Any], settings_json: str, uses_b2: bool = False) -> dict:
+    """Ray Data batch function of the prepare stage.
+
+    Settings travel as JSON; the renderer and the B2 client are cached per worker process, so
+    each process creates its off-screen plotter once.
+    """
+    settings = _settings(settings_json)
+    b2_api = _b2_api(settings_json) if uses_b2 else None
+    rows = [prepare_row(row, settings, b2_api) for row in batch_to_rows(batch)]
+    return rows_to_batch(rows, PREPARED_COLUMNS)

@@ -1,0 +1,114 @@
+"""Row layout between the pipeline's stages: plain strings and bytes, so Arrow blocks stay simple.
+
+A discovered part: ``PartSource.to_row()`` (part_id, uri, file_type, metadata_json, fingerprint,
+size), plus ``data`` (the file's bytes, or empty when the worker reads the uri itself).
+A prepared (and then encoded) part adds: error ("" or an error JSON), payload_json, description,
+points (float32 bytes), view_names (list[str]), views_png (list[bytes]); encoding adds
+text, image, geometry (float32 bytes, (D,)) and views (float32 bytes, (K, D)).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+PREPARED_COLUMNS = (
+    "part_id",
+    "uri",
+    "fingerprint",
+    "error",
+    "payload_json",
+    "description",
+    "points",
+    "view_names",
+    "views_png",
+    "prepared_on",  # Ray node id that ran the prepare stage
+)
+ENCODED_COLUMNS = (
+    *PREPARED_COLUMNS,
+    "text",
+    "image",
+    "geometry",
+    "views",
+    "bundle_id",
+    "encoded_on",  # Ray node id of the encoder actor
+)
+
+
+def node_id() -> str:
+    """This process's Ray node id ("" outside Ray)."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else ""
+    except Exception:
+        return ""
+
+
+def error_row(row: dict[str, Any], stage: str, error_type: str, code: str, message: str) -> dict:
+    """A prepared-shaped row that carries an error instead of data."""
+    error = {
+        "part_id": row["part_id"],
+        "uri": row.get("uri", ""),
+        "stage": stage,
+        "error_type": error_type,
+        "code": code,
+        "message": message[:2000],
+    }
+    return {
+        "part_id": row["part_id"],
+        "uri": row.get("uri", ""),
+        "fingerprint": row.get("fingerprint", ""),
+        "error": json.dumps(error),
+        "payload_json": "",
+        "description": "",
+        "points": b"",
+        "view_names": [],
+        "views_png": [],
+        "prepared_on": node_id(),
+    }
+
+
+def batch_to_rows(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    """A columnar Ray Data batch (dict of arrays) as a list of row dicts of Python values."""
+    columns = list(batch)
+    if not columns:
+        return []
+    count = len(batch[columns[0]])
+    rows = []
+    for i in range(count):
+        row = {}
+        for name in columns:
+            value = batch[name][i]
+            if isinstance(value, np.ndarray) and value.dtype == object:
+                value = list(value)
+            elif isinstance(value, np.generic):
+                value = value.item()
+            row[name] = value
+        rows.append(row)
+    return rows
+
+
+def rows_to_batch(rows: list[dict[str, Any]], columns=None) -> dict[str, list]:
+    """Row dicts back to a columnar batch (lists; Ray Data converts them)."""
+    if not rows:
+        return {name: [] for name in (columns or ())}
+    columns = columns or list(rows[0])
+    return {name: [row[name] for row in rows] for name in columns}
+
+
+def points_of(row: dict[str, Any]) -> np.ndarray:
+    """points : (N, 3) float32 of a prepared row."""
+    return np.frombuffer(row["points"], dtype=np.float32).reshape(-1, 3)
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def vector_of(data: bytes, dim: int) -> np.ndarray:
+    """A (D,) or (K, D) float32 vector from bytes."""
+    array = np.frombuffer(data, dtype=np.float32)
+    return array if array.size == dim else array.reshape(-1, dim)

@@ -1,0 +1,186 @@
+"""Write stage: view PNGs to the view store, points to the vector store, failures to the report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ray.data import Datasink
+from ray.data.block import BlockAccessor
+
+from .rows import vector_of
+
+UNCATEGORIZED = "uncategorized"
+
+
+@dataclass
+class WriteResult:
+    """What one write call did."""
+
+    indexed: list[str] = field(default_factory=list)  # part ids now in the collection
+    errors: list[dict[str, Any]] = field(default_factory=list)  # error report rows
+    nodes: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> node id -> parts
+
+    def merge(self, other: WriteResult) -> None:
+        self.indexed.extend(other.indexed)
+        self.errors.extend(other.errors)
+        for stage, counts in other.nodes.items():
+            mine = self.nodes.setdefault(stage, {})
+            for node, count in counts.items():
+                mine[node] = mine.get(node, 0) + count
+
+    def count_node(self, stage: str, node: str) -> None:
+        if node:
+            counts = self.nodes.setdefault(stage, {})
+            counts[node] = counts.get(node, 0) + 1
+
+
+def _record(row: dict[str, Any], spec, view_urls: list[str]):
+    from store.schema import PartRecord
+
+    payload = json.loads(row["payload_json"])
+    views = vector_of(row["views"], spec.dim)
+    return PartRecord(
+        part_id=row["part_id"],
+        vectors={
+            "text": vector_of(row["text"], spec.dim),
+            "image": vector_of(row["image"], spec.dim),
+            "geometry": vector_of(row["geometry"], spec.dim),
+            "views": views.reshape(-1, spec.dim),
+        },
+        category=payload["category"] or UNCATEGORIZED,
+        content_sha256=payload["content_sha256"],
+        fingerprint=payload["fingerprint"],
+        bbox_min=payload["bbox_min"],
+        bbox_max=payload["bbox_max"],
+        name=payload["name"],
+        tags=payload["tags"],
+        description=payload["description"],
+        source_uri=payload["source_uri"],
+        face_count=int(payload["face_count"]),
+        view_urls=view_urls,
+        meta={**payload["meta"], "through_holes": payload["through_holes"]},
+        bundle_id=row["bundle_id"],
+    )
+
+
+def _error(row: dict[str, Any], stage: str, e: Exception) -> dict[str, Any]:
+    code = getattr(e, "code", None) or "internal"
+    return {
+        "part_id": row["part_id"],
+        "uri": row.get("uri", ""),
+        "stage": stage,
+        "error_type": type(e).__name__,
+        "code": code,
+        "message": str(e)[:2000],
+    }
+
+
+def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult:
+    """Write encoded rows: views first, then one batched upsert; error rows go to the report.
+
+    A batch the store refuses is retried part by part, so one bad record never costs the others.
+    """
+    result = WriteResult()
+    records, written_views = [], []
+    for row in rows:
+        result.count_node("prepare", row.get("prepared_on", ""))
+        result.count_node("encode", row.get("encoded_on", ""))
+        if row["error"]:
+            result.errors.append(json.loads(row["error"]))
+            continue
+        try:
+            pairs = list(zip(row["view_names"], row["views_png"], strict=True))
+            urls = view_store.put_views(row["part_id"], pairs)
+            records.append((row, _record(row, store.spec, urls)))
+            written_views.append(row["part_id"])
+        except Exception as e:
+            result.errors.append(_error(row, "write", e))
+    if not records:
+        return result
+    try:
+        store.upsert([record for _, record in records])
+        result.indexed.extend(record.part_id for _, record in records)
+    except Exception:
+        for row, record in records:
+            try:
+                store.upsert([record])
+                result.indexed.append(record.part_id)
+            except Exception as e:
+                result.errors.append(_error(row, "write", e))
+    return result
+
+
+class ErrorReport:
+    """errors.jsonl of one run: one JSON object per failed part (part, stage, type, message)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+        self._lock = threading.Lock()
+
+    def add(self, errors: Iterable[dict[str, Any]]) -> int:
+        lines = [json.dumps(error, sort_keys=True) + "\n" for error in errors]
+        if lines:
+            with self._lock, open(self.path, "a", encoding="utf-8") as f:
+                f.writelines(lines)
+        return len(lines)
+
+    def read(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+
+class PartsDatasink(Datasink[WriteResult]):
+    """Datasink of encoded parts into a Qdrant server collection: each write task opens its own
+    connection (cached per worker process), so writing scales out with the cluster.
+
+    With Qdrant Edge (one writer) the job streams the same rows into ``write_rows`` in the
+    driver instead: see pipeline.py.
+    """
+
+    def __init__(self, settings_json: str, spec_json: str, report_path: str):
+        self.settings_json = settings_json
+        self.spec_json = spec_json
+        self.report_path = report_path
+        self.result = WriteResult()
+
+    def get_name(self) -> str:
+        return "CadsearchParts"
+
+    def write(self, blocks, ctx) -> WriteResult:
+        store, view_store = _open_targets(self.settings_json, self.spec_json)
+        result = WriteResult()
+        for block in blocks:
+            rows = BlockAccessor.for_block(block).to_pylist()
+            result.merge(write_rows(rows, store, view_store))
+        return result
+
+    def on_write_complete(self, write_result) -> None:
+        results = getattr(write_result, "write_returns", write_result)
+        report = ErrorReport(Path(self.report_path))
+        for result in results:
+            self.result.merge(result)
+            report.add(result.errors)
+
+
+_targets: dict[tuple[str, str], Any] = {}
+
+
+def _open_targets(settings_json: str, spec_json: str):
+    """The store and view store of a write task's process, opened once."""
+    key = (settings_json, spec_json)
+    if key not in _targets:
+        from cadsearch.settings import settings_from_json
+        from store.factory import open_store
+        from store.schema import CollectionSpec
+        from store.views import open_view_store
+
+        settings = settings_from_json(settings_json)
+        spec = CollectionSpec(**json.loads(spec_json))
+        _targets[key] = (open_store(settings.store, spec), open_view_store(settings.views))
+    return _targets[key]

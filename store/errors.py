@@ -1,0 +1,36 @@
+"""Typed errors of the vector store: every message names the bad value."""
+
+from __future__ import annotations
+
+
+class StoreError(RuntimeError):
+    """Base of every error the store raises on purpose."""
+
+
+class BundleMismatchError(StoreError):
+    """A collection holds vectors of another model bundle (id, dim or view set) than asked for."""
+
+    def __init__(self, message: str, *, stored: str | None = None, requested: str | None = None):
+        super().__init__(message)
+        self.stored = stored  # bundle id kept in the collection metadata
+        self.requested = requested  # bundle id the caller brought
+
+
+class InvalidRecordError(StoreError, ValueError):
+    """A part record (or a batch of them) is malformed; nothing of its batch was written."""
+
+
+class InvalidQueryError(StoreError, ValueError):
+    """A fused query is malformed: wrong vector shape, unknown modality, bad filter range."""
+
+
+class WriterLockedError(StoreError):
+    """Another writer holds the Qdrant Edge shard folder (Edge allows exactly one)."""
+
+
+class CollectionNotFoundError(StoreError):
+    """The collection does not exist and no spec was given to create it."""
+
+
+class SnapshotError(StoreError):
+    """A snapshot is malformed, incomplete, or cannot be restored into this collection."""

@@ -1,0 +1,329 @@
+"""Fused queries: query vectors, the (query modality -> target vector) weight table, filters, hits.
+
+``plan_search`` turns a ``FusedQuery`` into a backend-neutral ``SearchPlan`` (one prefetch per
+weighted pair, a fusion, filter conditions, limits); the backends translate the plan into one
+Qdrant query, and ``finish_hits`` turns the engine's answer into ``SearchHit``s with the exact
+cosine of every pair that took part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from store.errors import BundleMismatchError, InvalidQueryError
+from store.fusion import maxsim, sort_ranked
+from store.schema import DENSE_VECTORS, VIEWS, CollectionSpec, normalize_vector, point_id
+
+MODALITIES = DENSE_VECTORS  # query modalities: text, image, geometry (views act as image)
+FusionMethod = Literal["rrf", "dbsf", "weighted_sum"]
+FUSIONS: tuple[str, ...] = ("rrf", "dbsf", "weighted_sum")
+# (query modality, target vector) -> weight; a query's own entries override these, 0 drops a pair
+DEFAULT_WEIGHTS: dict[tuple[str, str], float] = {
+    ("text", "text"): 1.0,
+    ("text", "image"): 0.5,
+    ("text", "geometry"): 0.5,
+    ("image", "image"): 1.0,
+    ("image", "geometry"): 0.6,
+    ("image", "text"): 0.3,
+    ("geometry", "geometry"): 1.0,
+    ("geometry", "image"): 0.6,
+    ("geometry", "text"): 0.3,
+}
+RANGE_FIELDS = ("extent_max", "extent_mid", "extent_min", "size_x", "size_y", "size_z")
+
+
+def pair_name(modality: str, target: str) -> str:
+    """The display key of a pair: ``"text->image"``."""
+    return f"{modality}->{target}"
+
+
+class Range(BaseModel):
+    """An inclusive range in mm; either end may be open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gte: float | None = None
+    lte: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Range:
+        for end in (self.gte, self.lte):
+            if end is not None and not math.isfinite(end):
+                raise ValueError(f"range ends must be finite, got {end}")
+        if self.gte is not None and self.lte is not None and self.gte > self.lte:
+            raise ValueError(f"empty range: gte {self.gte} > lte {self.lte}")
+        return self
+
+
+class Filters(BaseModel):
+    """Payload filters of a search (also of count and facets). Sizes in mm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[str] = []  # any of
+    tags_any: list[str] = []  # at least one of
+    tags_all: list[str] = []  # every one of
+    extent_max: Range | None = None  # largest bbox extent
+    extent_mid: Range | None = None
+    extent_min: Range | None = None  # smallest bbox extent
+    size_x: Range | None = None  # bbox size along x (unsorted)
+    size_y: Range | None = None
+    size_z: Range | None = None
+    exclude_part_ids: list[str] = []  # e.g. the part itself in "more like this"
+
+
+# neutral filter conditions, translated by each backend:
+#   ("any", key, [values]) | ("range", key, gte, lte) | ("ids", [point ids])
+Condition = tuple
+
+
+def as_filters(value: Filters | Mapping[str, Any] | None) -> Filters | None:
+    """Filters from a Filters, a plain mapping (e.g. a request body) or None."""
+    if value is None or isinstance(value, Filters):
+        return value
+    try:
+        return Filters.model_validate(value)
+    except ValidationError as e:
+        raise InvalidQueryError(f"invalid filters {value!r}: {e}") from e
+
+
+def filter_conditions(
+    filters: Filters | Mapping[str, Any] | None,
+) -> tuple[list[Condition], list[Condition]]:
+    """``(must, must_not)`` neutral conditions of the filters."""
+    must: list[Condition] = []
+    must_not: list[Condition] = []
+    filters = as_filters(filters)
+    if filters is None:
+        return must, must_not
+    if filters.categories:
+        must.append(("any", "category", list(filters.categories)))
+    if filters.tags_any:
+        must.append(("any", "tags", list(filters.tags_any)))
+    for tag in filters.tags_all:
+        must.append(("any", "tags", [tag]))
+    for key in RANGE_FIELDS:
+        bounds = getattr(filters, key)
+        if bounds is not None and (bounds.gte is not None or bounds.lte is not None):
+            must.append(("range", key, bounds.gte, bounds.lte))
+    if filters.exclude_part_ids:
+        must_not.append(("ids", [point_id(p) for p in filters.exclude_part_ids]))
+    return must, must_not
+
+
+@dataclass
+class FusedQuery:
+    """A multimodal query: any of text / image / geometry (D,) and views (n, D) query vectors.
+
+    weights : {(modality, target) or "modality->target": weight}, merged over DEFAULT_WEIGHTS
+    fusion : "rrf" (weighted RRF with ``rrf_k``), "dbsf", or "weighted_sum" of cosines
+    rerank : rescore the fused candidates by MaxSim over the stored ``views`` multivector
+    """
+
+    text: Any = None
+    image: Any = None
+    geometry: Any = None
+    views: Any = None  # (n, D) view vectors of a query mesh: mean = image query, rows = rerank
+    weights: Mapping[Any, float] | None = None
+    fusion: FusionMethod = "rrf"
+    rrf_k: int = 60
+    filters: Filters | None = None
+    top_k: int = 10
+    offset: int = 0
+    rerank: bool = False
+    prefetch_limit: int | None = None  # candidates per pair; None: max(30, 3 * (offset + top_k))
+    rerank_candidates: int | None = None  # fused candidates reranked; None: prefetch_limit
+    exact: bool = False  # exact kNN instead of HNSW (slow; for recall checks)
+    bundle_id: str | None = None  # bundle that encoded the query; must match the collection
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One prefetch: a query modality's vector against a target vector, with its weight."""
+
+    modality: str
+    target: str
+    weight: float
+    vector: np.ndarray  # (D,) float32, L2-normalized
+    name: str = ""  # "modality->target"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", pair_name(self.modality, self.target))
+
+
+@dataclass
+class SearchPlan:
+    """A validated query in backend-neutral form."""
+
+    pairs: list[Pair]
+    fusion: str
+    native: bool  # fusion runs in the engine (one query); False: pure function over a batch
+    rrf_k: int
+    must: list[Condition]
+    must_not: list[Condition]
+    top_k: int
+    offset: int
+    prefetch_limit: int
+    fetch_limit: int  # results asked of the engine: offset + top_k + slack for stable ties
+    exact: bool
+    rerank_rows: np.ndarray | None  # (R, D) float32 MaxSim query rows, None: no rerank
+    rerank_candidates: int
+    queries: dict[str, np.ndarray] = field(default_factory=dict)  # modality -> (D,) vector
+
+    @property
+    def weights(self) -> list[float]:
+        return [pair.weight for pair in self.pairs]
+
+
+@dataclass
+class SearchHit:
+    """One answer: the part, its ranking score and why it ranked (cosine of each pair)."""
+
+    id: str  # point id
+    part_id: str
+    score: float  # fused score, or the MaxSim score when reranked
+    cosines: dict[str, float]  # "modality->target" -> exact cosine of that pair
+    maxsim: float | None  # exact MaxSim of the rerank rows against the stored views
+    payload: dict[str, Any]
+
+
+def _weight_table(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
+    table = dict(DEFAULT_WEIGHTS)
+    for key, value in (weights or {}).items():
+        pair = tuple(key.split("->")) if isinstance(key, str) else tuple(key)
+        if len(pair) != 2 or pair[0] not in MODALITIES or pair[1] not in DENSE_VECTORS:
+            raise InvalidQueryError(
+                f"unknown weight key {key!r}: expected 'modality->target' with both of "
+                f"{list(DENSE_VECTORS)}"
+            )
+        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise InvalidQueryError(
+                f"weight of {key!r} must be a finite number >= 0, got {value!r}"
+            )
+        table[pair] = float(value)
+    return table
+
+
+def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
+    """Validate a query against the collection spec and lay out its prefetches."""
+    if query.bundle_id is not None and query.bundle_id != spec.bundle_id:
+        raise BundleMismatchError(
+            f"query vectors come from bundle {query.bundle_id!r}; the collection holds bundle "
+            f"{spec.bundle_id!r}",
+            stored=spec.bundle_id,
+            requested=query.bundle_id,
+        )
+    if query.fusion not in FUSIONS:
+        raise InvalidQueryError(f"unknown fusion {query.fusion!r}; known: {list(FUSIONS)}")
+    for name, value, low in (("top_k", query.top_k, 1), ("offset", query.offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidQueryError(f"{name} must be an int >= {low}, got {value!r}")
+    if query.fusion == "rrf" and (not isinstance(query.rrf_k, int) or query.rrf_k < 1):
+        raise InvalidQueryError(f"rrf_k must be an int >= 1, got {query.rrf_k!r}")
+    try:
+        queries = {
+            m: normalize_vector(getattr(query, m), (spec.dim,), f"query vector {m!r}")
+            for m in MODALITIES
+            if getattr(query, m) is not None
+        }
+        views = None
+        if query.views is not None:
+            views = np.asarray(query.views, dtype=np.float32)
+            if views.ndim != 2 or views.shape[0] < 1:
+                raise ValueError(f"query views must be (n, {spec.dim}), got shape {views.shape}")
+            views = normalize_vector(views, (views.shape[0], spec.dim), "query views")
+            if "image" not in queries:
+                queries["image"] = normalize_vector(views.mean(axis=0), (spec.dim,), "mean view")
+    except ValueError as e:
+        raise InvalidQueryError(str(e)) from e
+    if not queries:
+        raise InvalidQueryError("a query needs at least one of text, image, geometry or views")
+    table = _weight_table(query.weights)
+    pairs = [
+        Pair(m, target, table[(m, target)], queries[m])
+        for m in MODALITIES
+        if m in queries
+        for target in DENSE_VECTORS
+        if table.get((m, target), 0.0) > 0
+    ]
+    if not pairs:
+        raise InvalidQueryError(f"every weight of the given modalities {list(queries)} is 0")
+    depth = query.offset + query.top_k
+    prefetch_limit = query.prefetch_limit or max(30, 3 * depth)
+    if prefetch_limit < depth:
+        raise InvalidQueryError(f"prefetch_limit {prefetch_limit} is below offset + top_k {depth}")
+    rerank_rows = None
+    if query.rerank:
+        rows = views if views is not None else np.stack([queries[m] for m in queries])
+        rerank_rows = rows.astype(np.float32)
+    must, must_not = filter_conditions(query.filters)
+    native = query.fusion != "dbsf" or all(pair.weight == 1.0 for pair in pairs)
+    return SearchPlan(
+        pairs=pairs,
+        fusion=query.fusion,
+        native=native,
+        rrf_k=query.rrf_k,
+        must=must,
+        must_not=must_not,
+        top_k=query.top_k,
+        offset=query.offset,
+        prefetch_limit=prefetch_limit,
+        fetch_limit=depth + max(5, query.top_k // 2),
+        exact=query.exact,
+        rerank_rows=rerank_rows,
+        rerank_candidates=max(query.rerank_candidates or prefetch_limit, depth),
+        queries=queries,
+    )
+
+
+def finish_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:
+    """Engine answers ``(id, score, payload, vectors)`` -> the page of SearchHits, stable order.
+
+    Cosines (and MaxSim) are computed exactly from the stored, L2-normalized vectors.
+    """
+    by_id = {str(pid): (score, payload, vectors or {}) for pid, score, payload, vectors in raw}
+    page = sort_ranked((pid, entry[0]) for pid, entry in by_id.items())
+    page = page[plan.offset : plan.offset + plan.top_k]
+    cosines: list[dict[str, float]] = [{} for _ in page]
+    for target in {pair.target for pair in plan.pairs}:
+        rows = [i for i, (pid, _) in enumerate(page) if by_id[pid][2].get(target) is not None]
+        if not rows:
+            continue
+        stored = np.asarray([by_id[page[i][0]][2][target] for i in rows], dtype=np.float64)
+        stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+        for pair in plan.pairs:
+            if pair.target == target:
+                for i, value in zip(rows, stored @ pair.vector, strict=True):
+                    cosines[i][pair.name] = float(value)
+    hits = []
+    for (pid, score), hit_cosines in zip(page, cosines, strict=True):
+        _, payload, vectors = by_id[pid]
+        score_maxsim = None
+        if plan.rerank_rows is not None and vectors.get(VIEWS) is not None:
+            score_maxsim = maxsim(plan.rerank_rows, np.asarray(vectors[VIEWS]))
+        order = {
+            pair.name: hit_cosines[pair.name] for pair in plan.pairs if pair.name in hit_cosines
+        }
+        hits.append(
+            SearchHit(
+                id=pid,
+                part_id=(payload or {}).get("part_id", ""),
+                score=float(score),
+                cosines=order,
+                maxsim=score_maxsim,
+                payload=dict(payload or {}),
+            )
+        )
+    return hits
+
+
+def hit_vector_names(plan: SearchPlan) -> list[str]:
+    """Stored vectors a search must return to explain its hits."""
+    names = sorted({pair.target for pair in plan.pairs}, key=DENSE_VECTORS.index)
+    return [*names, VIEWS] if plan.rerank_rows is not None else names
