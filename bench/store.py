@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_s": round(time.perf_counter() - t0, 1),
     }
     result["pass"] = {
-        "edge_vs_local_speedup>=100": result["edge_vs_local_speedup"] >= 100,
+        "edge_vs_local_speedup>=100": (result["edge_vs_local_speedup"] or 0) >= 100,
         "recall>=0.95": min(result["recall_at10_per_vector"], result["recall_at10_fused"]) >= 0.95,
         "p50_growth_10x<=2": growth is not None and growth <= 2,
     }

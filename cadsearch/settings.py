@@ -129,6 +129,62 @@ class IndexSettings(_Section):
     reports_dir: str = "data/index-runs"  # one folder per run: errors.jsonl, summary.json
 
 
+class DeploymentSettings(_Section):
+    """One Ray Serve deployment: resources and replicas (autoscaled when max_replicas > min)."""
+
+    num_cpus: float = Field(0.5, ge=0)  # CPUs per replica (fractional allowed)
+    num_gpus: float = Field(0.0, ge=0)  # GPUs per replica (fractional allowed)
+    min_replicas: int = Field(1, ge=0)  # == max_replicas: a fixed number of replicas
+    max_replicas: int = Field(1, ge=1)
+    target_ongoing_requests: float = Field(8.0, gt=0)  # autoscaling target per replica
+    max_ongoing_requests: int = Field(64, ge=1)  # requests a replica takes at once
+    # torch threads per replica; None: its CPU share (floor of num_cpus, at least 1), so that
+    # replicas x threads never exceeds the cores Ray hands out
+    torch_threads: int | None = Field(None, ge=1)
+
+
+class EncoderDeploymentSettings(DeploymentSettings):
+    """An encoder deployment: resources, replicas and dynamic batching (``@serve.batch``)."""
+
+    max_batch_size: int = Field(32, ge=1)  # items (texts, images, clouds) per forward pass
+    batch_wait_timeout_s: float = Field(0.005, ge=0)  # wait for a fuller batch at most this long
+
+
+class ServeLimits(_Section):
+    """Request limits of the search service; past them a request gets a 413 or 422."""
+
+    max_body_mb: float = Field(64.0, gt=0)  # request body (uploads included)
+    max_points: int = Field(200_000, ge=16)  # points of one point cloud
+    min_points: int = Field(16, ge=1)  # points of one point cloud, at least
+    max_top_k: int = Field(100, ge=1)
+    max_offset: int = Field(1000, ge=0)
+    max_image_pixels: int = Field(40_000_000, ge=1)  # width x height of one query image
+    max_text_chars: int = Field(2000, ge=1)  # characters of one query text
+    max_batch_items: int = Field(256, ge=1)  # texts / images / clouds of one embed request
+
+
+class ServeSettings(_Section):
+    """The search service on Ray Serve: proxies, deployments, limits, which endpoints need keys."""
+
+    ray_address: str | None = None  # None: start or join a local Ray; "auto" or ray://host:port
+    app_name: str = "cadsearch"
+    host: str = "127.0.0.1"  # HTTP proxy host ("0.0.0.0" to listen on every interface)
+    http_port: int = Field(8000, ge=1, le=65535)
+    grpc_port: int | None = Field(9000, ge=1, le=65535)  # None: no gRPC proxy
+    text: EncoderDeploymentSettings = EncoderDeploymentSettings()
+    image: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
+    geometry: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
+    # mesh loading, point sampling and view rendering of uploads; index-one encoding
+    preparer: DeploymentSettings = DeploymentSettings(max_ongoing_requests=8)
+    # the search ingress (HTTP + gRPC); with store.backend "edge" it owns the shard: 1 replica
+    ingress: DeploymentSettings = DeploymentSettings(num_cpus=0.0, max_ongoing_requests=256)
+    limits: ServeLimits = ServeLimits()
+    protect_embed: bool = False  # POST /v1/embed/* needs an API key (when keys are configured)
+    protect_search: bool = False  # search and part reads need an API key (when configured)
+    # folders whose files IndexModel's model_path may name (empty: model_path is refused)
+    index_path_roots: list[str] = Field(default_factory=list)
+
+
 class Settings(BaseModel):
     """All of cadsearch's settings, one profile."""
 
@@ -144,6 +200,7 @@ class Settings(BaseModel):
     views: ViewStoreSettings = ViewStoreSettings()
     model: ModelSettings = ModelSettings()
     index: IndexSettings = IndexSettings()
+    serve: ServeSettings = ServeSettings()
     api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
 
     @field_validator("api_keys", mode="before")

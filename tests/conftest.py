@@ -66,3 +66,14 @@ def make_step_file(path, kind: str = "step") -> None:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """A real search service (Ray Serve, HTTP + gRPC) over an indexed 12-part catalog."""
+    from serve_harness import start_served, stop_served
+
+    try:
+        yield start_served(tmp_path_factory.mktemp("served"))
+    finally:
+        stop_served()

@@ -1,0 +1,167 @@
+"""HTTP API models: requests (unknown fields are errors) and responses, as OpenAPI shows them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from store.query import Filters
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchRequest(_Request):
+    """A fused search: any mix of query modalities (at least one), filters and options.
+
+    As JSON, ``image`` is base64. As multipart/form-data at the same path, ``image`` and ``mesh``
+    are file uploads, and ``filters``, ``weights`` and ``points`` are JSON text fields.
+    """
+
+    text: str | None = Field(None, description="a description of the part, e.g. 'M8 hex bolt'")
+    image: str | None = Field(None, description="base64 PNG/JPEG (a photo, screenshot, sketch)")
+    points: list[list[float]] | None = Field(None, description="surface points [[x, y, z], ...]")
+    part_id: str | None = Field(None, description="more like this part (excluded from results)")
+    mesh_format: str | None = Field(None, description="type of an uploaded mesh (default: suffix)")
+    filters: Filters | None = None
+    top_k: int = Field(10, description="results per page (1 .. serve.limits.max_top_k)")
+    offset: int = Field(0, description="results to skip (paging)")
+    weights: dict[str, float] | None = Field(
+        None, description="'modality->target': weight over the defaults; 0 drops a pair"
+    )
+    fusion: Literal["rrf", "dbsf", "weighted_sum"] = "rrf"
+    rerank: bool = Field(False, description="multi-view MaxSim rerank of the fused candidates")
+    include_embeddings: bool = Field(False, description="return the query vectors")
+
+
+class EmbedTextRequest(_Request):
+    texts: list[str] = Field(..., description="texts to embed (1 .. serve.limits.max_batch_items)")
+
+
+class EmbedImageRequest(_Request):
+    images: list[str] = Field(..., description="base64 PNG/JPEG images")
+
+
+class EmbedGeometryRequest(_Request):
+    point_clouds: list[list[list[float]]] = Field(
+        ..., description="point clouds, each [[x, y, z], ...] in any units (normalized here)"
+    )
+
+
+class PartMetadata(BaseModel):
+    """Metadata of an uploaded part (the fields of a catalog manifest line; others go to meta)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    part_id: str | None = None
+    name: str | None = None
+    category: str | None = None
+    tags: list[str] = []
+    description: str | None = None
+    units: str | None = Field(None, description="file units: mm (default), cm, m, in, ...")
+
+
+class BBox(BaseModel):
+    min: list[float] | None = None
+    max: list[float] | None = None
+
+
+class SearchResult(BaseModel):
+    part_id: str
+    name: str
+    category: str
+    tags: list[str]
+    score: float = Field(..., description="fused score (MaxSim when reranked)")
+    cosines: dict[str, float] = Field(..., description="'modality->target' -> cosine")
+    similarity: dict[str, float] = Field(..., description="cosine of each same-modality pair")
+    maxsim: float | None = None
+    bbox_mm: BBox
+    extents_mm: list[float] | None = None
+    size_mm: list[float | None]
+    view_urls: list[str]
+    description: str
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+    bundle_id: str
+    query_id: str
+    modalities: list[str]
+    took_ms: float
+    embeddings: dict[str, Any] | None = None
+
+
+class EmbedResponse(BaseModel):
+    bundle_id: str
+    dim: int
+    vectors: list[list[float]]
+
+
+class PartResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    part_id: str
+    name: str
+    category: str
+    tags: list[str]
+    bbox_mm: BBox
+    extents_mm: list[float] | None = None
+    view_urls: list[str]
+
+
+class EmbeddingsResponse(BaseModel):
+    part_id: str
+    bundle_id: str
+    dim: int
+    text: list[float]
+    image: list[float]
+    geometry: list[float]
+    fused: list[float] = Field(..., description="normalized mean of text, image and geometry")
+    views: list[list[float]]
+
+
+class IndexResponse(BaseModel):
+    part_id: str
+    indexed: bool
+    name: str
+    category: str
+    bundle_id: str
+    num_views: int
+    view_urls: list[str]
+
+
+class DeleteResponse(BaseModel):
+    part_id: str
+    deleted: bool
+    views_removed: int
+
+
+class FacetsResponse(BaseModel):
+    facets: dict[str, dict[str, int]]
+    total: int
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "undecodable content (base64, image, mesh)",
+        401: "API key missing",
+        403: "API key not valid",
+        404: "unknown part or view",
+        413: "over a size limit",
+        422: "invalid request (the message names the field)",
+    }.items()
+}

@@ -1,0 +1,72 @@
+"""ImageEncoder deployment: the bundle's CLIP image tower only, dynamically batched."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from serve.replica import apply_batching, set_torch_threads
+
+
+@serve.deployment(name="ImageEncoder", max_ongoing_requests=64)
+class ImageEncoder:
+    """Encoded images (PNG, JPEG, ... bytes) -> unit vectors (n, D), batched across requests.
+
+    An image that does not decode fails its own request only (``ImageDecodeError``), never the
+    other requests of its batch.
+    """
+
+    def __init__(self, bundle: str, device: str = "cpu", torch_threads: int = 1):
+        from encoders.bundle import load_bundle
+
+        set_torch_threads(torch_threads)
+        self.bundle = load_bundle(bundle)
+        self.clip = self.bundle.load_clip(device, image_only=True, torch_threads=torch_threads)
+        self.batching: dict[str, Any] = {}
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        self.batching = apply_batching(self._encode_batch, user_config)
+
+    async def encode(self, images: list[bytes]) -> np.ndarray:
+        """(n, D) float32 unit vectors; raises ImageDecodeError naming the first bad image."""
+        if not images:
+            return np.zeros((0, self.bundle.embed_dim), dtype=np.float32)
+        results = await asyncio.gather(*(self._encode_batch(image) for image in images))
+        for index, result in enumerate(results):
+            if isinstance(result, Exception):
+                from encoders.clip import ImageDecodeError
+
+                raise ImageDecodeError(f"image {index}: {result}", index)
+        return np.stack(results)
+
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
+    async def _encode_batch(self, images: list[bytes]) -> list[np.ndarray | Exception]:
+        return await asyncio.to_thread(self._encode_each, images)
+
+    def _encode_each(self, images: list[bytes]) -> list[np.ndarray | Exception]:
+        decoded = [_decode(image) for image in images]
+        good = [image for image in decoded if not isinstance(image, Exception)]
+        vectors = iter(self.clip.encode_images(good, batch_size=len(good)) if good else [])
+        return [item if isinstance(item, Exception) else next(vectors) for item in decoded]
+
+    def info(self) -> dict[str, Any]:
+        return {"bundle_id": self.bundle.id, "dim": self.bundle.embed_dim, **self.batching}
+
+
+def _decode(data: Any) -> Any:
+    """A PIL RGB image of encoded bytes (arrays and PIL images pass), or the decoding error."""
+    import io
+
+    from PIL import Image
+
+    if not isinstance(data, bytes | bytearray | memoryview):
+        return data
+    try:
+        image = Image.open(io.BytesIO(bytes(data)))
+        image.load()
+        return image if image.mode == "RGB" else image.convert("RGB")
+    except Exception as e:  # this request fails; the rest of its batch goes on
+        return ValueError(f"cannot decode as an image ({e})")

@@ -1,0 +1,235 @@
+"""Query inputs of the search service: decode and check texts, images, point clouds and part files.
+
+Plain functions, shared by the HTTP and gRPC front ends; each raises ``serve.errors.ApiError``
+naming the field, so bad input never reaches an encoder or the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from typing import Any
+
+import numpy as np
+
+from serve.errors import ApiError, invalid, too_large, undecodable
+
+_DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.I)
+POINT_SEED = 0  # resampling a query cloud is deterministic: the same cloud, the same vector
+
+
+def check_text(text: Any, field: str, max_chars: int) -> str:
+    """A non-blank query text of at most max_chars characters."""
+    if not isinstance(text, str):
+        raise invalid(field, f"must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise invalid(field, "must not be empty or blank")
+    if len(text) > max_chars:
+        raise invalid(field, f"is {len(text)} characters, over the limit of {max_chars}")
+    return text
+
+
+def decode_base64(value: Any, field: str) -> bytes:
+    """Bytes of a base64 string (standard or URL-safe alphabet; a ``data:`` URL prefix is ok)."""
+    if not isinstance(value, str):
+        raise invalid(field, f"must be a base64 string, got {type(value).__name__}")
+    text = _DATA_URL.sub("", value.strip())
+    if not text:
+        raise invalid(field, "is empty")
+    try:
+        if "-" in text or "_" in text:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise undecodable(field, f"is not valid base64 ({e})", "bad_base64") from e
+
+
+def check_image(data: bytes, field: str, max_pixels: int) -> tuple[int, int]:
+    """(width, height) of an encoded image, after checking it decodes and is not too large.
+
+    The size is read from the header before any pixel is decoded (decompression bombs stop here).
+    """
+    from PIL import Image
+
+    if not data:
+        raise invalid(field, "is empty")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Exception as e:
+        raise undecodable(field, f"cannot decode as an image ({e})", "bad_image") from e
+    width, height = image.size
+    if width * height > max_pixels:
+        raise too_large(
+            field,
+            f"{width}x{height} pixels is over the limit of {max_pixels} pixels",
+            "image_too_large",
+        )
+    try:
+        image.load()
+    except Exception as e:
+        raise undecodable(field, f"cannot decode as an image ({e})", "bad_image") from e
+    return width, height
+
+
+def point_array(value: Any, field: str, min_points: int, max_points: int) -> np.ndarray:
+    """A query point cloud as (N, 3) float64, checked: shape, finite, count, not degenerate."""
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        if not isinstance(value, list | tuple):
+            raise invalid(field, f"must be a list of [x, y, z] points, got {type(value).__name__}")
+        if len(value) > max_points:
+            raise too_large(
+                field, f"{len(value)} points is over the limit of {max_points}", "too_many_points"
+            )
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise invalid(field, f"must be a list of [x, y, z] numbers ({e})") from e
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise invalid(field, f"must be an (N, 3) list of [x, y, z] points, got shape {array.shape}")
+    count = array.shape[0]
+    if count > max_points:
+        raise too_large(field, f"{count} points is over the limit of {max_points}", "too_many_points")
+    if count < min_points:
+        raise invalid(field, f"{count} points is under the minimum of {min_points}")
+    bad = int((~np.isfinite(array)).any(axis=1).sum())
+    if bad:
+        raise invalid(field, f"{bad} points have non-finite coordinates (NaN or inf)", "non_finite")
+    if float(np.ptp(array, axis=0).max()) <= 0:
+        raise invalid(field, "all points coincide (zero extent)", "zero_extent")
+    return array
+
+
+def prepare_cloud(points: np.ndarray, num_points: int, seed: int = POINT_SEED) -> np.ndarray:
+    """A checked cloud as the geometry encoder's input: (num_points, 3) float32 in the unit sphere.
+
+    Normalized the way the index normalizes a part (bounding-box center at the origin, farthest
+    point at radius 1), then resampled to num_points (without replacement when there are enough).
+    """
+    points = np.asarray(points, dtype=np.float64)
+    center = (points.min(axis=0) + points.max(axis=0)) / 2.0
+    centered = points - center
+    centered /= float(np.linalg.norm(centered, axis=1).max())
+    rng = np.random.default_rng(seed)
+    count = centered.shape[0]
+    if count != num_points:
+        index = rng.choice(count, size=num_points, replace=count < num_points)
+        centered = centered[index]
+    return centered.astype(np.float32)
+
+
+def file_type_for(filename: str | None, explicit: str | None, field: str) -> str:
+    """The type of an uploaded part file: ``explicit`` when given, else the name's extension."""
+    from encoders.geometry.loaders import SUPPORTED_EXTENSIONS
+
+    kind = (explicit or "").strip().lower().lstrip(".")
+    if not kind and filename and "." in filename:
+        kind = filename.rsplit(".", 1)[1].lower()
+    if not kind:
+        raise invalid(
+            field,
+            f"cannot tell the file type of {filename!r}: give a file name with an extension "
+            f"or a file type (supported: {', '.join(SUPPORTED_EXTENSIONS)})",
+            "unsupported_format",
+        )
+    if kind not in SUPPORTED_EXTENSIONS:
+        raise ApiError(
+            400,
+            "unsupported_format",
+            f"unsupported file type {kind!r} (supported: {', '.join(SUPPORTED_EXTENSIONS)})",
+            field,
+        )
+    return kind
+
+
+def check_part_id(part_id: Any, field: str = "part_id") -> str:
+    """A usable part id (the catalog sources' rule: non-blank, <= 512 chars, no control chars)."""
+    from data_jobs.sources import validate_part_id
+
+    try:
+        return validate_part_id(part_id)
+    except ValueError as e:
+        raise invalid(field, str(e)) from e
+
+
+def check_upload_size(data: bytes, field: str, max_mb: float) -> bytes:
+    """An uploaded file's bytes, refused when empty or over max_mb."""
+    if not data:
+        raise invalid(field, "the uploaded file is empty")
+    if len(data) > max_mb * 1024 * 1024:
+        raise too_large(field, f"{len(data)} bytes is over the limit of {max_mb:g} MB")
+    return data
+
+
+def check_paging(top_k: Any, offset: Any, limits) -> tuple[int, int]:
+    """top_k in 1 .. limits.max_top_k and offset in 0 .. limits.max_offset."""
+    for name, value, low, high in (
+        ("top_k", top_k, 1, limits.max_top_k),
+        ("offset", offset, 0, limits.max_offset),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid(name, f"must be an integer, got {value!r}")
+        if not low <= value <= high:
+            raise invalid(name, f"must be between {low} and {high}, got {value}", "out_of_range")
+    return top_k, offset
+
+
+def make_search_input(
+    limits,
+    *,
+    text: str | None = None,
+    image: bytes | None = None,
+    points: Any = None,
+    part_id: str | None = None,
+    mesh: bytes | None = None,
+    mesh_filename: str | None = None,
+    mesh_format: str | None = None,
+    filters: Any = None,
+    top_k: int = 10,
+    offset: int = 0,
+    weights: dict[str, float] | None = None,
+    fusion: str = "rrf",
+    rerank: bool = False,
+    include_embeddings: bool = False,
+):
+    """A checked ``SearchInput`` of already parsed request fields (images and meshes as bytes)."""
+    from serve.service import SearchInput
+
+    top_k, offset = check_paging(top_k, offset, limits)
+    query = SearchInput(
+        filters=filters,
+        top_k=top_k,
+        offset=offset,
+        weights=dict(weights) if weights else None,
+        fusion=fusion,
+        rerank=bool(rerank),
+        include_embeddings=bool(include_embeddings),
+    )
+    if text is not None:
+        query.text = check_text(text, "text", limits.max_text_chars)
+    if image is not None:
+        check_image(image, "image", limits.max_image_pixels)
+        query.image = image
+    if points is not None:
+        query.points = point_array(points, "points", limits.min_points, limits.max_points)
+    if part_id is not None:
+        query.part_id = check_part_id(part_id)
+    if mesh is not None:
+        query.mesh_type = file_type_for(mesh_filename, mesh_format, "mesh")
+        query.mesh = check_upload_size(mesh, "mesh", limits.max_body_mb)
+    elif mesh_format is not None:
+        raise invalid("mesh_format", "is given without a mesh")
+    if weights:
+        for key, value in weights.items():
+            pair = key.split("->") if isinstance(key, str) else []
+            if len(pair) != 2 or not all(p in ("text", "image", "geometry") for p in pair):
+                raise invalid(
+                    "weights", f"unknown key {key!r}: expected 'modality->target' of text, image, "
+                    "geometry (e.g. 'text->image')"
+                )
+            if not np.isfinite(value) or value < 0:
+                raise invalid("weights", f"weight of {key!r} must be a finite number >= 0")
+    return query

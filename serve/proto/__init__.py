@@ -1,0 +1,1 @@
+"""gRPC API of the search service: cad_retrieval.proto and its generated modules."""

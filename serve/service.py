@@ -1,0 +1,430 @@
+"""The search service's logic, behind both front ends (HTTP and gRPC): encode, query, index, read.
+
+``SearchService`` owns the vector store and the view store of one ingress replica and reaches the
+models through an ``Encoders`` object: deployment handles in Ray Serve (see ingress.py), anything
+with the same async methods elsewhere. Inputs arrive decoded and checked (serve/inputs.py); every
+refusal is an ``ApiError``. Store calls block, so they run in threads; writes are serialized.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from serve.errors import ApiError, from_error_row, invalid, not_found
+from serve.inputs import check_part_id, check_upload_size, file_type_for, prepare_cloud
+from store import BundleMismatchError, Filters, FusedQuery, InvalidQueryError, SearchHit
+
+log = logging.getLogger(__name__)
+MODALITIES = ("text", "image", "geometry")
+UPLOAD_SCHEME = "upload:"  # source_uri of a part indexed from an upload: upload:<file name>
+
+
+class Encoders(Protocol):
+    """What the service needs of the models (each call may batch with other requests)."""
+
+    async def text(self, texts: list[str]) -> np.ndarray: ...  # (n, D)
+
+    async def image(self, images: list[bytes]) -> np.ndarray: ...  # (n, D)
+
+    async def geometry(self, clouds: list[np.ndarray]) -> np.ndarray: ...  # (n, D)
+
+    async def prepare_mesh(self, data: bytes, file_type: str) -> dict[str, Any]: ...
+
+    async def index_row(self, row: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def info(self) -> dict[str, str]: ...  # encoder name -> bundle id
+
+
+@dataclass
+class SearchInput:
+    """A checked search request: any mix of query modalities, filters and options."""
+
+    text: str | None = None
+    image: bytes | None = None  # encoded image (checked to decode)
+    mesh: bytes | None = None  # a part file; mesh_type says its format
+    mesh_type: str | None = None
+    points: np.ndarray | None = None  # (N, 3) checked raw points
+    part_id: str | None = None  # "more like this"
+    filters: Filters | None = None
+    top_k: int = 10
+    offset: int = 0
+    weights: dict[str, float] | None = None
+    fusion: str = "rrf"
+    rerank: bool = False
+    include_embeddings: bool = False
+
+    def modalities(self) -> list[str]:
+        given = ("text", "image", "mesh", "points", "part_id")
+        return [name for name in given if getattr(self, name) is not None]
+
+
+@dataclass
+class QueryVectors:
+    """The query's vectors: (D,) per modality, (K, D) views of a query mesh or stored part."""
+
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    views: np.ndarray | None = None
+
+
+def fused_vector(vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """The L2-normalized mean of a part's text, image and geometry vectors: (D,)."""
+    stacked = np.stack([np.asarray(vectors[m], dtype=np.float32) for m in MODALITIES])
+    mean = stacked.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def part_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored part's payload as the API shows it (sizes in mm)."""
+    return {
+        "part_id": payload.get("part_id", ""),
+        "name": payload.get("name", ""),
+        "category": payload.get("category", ""),
+        "tags": list(payload.get("tags") or []),
+        "description": payload.get("description", ""),
+        "bbox_mm": {"min": payload.get("bbox_min"), "max": payload.get("bbox_max")},
+        "extents_mm": payload.get("extents"),
+        "size_mm": [payload.get("size_x"), payload.get("size_y"), payload.get("size_z")],
+        "face_count": payload.get("face_count", 0),
+        "view_urls": list(payload.get("view_urls") or []),
+        "source_uri": payload.get("source_uri", ""),
+        "content_sha256": payload.get("content_sha256", ""),
+        "bundle_id": payload.get("bundle_id", ""),
+        "indexed_at": payload.get("indexed_at", ""),
+        "meta": payload.get("meta") or {},
+    }
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    """One search result: the part, its fused score and the cosine of every pair."""
+    p = hit.payload
+    return {
+        "part_id": hit.part_id,
+        "name": p.get("name", ""),
+        "category": p.get("category", ""),
+        "tags": list(p.get("tags") or []),
+        "score": hit.score,
+        "cosines": dict(hit.cosines),
+        "similarity": {
+            m: hit.cosines[f"{m}->{m}"] for m in MODALITIES if f"{m}->{m}" in hit.cosines
+        },
+        "maxsim": hit.maxsim,
+        "bbox_mm": {"min": p.get("bbox_min"), "max": p.get("bbox_max")},
+        "extents_mm": p.get("extents"),
+        "size_mm": [p.get("size_x"), p.get("size_y"), p.get("size_z")],
+        "view_urls": list(p.get("view_urls") or []),
+        "description": p.get("description", ""),
+    }
+
+
+def _query_error(error: InvalidQueryError) -> ApiError:
+    text = str(error)
+    field = next(
+        (name for name in ("weight", "fusion", "top_k", "offset", "filters") if name in text),
+        "query",
+    )
+    return invalid({"weight": "weights"}.get(field, field), text)
+
+
+class SearchService:
+    """Search, embed, index and read parts of one collection.
+
+    settings : cadsearch Settings (model.bundle, store, views, serve.limits)
+    encoders : the models (see ``Encoders``)
+    store, view_store : opened here from the settings when not given
+    """
+
+    def __init__(self, settings, encoders: Encoders, store=None, view_store=None):
+        from data_jobs.index.pipeline import collection_spec
+        from encoders.bundle import load_bundle
+        from store.factory import open_store
+        from store.views import open_view_store
+
+        bundle = load_bundle(settings.model.bundle)
+        self.settings = settings
+        self.limits = settings.serve.limits
+        self.bundle_id = bundle.id
+        self.dim = bundle.embed_dim
+        self.num_points = bundle.num_points
+        self.spec = collection_spec(bundle)
+        self.encoders = encoders
+        self.store = store if store is not None else open_store(settings.store, self.spec)
+        self.view_store = view_store if view_store is not None else open_view_store(settings)
+        self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- search -------------------------------------------------------------------------------
+
+    async def search(self, query: SearchInput) -> dict[str, Any]:
+        """Encode every given modality concurrently, run one fused store query, explain hits."""
+        started = time.perf_counter()
+        if not query.modalities():
+            raise invalid(
+                "query", "give at least one of text, image, mesh, points or part_id", "empty_query"
+            )
+        if query.mesh is not None and query.points is not None:
+            raise invalid("points", "give either points or a mesh, not both")
+        vectors = await self._query_vectors(query)
+        filters = query.filters or Filters()
+        if query.part_id is not None:
+            excluded = [*filters.exclude_part_ids, query.part_id]
+            filters = filters.model_copy(update={"exclude_part_ids": excluded})
+        fused = FusedQuery(
+            text=vectors.vectors.get("text"),
+            image=vectors.vectors.get("image"),
+            geometry=vectors.vectors.get("geometry"),
+            views=vectors.views,
+            weights=query.weights,
+            fusion=query.fusion,
+            filters=filters,
+            top_k=query.top_k,
+            offset=query.offset,
+            rerank=query.rerank,
+            bundle_id=self.bundle_id,
+        )
+        try:
+            hits = await asyncio.to_thread(self.store.search, fused)
+        except InvalidQueryError as e:
+            raise _query_error(e) from e
+        except BundleMismatchError as e:
+            raise ApiError(409, "bundle_mismatch", str(e)) from e
+        out: dict[str, Any] = {
+            "results": [hit_json(hit) for hit in hits],
+            "bundle_id": self.bundle_id,
+            "query_id": uuid.uuid4().hex[:16],
+            "modalities": query.modalities(),
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if query.include_embeddings:
+            out["embeddings"] = self._embeddings_json(vectors)
+        return out
+
+    async def _query_vectors(self, query: SearchInput) -> QueryVectors:
+        out = QueryVectors()
+        if query.part_id is not None:
+            part = await asyncio.to_thread(self.store.get, query.part_id, with_vectors=True)
+            if part is None:
+                raise not_found("part_id", f"no part {query.part_id!r} in the collection")
+            out.vectors.update({m: part.vectors[m] for m in MODALITIES if m in part.vectors})
+            if query.image is None and query.mesh is None:
+                out.views = part.vectors.get("views")
+        jobs: dict[str, Any] = {}
+        if query.text is not None:
+            jobs["text"] = self.encoders.text([query.text])
+        if query.image is not None:
+            jobs["image"] = self.encoders.image([query.image])
+        if query.points is not None:
+            cloud = prepare_cloud(query.points, self.num_points)
+            jobs["geometry"] = self.encoders.geometry([cloud])
+        if query.mesh is not None:
+            jobs["mesh"] = self._encode_mesh(query.mesh, query.mesh_type or "")
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        for name in ("text", "image", "geometry"):
+            if name in results:
+                out.vectors[name] = np.asarray(results[name][0], dtype=np.float32)
+        if "mesh" in results:
+            geometry, views = results["mesh"]
+            out.vectors["geometry"] = geometry
+            out.views = views
+            if query.image is None:
+                out.vectors.pop("image", None)  # the mean of the mesh's views takes its place
+        return out
+
+    async def _encode_mesh(self, data: bytes, file_type: str) -> tuple[np.ndarray, np.ndarray]:
+        """A query part file -> (geometry (D,), views (K, D)): points and views encoded at once."""
+        prepared = await self.encoders.prepare_mesh(data, file_type)
+        geometry, views = await asyncio.gather(
+            self.encoders.geometry([prepared["points"]]),
+            self.encoders.image(list(prepared["views_png"])),
+        )
+        return np.asarray(geometry[0], dtype=np.float32), np.asarray(views, dtype=np.float32)
+
+    @staticmethod
+    def _embeddings_json(vectors: QueryVectors) -> dict[str, Any]:
+        out = {m: _unit(v).tolist() for m, v in vectors.vectors.items()}
+        if vectors.views is not None:
+            if "image" not in out:
+                out["image"] = _unit(np.asarray(vectors.views).mean(axis=0)).tolist()
+            out["views"] = np.asarray(vectors.views, dtype=np.float32).tolist()
+        return out
+
+    # -- embed --------------------------------------------------------------------------------
+
+    def _check_batch(self, items: list, field: str) -> None:
+        if not items:
+            raise invalid(field, "must hold at least one item")
+        if len(items) > self.limits.max_batch_items:
+            raise ApiError(
+                413,
+                "too_many_items",
+                f"{len(items)} items is over the limit of {self.limits.max_batch_items}",
+                field,
+            )
+
+    async def embed_text(self, texts: list[str]) -> dict[str, Any]:
+        self._check_batch(texts, "texts")
+        return self._embed_json(await self.encoders.text(texts))
+
+    async def embed_images(self, images: list[bytes]) -> dict[str, Any]:
+        self._check_batch(images, "images")
+        return self._embed_json(await self.encoders.image(images))
+
+    async def embed_points(self, clouds: list[np.ndarray]) -> dict[str, Any]:
+        self._check_batch(clouds, "point_clouds")
+        prepared = [prepare_cloud(cloud, self.num_points) for cloud in clouds]
+        return self._embed_json(await self.encoders.geometry(prepared))
+
+    def _embed_json(self, vectors: np.ndarray) -> dict[str, Any]:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return {"bundle_id": self.bundle_id, "dim": self.dim, "vectors": vectors.tolist()}
+
+    # -- parts --------------------------------------------------------------------------------
+
+    async def get_part(self, part_id: str) -> dict[str, Any]:
+        part_id = check_part_id(part_id)
+        part = await asyncio.to_thread(self.store.get, part_id)
+        if part is None:
+            raise not_found("part_id", f"no part {part_id!r} in the collection")
+        return part_json(part.payload)
+
+    async def get_embeddings(self, part_id: str) -> dict[str, Any]:
+        part_id = check_part_id(part_id)
+        part = await asyncio.to_thread(self.store.get, part_id, with_vectors=True)
+        if part is None:
+            raise not_found("part_id", f"no part {part_id!r} in the collection")
+        vectors = part.vectors or {}
+        out: dict[str, Any] = {
+            "part_id": part_id,
+            "bundle_id": part.payload.get("bundle_id", self.bundle_id),
+            "dim": self.dim,
+        }
+        for name in MODALITIES:
+            out[name] = np.asarray(vectors[name], dtype=np.float32).tolist()
+        out["fused"] = fused_vector(vectors).tolist()
+        views = vectors.get("views")
+        out["views"] = np.asarray(views, dtype=np.float32).tolist() if views is not None else []
+        return out
+
+    async def facets(self, filters: Filters | None = None, limit: int = 100) -> dict[str, Any]:
+        facets, total = await asyncio.gather(
+            asyncio.to_thread(self.store.facets, filters, limit),
+            asyncio.to_thread(self.store.count, filters),
+        )
+        return {"facets": facets, "total": total}
+
+    async def index_part(
+        self,
+        data: bytes,
+        *,
+        part_id: str,
+        filename: str | None = None,
+        file_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Index one uploaded part through the reindex job's own stages.
+
+        prepare (``data_jobs.index.prepare.prepare_row``) and encode (``EncodeParts``) run in the
+        preparer deployment, the write (``data_jobs.index.write.write_rows``) here, where the
+        store is open. A part that fails any stage writes nothing (views included).
+        """
+        from data_jobs.sources import PartSource
+
+        part_id = check_part_id(part_id)
+        kind = file_type_for(filename, file_type, "file")
+        check_upload_size(data, "file", self.limits.max_body_mb)
+        source = PartSource(
+            part_id=part_id,
+            uri=f"{UPLOAD_SCHEME}{filename or part_id + '.' + kind}",
+            file_type=kind,
+            metadata=dict(metadata or {}),
+            fingerprint="sha256:" + hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        row = {**source.to_row(), "data": data}
+        encoded = await self.encoders.index_row(row)
+        if encoded["error"]:
+            raise from_error_row(json.loads(encoded["error"]), "file")
+        result = await asyncio.to_thread(self._write, [encoded])
+        if result.errors:
+            raise from_error_row(result.errors[0], "file")
+        part = await asyncio.to_thread(self.store.get, part_id)
+        payload = part.payload if part is not None else {}
+        return {
+            "part_id": part_id,
+            "indexed": True,
+            "name": payload.get("name", part_id),
+            "category": payload.get("category", ""),
+            "bundle_id": self.bundle_id,
+            "num_views": len(encoded.get("view_names") or []),
+            "view_urls": list(payload.get("view_urls") or []),
+        }
+
+    def _write(self, rows: list[dict[str, Any]]):
+        from data_jobs.index.write import write_rows
+
+        with self._write_lock:
+            result = write_rows(rows, self.store, self.view_store)
+            self.store.flush()
+            return result
+
+    async def delete_part(self, part_id: str) -> dict[str, Any]:
+        part_id = check_part_id(part_id)
+
+        def delete() -> tuple[int, int]:
+            with self._write_lock:
+                removed = self.store.delete([part_id])
+                self.store.flush()
+                views = self.view_store.delete_part(part_id) if removed else 0
+                return removed, views
+
+        removed, views = await asyncio.to_thread(delete)
+        if not removed:
+            raise not_found("part_id", f"no part {part_id!r} in the collection")
+        return {"part_id": part_id, "deleted": True, "views_removed": views}
+
+    def view_png(self, key: str) -> bytes:
+        """A view PNG of the local view store (404 for a malformed or unknown key)."""
+        from store.views import InvalidViewKeyError, LocalViewStore, ViewNotFoundError
+
+        if not isinstance(self.view_store, LocalViewStore):
+            raise not_found("key", "views are served by the view store's own URLs, not here")
+        try:
+            return self.view_store.get(key)
+        except (InvalidViewKeyError, ViewNotFoundError) as e:
+            raise not_found("key", str(e)) from e
+
+    # -- health -------------------------------------------------------------------------------
+
+    async def ready(self, timeout_s: float = 5.0) -> dict[str, Any]:
+        """Store open and every encoder loaded with the collection's bundle; raises 503 if not."""
+        try:
+            count = await asyncio.to_thread(self.store.count)
+            encoders = await asyncio.wait_for(self.encoders.info(), timeout_s)
+        except Exception as e:
+            raise ApiError(503, "not_ready", f"{type(e).__name__}: {e}") from e
+        wrong = {name: bid for name, bid in encoders.items() if bid != self.bundle_id}
+        if wrong:
+            raise ApiError(
+                503,
+                "bundle_mismatch",
+                f"encoders {wrong} run another bundle than the collection's {self.bundle_id!r}",
+            )
+        return {"ready": True, "parts": count, "bundle_id": self.bundle_id, "encoders": encoders}
+
+
+def _unit(vector: Any) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector

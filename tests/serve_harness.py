@@ -1,0 +1,97 @@
+"""A real search service for the serve tests: a generated catalog indexed by the job, then Ray
+Serve with HTTP and gRPC proxies on free loopback ports (one per test session)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+API_KEYS = ("test-key-1", "test-key-2")
+CATALOG_SEED = 7  # 12 parts, 12 categories: bolt, nut, washer, shaft, channel, ...
+CATALOG_SIZE = 12
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    """A running service and what it was built from."""
+
+    root: Path
+    http_url: str
+    grpc_target: str
+    overrides: dict
+    catalog: list[dict] = field(default_factory=list)  # manifest records
+
+    @property
+    def key(self) -> str:
+        return API_KEYS[0]
+
+    def part(self, category: str) -> dict:
+        return next(r for r in self.catalog if r["category"] == category)
+
+    def file(self, record: dict) -> Path:
+        return self.root / "catalog" / record["file"]
+
+
+def service_overrides(root: Path) -> dict:
+    return {
+        "store": {"backend": "edge", "path": str(root / "qdrant")},
+        "views": {"kind": "local", "path": str(root / "views")},
+        "index": {"reports_dir": str(root / "runs"), "prepare_batch_size": 3},
+        "serve": {
+            "protect_embed": True,
+            "limits": {"max_body_mb": 2, "max_points": 5000, "max_image_pixels": 1_000_000},
+        },
+    }
+
+
+def start_served(root: Path) -> Served:
+    """Index a catalog into root, then start Serve on it (Ray with 2 CPUs)."""
+    import ray
+
+    from cadsearch.settings import load_settings
+    from data_jobs.catalog.generate import generate_catalog
+    from data_jobs.index.pipeline import run_index
+    from serve.local import start_service
+
+    records = generate_catalog(root / "catalog", n=CATALOG_SIZE, seed=CATALOG_SEED)
+    overrides = service_overrides(root)
+    ray.shutdown()
+    # replicas inherit the raylet's environment: the keys are set just while Ray starts
+    previous = os.environ.get("CADSEARCH_API_KEYS")
+    os.environ["CADSEARCH_API_KEYS"] = ",".join(API_KEYS)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    finally:
+        if previous is None:
+            os.environ.pop("CADSEARCH_API_KEYS", None)
+        else:
+            os.environ["CADSEARCH_API_KEYS"] = previous
+    summary = run_index(str(root / "catalog"), load_settings("local", **overrides))
+    assert summary.indexed == CATALOG_SIZE, summary.line()
+    http_port, grpc_port = free_port(), free_port()
+    start_service("local", overrides, http_port=http_port, grpc_port=grpc_port)
+    return Served(
+        root=root,
+        http_url=f"http://127.0.0.1:{http_port}",
+        grpc_target=f"127.0.0.1:{grpc_port}",
+        overrides=overrides,
+        catalog=records,
+    )
+
+
+def stop_served() -> None:
+    import ray
+    from ray import serve
+
+    try:
+        serve.shutdown()
+    finally:
+        ray.shutdown()

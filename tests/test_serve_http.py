@@ -1,0 +1,569 @@
+"""The search service over HTTP, for real: Ray Serve, the encoder deployments, Qdrant Edge."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import httpx
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from cadsearch.client import CadsearchClient, CadsearchError
+
+pytestmark = pytest.mark.integration
+
+TEXT_ONLY = {"text->image": 0, "text->geometry": 0}
+
+
+@pytest.fixture(scope="module")
+def http(served):
+    with httpx.Client(base_url=served.http_url, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    with CadsearchClient(served.http_url, api_key=served.key, timeout=120) as c:
+        yield c
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _count(http) -> int:
+    return http.get("/v1/facets").json()["total"]
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def test_ready_health_docs(http):
+    assert http.get("/healthz").json() == {"status": "ok"}
+    ready = http.get("/readyz").json()
+    assert ready["ready"] and ready["parts"] >= 12
+    assert set(ready["encoders"]) == {"text", "image", "geometry", "preparer"}
+    assert len(set(ready["encoders"].values())) == 1
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {"/v1/search", "/v1/parts", "/v1/embed/text", "/v1/facets"} <= set(paths)
+    content = paths["/v1/search"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data"} <= set(content)
+    assert http.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "category"),
+    [("hex bolt M12", "bolt"), ("hex nut", "nut"), ("flat washer", "washer")],
+)
+def test_text_search_ranks_the_described_category_first(http, query, category):
+    # the text tower is real (MiniLM); the image and geometry towers of cad-mini are untrained,
+    # so the text->text pair alone must put the described part first ...
+    answer = http.post("/v1/search", json={"text": query, "top_k": 5, "weights": TEXT_ONLY})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert results[0]["category"] == category
+    assert list(results[0]["cosines"]) == ["text->text"]
+    # ... with the default weights the untrained towers add as much noise as signal: the part
+    # stays in the upper half of the 12
+    fused = http.post("/v1/search", json={"text": query, "top_k": 6}).json()["results"]
+    assert category in [r["category"] for r in fused]
+    first = fused[0]
+    assert set(first["cosines"]) == {"text->text", "text->image", "text->geometry"}
+    assert first["similarity"]["text"] == first["cosines"]["text->text"]
+
+
+def test_result_fields_sizes_and_view_urls(served, http):
+    bolt = served.part("bolt")
+    hit = http.post(
+        "/v1/search", json={"text": bolt["name"], "top_k": 1, "weights": TEXT_ONLY}
+    ).json()["results"][0]
+    assert hit["part_id"] == bolt["part_id"] and hit["name"] == bolt["name"]
+    low, high = np.array(hit["bbox_mm"]["min"]), np.array(hit["bbox_mm"]["max"])
+    np.testing.assert_allclose(sorted(high - low, reverse=True), hit["extents_mm"], atol=1e-4)
+    assert hit["extents_mm"][0] > 50  # an M12x50 bolt is longer than 50 mm with its head
+    assert len(hit["view_urls"]) == 10
+    png = http.get(hit["view_urls"][0])
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_more_like_this_excludes_the_part(served, http):
+    nut = served.part("nut")
+    answer = http.post("/v1/search", json={"part_id": nut["part_id"], "top_k": 20}).json()
+    ids = [r["part_id"] for r in answer["results"]]
+    assert nut["part_id"] not in ids and len(ids) == 11
+    assert "part_id" in answer["modalities"]
+    with_filters = http.post(
+        "/v1/search",
+        json={"part_id": nut["part_id"], "filters": {"exclude_part_ids": [ids[0]]}, "top_k": 20},
+    ).json()
+    assert ids[0] not in [r["part_id"] for r in with_filters["results"]]
+
+
+def test_filters(served, http):
+    both = http.post(
+        "/v1/search",
+        json={"text": "fastener", "filters": {"categories": ["nut", "bolt"]}, "top_k": 20},
+    ).json()["results"]
+    assert sorted(r["category"] for r in both) == ["bolt", "nut"]
+    small = http.post(
+        "/v1/search",
+        json={"text": "part", "filters": {"extent_max": {"lte": 40}}, "top_k": 20},
+    ).json()["results"]
+    assert small and all(r["extents_mm"][0] <= 40 for r in small)
+    every = {r["part_id"] for r in served.catalog}
+    assert {r["part_id"] for r in small} < every
+    tags = served.part("washer")["tags"]
+    tagged = http.post(
+        "/v1/search", json={"text": "part", "filters": {"tags_all": tags}, "top_k": 20}
+    ).json()["results"]
+    assert tagged and all(set(tags) <= set(r["tags"]) for r in tagged)
+    page = http.post("/v1/search", json={"text": "part", "top_k": 3, "offset": 3}).json()
+    first = http.post("/v1/search", json={"text": "part", "top_k": 6}).json()
+    assert [r["part_id"] for r in page["results"]] == [r["part_id"] for r in first["results"][3:]]
+
+
+def test_facets(http):
+    answer = http.get("/v1/facets").json()
+    assert answer["total"] >= 12 and sum(answer["facets"]["category"].values()) == answer["total"]
+    nuts = http.get("/v1/facets", params={"category": "nut"}).json()
+    assert nuts["total"] == 1 and nuts["facets"]["category"] == {"nut": 1}
+
+
+def test_mesh_upload_search_finds_the_same_part(served, http):
+    nut = served.part("nut")
+    data = served.file(nut).read_bytes()
+    answer = http.post(
+        "/v1/search",
+        data={"top_k": "3", "include_embeddings": "true", "rerank": "true"},
+        files={"mesh": ("query.stl", data)},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    top = body["results"][0]
+    assert top["part_id"] == nut["part_id"]
+    # same views rendered the same way: the mean view vector matches the stored one
+    assert top["similarity"]["image"] > 0.99 and top["similarity"]["geometry"] > 0.9
+    assert top["maxsim"] is not None
+    embeddings = body["embeddings"]
+    assert len(embeddings["views"]) == 10 and len(embeddings["geometry"]) == 256
+
+
+def test_image_and_points_search(served, http):
+    washer = served.part("washer")
+    part = http.get(f"/v1/parts/{washer['part_id']}").json()
+    view = http.get(part["view_urls"][0]).content
+    hit = http.post("/v1/search", json={"image": _b64(view), "top_k": 1}).json()["results"][0]
+    assert hit["part_id"] == washer["part_id"] and hit["cosines"]["image->image"] > 0.8
+    mesh = trimesh.load(served.file(washer), force="mesh")
+    points = trimesh.sample.sample_surface(mesh, 2000, seed=0)[0]
+    answer = http.post("/v1/search", json={"points": np.asarray(points).tolist(), "top_k": 3})
+    assert answer.status_code == 200, answer.text
+    assert "geometry->geometry" in answer.json()["results"][0]["cosines"]
+    # multipart search with an image file and a text field
+    multi = http.post(
+        "/v1/search", data={"text": "washer", "top_k": "2"}, files={"image": ("v.png", view)}
+    )
+    assert multi.status_code == 200, multi.text
+    assert set(multi.json()["modalities"]) == {"text", "image"}
+
+
+def test_embed_endpoints_return_unit_vectors(served, http, client):
+    headers = {"X-API-Key": served.key}
+    texts = http.post("/v1/embed/text", json={"texts": ["hex bolt", "washer"]}, headers=headers)
+    assert texts.status_code == 200, texts.text
+    body = texts.json()
+    vectors = np.asarray(body["vectors"])
+    assert vectors.shape == (2, 256) and body["dim"] == 256
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    # the same text tower as search: the query vector of a search equals the embedding
+    search = http.post("/v1/search", json={"text": "hex bolt", "include_embeddings": True})
+    np.testing.assert_allclose(search.json()["embeddings"]["text"], vectors[0], atol=1e-5)
+    assert body["bundle_id"] == search.json()["bundle_id"]
+    images = client.embed_images([_png(64, 48), _png(30, 30)])
+    assert images.shape == (2, 256)
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1, atol=1e-5)
+    rng = np.random.default_rng(0)
+    clouds = client.embed_points([rng.normal(size=(500, 3)), rng.normal(size=(3000, 3)) * 40])
+    assert clouds.shape == (2, 256)
+    np.testing.assert_allclose(np.linalg.norm(clouds, axis=1), 1, atol=1e-5)
+
+
+# -- index one, get, delete ------------------------------------------------------------------------
+
+
+def test_index_one_matches_the_job_then_delete(served, http, client):
+    bolt = served.part("bolt")
+    before = client.get_embeddings(bolt["part_id"])
+    metadata = {k: v for k, v in bolt.items() if k not in ("part_id", "file")}
+    # re-indexing a catalog part through the API gives exactly the job's vectors
+    answer = client.index_part(served.file(bolt), bolt["part_id"], metadata)
+    assert answer["indexed"] and answer["num_views"] == 10
+    after = client.get_embeddings(bolt["part_id"])
+    for name in ("text", "image", "geometry", "fused"):
+        np.testing.assert_allclose(after[name], before[name], atol=1e-5)
+    assert np.asarray(after["views"]).shape == (10, 256)
+    # a new part: index, read, find, delete
+    count = _count(http)
+    new_id = "uploads/bracket-007"
+    nut_file = served.file(served.part("nut"))
+    created = client.index_part(
+        nut_file, new_id, {"name": "Test nut", "category": "test_nut", "tags": ["t1"]}
+    )
+    assert created["part_id"] == new_id and created["category"] == "test_nut"
+    assert _count(http) == count + 1
+    part = client.get_part(new_id)
+    assert part["name"] == "Test nut" and part["tags"] == ["t1"]
+    assert part["source_uri"].startswith("upload:")
+    # the same file under another id: by its shape (views, points) it is the nut's nearest
+    shape_only = {"text->text": 0, "text->image": 0, "text->geometry": 0}
+    found = client.search(like=served.part("nut")["part_id"], top_k=1, weights=shape_only)
+    assert found["results"][0]["part_id"] == new_id
+    view_url = part["view_urls"][0]
+    assert http.get(view_url).status_code == 200
+    deleted = client.delete_part(new_id)
+    assert deleted == {"part_id": new_id, "deleted": True, "views_removed": 10}
+    assert _count(http) == count
+    assert http.get(f"/v1/parts/{new_id}").status_code == 404
+    assert http.get(view_url).status_code == 404
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("post", "/v1/parts", {"files": {"file": ("a.stl", b"solid x")}, "data": {"part_id": "a"}}),
+        ("delete", "/v1/parts/whatever", {}),
+        ("post", "/v1/embed/text", {"json": {"texts": ["a"]}}),
+        ("post", "/v1/embed/image", {"json": {"images": ["AAAA"]}}),
+        ("post", "/v1/embed/geometry", {"json": {"point_clouds": []}}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"X-API-Key": "wrong"}, 403), ({"Authorization": "Bearer nope"}, 403)],
+)
+def test_auth_guards_writes_and_embeddings(http, method, path, kwargs, headers, status):
+    count = _count(http)
+    answer = getattr(http, method)(path, headers=headers, **kwargs)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["field"] == "X-API-Key"
+    assert _count(http) == count
+
+
+def test_search_is_open_and_bearer_keys_work(served, http):
+    assert http.post("/v1/search", json={"text": "nut"}).status_code == 200
+    bearer = {"Authorization": f"Bearer {served.key}"}
+    answer = http.post("/v1/embed/text", json={"texts": ["nut"]}, headers=bearer)
+    assert answer.status_code == 200, answer.text
+    second = {"X-API-Key": "test-key-2"}
+    assert http.post("/v1/embed/text", json={"texts": ["nut"]}, headers=second).status_code == 200
+
+
+# -- bad requests -------------------------------------------------------------------------------
+
+NAN_POINTS = [[0.0, 0.0, 0.0]] * 20 + [[float("nan"), 1.0, 2.0]]
+LINE = [[float(i), 0.0, 0.0] for i in range(20)]
+BAD_REQUESTS = [
+    # (name, method, path, request kwargs, status, field, message part)
+    ("empty query", "post", "/v1/search", {"json": {}}, 422, "query", "at least one"),
+    ("options only", "post", "/v1/search", {"json": {"top_k": 5}}, 422, "query", "at least one"),
+    ("top_k 0", "post", "/v1/search", {"json": {"text": "a", "top_k": 0}}, 422, "top_k", "between"),
+    ("top_k big", "post", "/v1/search", {"json": {"text": "a", "top_k": 101}}, 422, "top_k", "100"),
+    ("offset", "post", "/v1/search", {"json": {"text": "a", "offset": -1}}, 422, "offset", ""),
+    ("top_k text", "post", "/v1/search", {"json": {"text": "a", "top_k": "x"}}, 422, "top_k", ""),
+    ("unknown field", "post", "/v1/search", {"json": {"text": "a", "colour": 1}}, 422, "colour", ""),
+    (
+        "unknown filter",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "filters": {"colour": "red"}}},
+        422,
+        "filters.colour",
+        "Extra inputs",
+    ),
+    (
+        "empty range",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "filters": {"extent_max": {"gte": 10, "lte": 1}}}},
+        422,
+        "filters.extent_max",
+        "empty range",
+    ),
+    ("fusion", "post", "/v1/search", {"json": {"text": "a", "fusion": "best"}}, 422, "fusion", ""),
+    (
+        "weight key",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "weights": {"text->colour": 1}}},
+        422,
+        "weights",
+        "text->colour",
+    ),
+    (
+        "weight value",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "weights": {"text->text": -1}}},
+        422,
+        "weights",
+        ">= 0",
+    ),
+    ("blank text", "post", "/v1/search", {"json": {"text": "   "}}, 422, "text", "blank"),
+    ("long text", "post", "/v1/search", {"json": {"text": "a" * 3000}}, 422, "text", "limit"),
+    ("base64", "post", "/v1/search", {"json": {"image": "!!not base64!!"}}, 400, "image", "base64"),
+    (
+        "not an image",
+        "post",
+        "/v1/search",
+        {"json": {"image": _b64(b"hello, not an image")}},
+        400,
+        "image",
+        "cannot decode",
+    ),
+    (
+        "image pixels",
+        "post",
+        "/v1/search",
+        {"json": {"image": _b64(_png(2000, 1000))}},
+        413,
+        "image",
+        "2000x1000",
+    ),
+    (
+        "points shape",
+        "post",
+        "/v1/search",
+        {"json": {"points": [[1.0, 2.0]] * 20}},
+        422,
+        "points",
+        "(N, 3)",
+    ),
+    (
+        "points nan",
+        "post",
+        "/v1/search",
+        {"content": json.dumps({"points": NAN_POINTS}), "headers": {"content-type": "application/json"}},
+        422,
+        "points",
+        "non-finite",
+    ),
+    (
+        "too many points",
+        "post",
+        "/v1/search",
+        {"json": {"points": [[0.0, 0.0, float(i)] for i in range(5001)]}},
+        413,
+        "points",
+        "5001",
+    ),
+    ("few points", "post", "/v1/search", {"json": {"points": [[0, 0, 1]] * 3}}, 422, "points", ""),
+    (
+        "flat points",
+        "post",
+        "/v1/search",
+        {"json": {"points": [[1.0, 1.0, 1.0]] * 20}},
+        422,
+        "points",
+        "coincide",
+    ),
+    ("unknown part", "post", "/v1/search", {"json": {"part_id": "nope"}}, 404, "part_id", "nope"),
+    ("mesh in json", "post", "/v1/search", {"json": {"mesh": "abc"}}, 422, "mesh", "multipart"),
+    (
+        "bad json",
+        "post",
+        "/v1/search",
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        400,
+        "body",
+        "JSON",
+    ),
+    ("json list", "post", "/v1/search", {"json": [1, 2]}, 422, "body", "object"),
+    (
+        "content type",
+        "post",
+        "/v1/search",
+        {"content": b"text=a", "headers": {"content-type": "text/plain"}},
+        415,
+        "content-type",
+        "",
+    ),
+    (
+        "body size",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "image": "A" * (3 * 2**20)}},
+        413,
+        "body",
+        "limit",
+    ),
+    (
+        "mesh format",
+        "post",
+        "/v1/search",
+        {"files": {"mesh": ("part.dwg", b"AC1027 drawing")}},
+        400,
+        "mesh",
+        "unsupported",
+    ),
+    (
+        "broken mesh",
+        "post",
+        "/v1/search",
+        {"files": {"mesh": ("part.stl", b"this is not an stl file at all" * 10)}},
+        400,
+        "mesh",
+        "",
+    ),
+    ("empty mesh", "post", "/v1/search", {"files": {"mesh": ("p.stl", b"")}}, 422, "mesh", "empty"),
+    (
+        "mesh and points",
+        "post",
+        "/v1/search",
+        {"files": {"mesh": ("p.stl", b"solid")}, "data": {"points": json.dumps(LINE)}},
+        422,
+        "points",
+        "not both",
+    ),
+    (
+        "form filters json",
+        "post",
+        "/v1/search",
+        {"data": {"text": "a", "filters": "{oops"}, "files": {"image": ("a.png", _png(8, 8))}},
+        422,
+        "filters",
+        "JSON",
+    ),
+    ("get unknown", "get", "/v1/parts/nope", {}, 404, "part_id", "nope"),
+    ("embeddings unknown", "get", "/v1/parts/nope/embeddings", {}, 404, "part_id", "nope"),
+    ("delete unknown", "delete", "/v1/parts/nope", {"key": True}, 404, "part_id", "nope"),
+    ("view key", "get", "/views/..%2F..%2Fetc%2Fpasswd", {}, 404, "key", ""),
+    ("view unknown", "get", "/views/0/front.png", {}, 404, "key", ""),
+    ("no texts", "post", "/v1/embed/text", {"json": {"texts": []}, "key": True}, 422, "texts", ""),
+    (
+        "embed extra",
+        "post",
+        "/v1/embed/text",
+        {"json": {"texts": ["a"], "model": "x"}, "key": True},
+        422,
+        "model",
+        "",
+    ),
+    (
+        "embed blank",
+        "post",
+        "/v1/embed/text",
+        {"json": {"texts": ["a", ""]}, "key": True},
+        422,
+        "texts[1]",
+        "blank",
+    ),
+    (
+        "embed image",
+        "post",
+        "/v1/embed/image",
+        {"json": {"images": [_b64(b"no image")]}, "key": True},
+        400,
+        "images[0]",
+        "decode",
+    ),
+    (
+        "embed cloud",
+        "post",
+        "/v1/embed/geometry",
+        {"json": {"point_clouds": [[[0.0, 0.0, 0.0]]]}, "key": True},
+        422,
+        "point_clouds[0]",
+        "minimum",
+    ),
+    ("index no file", "post", "/v1/parts", {"data": {"part_id": "a"}, "key": True}, 422, "file", ""),
+    (
+        "index metadata",
+        "post",
+        "/v1/parts",
+        {"data": {"part_id": "a", "metadata": "{x"}, "files": {"file": ("a.stl", b"x")}, "key": True},
+        422,
+        "metadata",
+        "JSON",
+    ),
+    (
+        "index tags",
+        "post",
+        "/v1/parts",
+        {
+            "data": {"part_id": "a", "metadata": '{"tags": "one"}'},
+            "files": {"file": ("a.stl", b"x")},
+            "key": True,
+        },
+        422,
+        "metadata.tags",
+        "",
+    ),
+    (
+        "index no id",
+        "post",
+        "/v1/parts",
+        {"files": {"file": ("a.stl", b"x")}, "key": True},
+        422,
+        "part_id",
+        "required",
+    ),
+    (
+        "index broken",
+        "post",
+        "/v1/parts",
+        {"data": {"part_id": "broken"}, "files": {"file": ("b.stl", b"garbage" * 30)}, "key": True},
+        400,
+        "file",
+        "",
+    ),
+    (
+        "index format",
+        "post",
+        "/v1/parts",
+        {"data": {"part_id": "dwg"}, "files": {"file": ("b.dwg", b"AC1027")}, "key": True},
+        400,
+        "file",
+        "unsupported",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "field", "message"),
+    [case[1:] for case in BAD_REQUESTS],
+    ids=[case[0] for case in BAD_REQUESTS],
+)
+def test_bad_requests_are_refused_and_write_nothing(
+    served, http, method, path, kwargs, status, field, message
+):
+    kwargs = dict(kwargs)
+    if kwargs.pop("key", False):
+        kwargs["headers"] = {**kwargs.get("headers", {}), "X-API-Key": served.key}
+    count = _count(http)
+    answer = getattr(http, method)(path, **kwargs)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["status"] == status and error["field"] == field, error
+    assert error["message"].startswith(field), error
+    assert message in error["message"], error
+    assert _count(http) == count
+    assert http.get("/healthz").status_code == 200
+
+
+def test_client_raises_service_errors(client):
+    with pytest.raises(CadsearchError) as caught:
+        client.search(text="a", top_k=0)
+    assert caught.value.status == 422 and caught.value.field == "top_k"
