@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,69 @@ def _index(args: argparse.Namespace) -> int:
     return 1 if summary.systemic else 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    if args.serve_config:
+        # a Serve config (configs/serve.yaml): Ray Serve's own `serve run` deploys it
+        import shutil
+
+        serve_cli = shutil.which("serve") or str(Path(sys.executable).with_name("serve"))
+        return subprocess.call([serve_cli, "run", args.serve_config])
+    from serve.local import run_forever
+
+    overrides = {"serve": {k: v for k, v in (("http_port", args.port), ("host", args.host)) if v}}
+    run_forever(args.config, overrides)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    import os
+
+    from .client import CadsearchClient, CadsearchError
+
+    settings = load_settings(args.config)
+    url = args.url or f"http://{settings.serve.host}:{settings.serve.http_port}"
+    filters: dict = {}
+    if args.category:
+        filters["categories"] = args.category
+    if args.tag:
+        filters["tags_all"] = args.tag
+    if args.max_size is not None:
+        filters["extent_max"] = {"lte": args.max_size}
+    api_key = args.api_key or os.environ.get("CADSEARCH_API_KEY")
+    if not (args.text or args.image or args.mesh or args.like):
+        print("error: give a text, --image, --mesh or --like", file=sys.stderr)
+        return 2
+    try:
+        with CadsearchClient(url, api_key=api_key) as client:
+            answer = client.search(
+                args.text,
+                image=args.image,
+                mesh=args.mesh,
+                like=args.like,
+                filters=filters or None,
+                top_k=args.top_k,
+                rerank=args.rerank,
+            )
+    except CadsearchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a missing file, or no service at the URL
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    for rank, hit in enumerate(answer["results"], 1):
+        size = " x ".join(f"{v:g}" for v in hit["extents_mm"] or [])
+        print(
+            f"{rank:>3}  {hit['score']:.4f}  {hit['part_id']:<36} {hit['category']:<16} "
+            f"{hit['name']}  [{size} mm]"
+        )
+    if not answer["results"]:
+        print("no results")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     catalog = Path(settings.data_dir) / "catalog"
@@ -150,6 +214,33 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--full", action="store_true", help="re-encode unchanged parts too")
     index.add_argument("--prune", action="store_true", help="remove parts whose source is gone")
     index.set_defaults(func=_index)
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="run the search service (Ray Serve) until Ctrl-C"
+    )
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (serve.http_port)")
+    serve.add_argument("--host", default=None, help="HTTP host (serve.host)")
+    serve.add_argument(
+        "--serve-config", default=None, help="a Serve config YAML (configs/serve.yaml) instead"
+    )
+    serve.set_defaults(func=_serve)
+
+    search = commands.add_parser(
+        "search", parents=[common], help="search a running service (HTTP API)"
+    )
+    search.add_argument("text", nargs="?", default=None, help='e.g. "hex nut M8"')
+    search.add_argument("--image", default=None, help="an image file (photo, sketch, view)")
+    search.add_argument("--mesh", default=None, help="a part file (stl, obj, step, ...)")
+    search.add_argument("--like", default=None, help="more like this part id")
+    search.add_argument("--top-k", type=int, default=10)
+    search.add_argument("--category", action="append", default=[], help="repeatable")
+    search.add_argument("--tag", action="append", default=[], help="repeatable (all must match)")
+    search.add_argument("--max-size", type=float, default=None, help="largest extent, mm")
+    search.add_argument("--rerank", action="store_true", help="multi-view MaxSim rerank")
+    search.add_argument("--url", default=None, help="service URL (default from settings)")
+    search.add_argument("--api-key", default=None, help="default: $CADSEARCH_API_KEY")
+    search.add_argument("--json", action="store_true", help="print the raw JSON answer")
+    search.set_defaults(func=_search)
 
     inspect = commands.add_parser(
         "inspect", parents=[common], help="load, validate and describe one part file"

@@ -61,9 +61,10 @@ def deployment_options(section, *, batching: bool = False) -> dict[str, Any]:
     return options
 
 
-def model_args(settings, section) -> tuple[str, int]:
-    """(device, torch threads) of a model replica: cuda when it holds a GPU share."""
-    device = "cuda" if section.num_gpus > 0 else settings.model.device
+def model_args(section) -> tuple[str, int]:
+    """(device, torch threads) of a model replica: cuda when Ray gives it a GPU share, else cpu
+    (Ray hides every GPU from an actor that asked for none)."""
+    device = "cuda" if section.num_gpus > 0 else "cpu"
     return device, torch_threads_for(section.num_cpus, section.torch_threads)
 
 
@@ -88,17 +89,17 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     serve_settings = settings.serve
     bundle = settings.model.bundle
     text = TextEncoder.options(**deployment_options(serve_settings.text, batching=True)).bind(
-        bundle, *model_args(settings, serve_settings.text)
+        bundle, *model_args(serve_settings.text)
     )
     image = ImageEncoder.options(**deployment_options(serve_settings.image, batching=True)).bind(
-        bundle, *model_args(settings, serve_settings.image)
+        bundle, *model_args(serve_settings.image)
     )
     geometry = GeometryEncoder.options(
         **deployment_options(serve_settings.geometry, batching=True)
-    ).bind(bundle, *model_args(settings, serve_settings.geometry))
+    ).bind(bundle, *model_args(serve_settings.geometry))
     settings_json = settings_to_json(settings)
     preparer = PartPreparer.options(**deployment_options(serve_settings.preparer)).bind(
-        settings_json, *model_args(settings, serve_settings.preparer)
+        settings_json, *model_args(serve_settings.preparer)
     )
     return SearchIngress.options(**deployment_options(serve_settings.ingress)).bind(
         settings_json, text, image, geometry, preparer

@@ -261,8 +261,10 @@ async def index_model_batch(ingress, requests: AsyncIterator, context) -> AsyncI
     try:
         authorize(ingress, context, "indexing", True)
     except ApiError as e:
+        # a stream that yields nothing never hands its context's status to the proxy: raising
+        # after setting it does (Ray Serve wraps the error with the code set on the context)
         refuse(context, e)
-        return
+        raise
     async for request in requests:
         try:
             yield await index_or_raise(ingress, request)

@@ -1,0 +1,156 @@
+"""Serve configs, the app builder and the service's input checks (no Ray cluster needed)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from pydantic import SecretStr
+
+from cadsearch.settings import CONFIG_DIR, load_settings
+from serve.app import DEPLOYMENTS, AppArgs, build_app, check_settings, deployment_options
+from serve.auth import key_matches, presented_key, require_key
+from serve.errors import ApiError
+from serve.inputs import (
+    check_image,
+    check_paging,
+    decode_base64,
+    file_type_for,
+    point_array,
+    prepare_cloud,
+)
+from serve.replica import apply_batching, torch_threads_for
+
+SERVE_CONFIGS = sorted(CONFIG_DIR.glob("serve*.yaml"))
+
+
+def _import_path(path: str):
+    module, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+@pytest.mark.parametrize("path", SERVE_CONFIGS, ids=[p.name for p in SERVE_CONFIGS])
+def test_serve_config_import_paths_and_deployments_exist(path):
+    from ray.serve.schema import ServeDeploySchema
+
+    config = yaml.safe_load(path.read_text())
+    ServeDeploySchema.model_validate(config)
+    for function in config["grpc_options"]["grpc_servicer_functions"]:
+        assert callable(_import_path(function))
+    for application in config["applications"]:
+        builder = _import_path(application["import_path"])
+        args = AppArgs.model_validate(application.get("args") or {})
+        app = builder(args)
+        names = {d["name"] for d in application.get("deployments", [])}
+        assert names <= set(DEPLOYMENTS)
+        assert app is not None
+
+
+def test_checked_in_serve_config_is_current():
+    from serve.build_config import dump, serve_config
+
+    assert (CONFIG_DIR / "serve.yaml").read_text() == dump(serve_config("local"), "local")
+
+
+def test_deployment_options_and_threads():
+    settings = load_settings("production")
+    text = deployment_options(settings.serve.text, batching=True)
+    assert text["autoscaling_config"]["max_replicas"] == 4
+    assert text["ray_actor_options"]["num_gpus"] == 0.25
+    assert text["user_config"] == {"max_batch_size": 64, "batch_wait_timeout_s": 0.005}
+    local = deployment_options(load_settings("local").serve.preparer)
+    assert local["num_replicas"] == 1 and "user_config" not in local
+    assert [torch_threads_for(c) for c in (0.25, 0.5, 1, 2.5)] == [1, 1, 1, 2]
+    assert torch_threads_for(4, explicit=3) == 3
+
+
+def test_edge_store_refuses_a_scaled_out_ingress():
+    settings = load_settings("local", serve={"ingress": {"max_replicas": 3}})
+    with pytest.raises(ValueError, match="exactly one process"):
+        check_settings(settings)
+    with pytest.raises(ValueError, match="exactly one process"):
+        build_app(AppArgs(overrides={"serve": {"ingress": {"max_replicas": 2}}}))
+    server = load_settings("production")
+    check_settings(server)  # a Qdrant server: fine
+
+
+def test_apply_batching_sets_and_checks():
+    class Method:
+        size, wait = 10, 0.0
+
+        def set_max_batch_size(self, n):
+            self.size = n
+
+        def set_batch_wait_timeout_s(self, s):
+            self.wait = s
+
+        def _get_max_batch_size(self):
+            return self.size
+
+        def _get_batch_wait_timeout_s(self):
+            return self.wait
+
+    method = Method()
+    assert apply_batching(method, {"max_batch_size": 4, "batch_wait_timeout_s": 0.02}) == {
+        "max_batch_size": 4,
+        "batch_wait_timeout_s": 0.02,
+    }
+    with pytest.raises(ValueError, match="unknown user_config"):
+        apply_batching(method, {"max_batch": 4})
+    with pytest.raises(ValueError, match="max_batch_size"):
+        apply_batching(method, {"max_batch_size": 0})
+
+
+def test_auth_keys():
+    keys = [SecretStr("alpha"), SecretStr("beta")]
+    assert presented_key({"X-API-Key": " alpha "}) == "alpha"
+    assert presented_key([("authorization", "Bearer beta")]) == "beta"
+    assert presented_key({"Authorization": "Basic xyz"}) is None
+    assert key_matches(keys, "beta") and not key_matches(keys, "gamma")
+    require_key([], None, "anything")  # no keys configured: open
+    for presented, status in ((None, 401), ("gamma", 403)):
+        with pytest.raises(ApiError) as caught:
+            require_key(keys, presented, "indexing")
+        assert caught.value.status == status
+
+
+def test_input_checks():
+    limits = load_settings("local").serve.limits
+    assert check_paging(5, 0, limits) == (5, 0)
+    with pytest.raises(ApiError, match="top_k"):
+        check_paging(True, 0, limits)
+    data = b"\x89PNG..."
+    assert decode_base64(base64.b64encode(data).decode(), "image") == data
+    assert decode_base64("data:image/png;base64," + base64.b64encode(data).decode(), "x") == data
+    assert decode_base64(base64.urlsafe_b64encode(b"\xfb\xff").decode().rstrip("="), "x")
+    image = io.BytesIO()
+    Image.new("RGB", (30, 20)).save(image, format="JPEG")
+    assert check_image(image.getvalue(), "image", 1000) == (30, 20)
+    with pytest.raises(ApiError) as caught:
+        check_image(image.getvalue(), "image", 100)
+    assert caught.value.status == 413
+    assert file_type_for("Part.STEP", None, "mesh") == "step"
+    assert file_type_for("noext", "stl", "mesh") == "stl"
+    with pytest.raises(ApiError) as caught:
+        file_type_for("a.zip", None, "mesh")
+    assert caught.value.status == 400 and caught.value.field == "mesh"
+
+
+def test_query_clouds_are_normalized_like_parts():
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(300, 3)) * 25 + 100
+    checked = point_array(raw.tolist(), "points", 16, 1000)
+    cloud = prepare_cloud(checked, 1024)
+    assert cloud.shape == (1024, 3) and cloud.dtype == np.float32
+    assert np.linalg.norm(cloud, axis=1).max() == pytest.approx(1.0, abs=1e-6)
+    lo, hi = cloud.min(axis=0), cloud.max(axis=0)
+    np.testing.assert_allclose((lo + hi) / 2, 0, atol=1e-6)
+    # deterministic: the same cloud, the same model input
+    np.testing.assert_array_equal(cloud, prepare_cloud(checked, 1024))
+    fewer = prepare_cloud(rng.normal(size=(5000, 3)), 1024)
+    assert fewer.shape == (1024, 3)
