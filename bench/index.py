@@ -56,7 +56,9 @@ def ideal_run(sources, settings, cores: int) -> tuple[float, int]:
     started = time.perf_counter()
     rows = [source.to_row() for source in sources]
     settings_json = settings_to_json(settings)
-    shares = [(rows[i::cores], settings_json, settings.index.encode_batch_size) for i in range(cores)]
+    shares = [
+        (rows[i::cores], settings_json, settings.index.encode_batch_size) for i in range(cores)
+    ]
     with mp.get_context("spawn").Pool(cores) as pool:
         encoded = [row for share in pool.map(_ideal_worker, shares) for row in share]
     store = open_store(settings.store, collection_spec(load_bundle(settings.model.bundle)))

@@ -195,7 +195,9 @@ def bench_local(n: int, catalog, options, n_queries: int, workdir: Path) -> dict
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="3k and 30k parts, fewer queries (under a minute)")
+    parser.add_argument(
+        "--quick", action="store_true", help="3k and 30k parts, fewer queries (under a minute)"
+    )
     parser.add_argument("--sizes", type=int, nargs="*", help="catalog sizes (parts)")
     parser.add_argument("--local-parts", type=int, default=20_000)
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temp dir)")

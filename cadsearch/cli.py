@@ -106,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     import os
 
+    import httpx
+
     from .client import CadsearchClient, CadsearchError
 
     settings = load_settings(args.config)
@@ -135,7 +137,7 @@ def _search(args: argparse.Namespace) -> int:
     except CadsearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except OSError as e:  # a missing file, or no service at the URL
+    except (OSError, httpx.HTTPError) as e:  # a missing file, or no service at the URL
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.json:
@@ -163,10 +165,14 @@ def _demo(args: argparse.Namespace) -> int:
     _catalog_preview(
         argparse.Namespace(catalog=str(catalog), out=str(catalog / "sheet.png"), columns=10)
     )
-    print(
-        "\nNext stages (indexing, the search service) land with their issues; "
-        f"open {catalog / 'sheet.png'} to look at the catalog."
-    )
+    print("== indexing it (Ray Data: prepare tasks -> encoder actors -> Qdrant Edge)")
+    from data_jobs.index.pipeline import run_index
+
+    summary = run_index(str(catalog), settings)
+    print(summary.line())
+    if summary.systemic:
+        return 1
+    print(f"\nopen {catalog / 'sheet.png'} to look at the catalog")
     return 0
 
 

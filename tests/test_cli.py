@@ -69,9 +69,10 @@ def test_console_script_demo_runs(tmp_path):
         },
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "wrote 24 parts" in result.stdout
+    assert "indexed 24, skipped 0, failed 0" in result.stdout
     assert (tmp_path / "data" / "catalog" / "sheet.png").is_file()
     assert trimesh.load(next((tmp_path / "data" / "catalog" / "parts").iterdir())).is_watertight

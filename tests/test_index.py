@@ -1,4 +1,4 @@
-"""The reindex job end to end on a real local Ray: sources, bad files, incremental, prune, resume."""
+"""The reindex job end to end on a real local Ray: sources, bad files, incremental, resume."""
 
 from __future__ import annotations
 
