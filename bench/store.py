@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> dict:
         "--group-by-category", action="store_true", help="category storage layout (is_tenant)"
     )
     parser.add_argument("--full-scan-kb", type=int, default=None, help="HNSW full_scan_threshold")
+    parser.add_argument("--search-ef", type=int, default=None, help="HNSW search-time ef")
     parser.add_argument("--skip-local", action="store_true", help="no local-mode comparison")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([3_000, 30_000] if args.quick else [10_000, 30_000, 100_000, 300_000])
@@ -216,6 +217,8 @@ def main(argv: list[str] | None = None) -> dict:
         views_on_disk=not args.views_in_ram,
         group_by_category=args.group_by_category,
     )
+    if args.search_ef is not None:
+        options = options.model_copy(update={"search_ef": args.search_ef})
     if args.full_scan_kb is not None:
         options = options.model_copy(update={"full_scan_threshold_kb": args.full_scan_kb})
     catalog = SyntheticCatalog(SPEC, categories=30, seed=0)
