@@ -1,4 +1,4 @@
-"""A small Python client of the cadsearch HTTP API (for other teams and the ``cadsearch search`` CLI).
+"""A small Python client of the cadsearch HTTP API, for other teams and ``cadsearch search``.
 
     from cadsearch.client import CadsearchClient
     with CadsearchClient("http://127.0.0.1:8000", api_key=None) as client:
@@ -140,7 +140,10 @@ class CadsearchClient:
             key: json.dumps(value) if key in ("filters", "weights", "points") else str(value)
             for key, value in body.items()
         }
-        form = {key: value.lower() if value in ("True", "False") else value for key, value in form.items()}
+        form = {
+            key: value.lower() if value in ("True", "False") else value
+            for key, value in form.items()
+        }
         return self._answer(self.http.post("/v1/search", data=form, files=files))
 
     # -- parts --------------------------------------------------------------------------------
@@ -182,12 +185,16 @@ class CadsearchClient:
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         """(n, D) float32 unit vectors of texts."""
-        return self._vectors(self._answer(self.http.post("/v1/embed/text", json={"texts": list(texts)})))
+        return self._vectors(
+            self._answer(self.http.post("/v1/embed/text", json={"texts": list(texts)}))
+        )
 
     def embed_images(self, images: Sequence[str | Path | bytes]) -> np.ndarray:
         """(n, D) float32 unit vectors of images (paths or encoded bytes)."""
         encoded = [base64.b64encode(_read(image)[0]).decode() for image in images]
-        return self._vectors(self._answer(self.http.post("/v1/embed/image", json={"images": encoded})))
+        return self._vectors(
+            self._answer(self.http.post("/v1/embed/image", json={"images": encoded}))
+        )
 
     def embed_points(self, clouds: Sequence[Any]) -> np.ndarray:
         """(n, D) float32 unit vectors of point clouds (each (N, 3), any units)."""

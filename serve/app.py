@@ -30,11 +30,17 @@ class AppArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config: str | None = Field(
-        None, description="settings profile: a name in configs/ or a YAML path (None: "
-        "$CADSEARCH_CONFIG, else local)"
+        None,
+        description="settings profile: a name in configs/ or a YAML path (None: "
+        "$CADSEARCH_CONFIG, else local)",
     )
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="nested settings overrides, e.g. {store: {path: ...}}"
+    )
+    user_configs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="user_config overrides by deployment name, e.g. {ImageEncoder: "
+        "{max_batch_size: 1}}: applied live (reconfigure), no other deployment changes",
     )
 
 
@@ -87,20 +93,30 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
     settings = load_settings(args.config, **args.overrides)
     check_settings(settings)
     serve_settings = settings.serve
+    unknown = sorted(set(args.user_configs) - set(DEPLOYMENTS))
+    if unknown:
+        raise ValueError(f"user_configs names unknown deployments {unknown}; known: {DEPLOYMENTS}")
+
+    def options(name: str, section, batching: bool = False) -> dict[str, Any]:
+        found = deployment_options(section, batching=batching)
+        if name in args.user_configs:
+            found["user_config"] = {**found.get("user_config", {}), **args.user_configs[name]}
+        return found
+
     bundle = settings.model.bundle
-    text = TextEncoder.options(**deployment_options(serve_settings.text, batching=True)).bind(
+    text = TextEncoder.options(**options("TextEncoder", serve_settings.text, True)).bind(
         bundle, *model_args(serve_settings.text)
     )
-    image = ImageEncoder.options(**deployment_options(serve_settings.image, batching=True)).bind(
+    image = ImageEncoder.options(**options("ImageEncoder", serve_settings.image, True)).bind(
         bundle, *model_args(serve_settings.image)
     )
     geometry = GeometryEncoder.options(
-        **deployment_options(serve_settings.geometry, batching=True)
+        **options("GeometryEncoder", serve_settings.geometry, True)
     ).bind(bundle, *model_args(serve_settings.geometry))
     settings_json = settings_to_json(settings)
-    preparer = PartPreparer.options(**deployment_options(serve_settings.preparer)).bind(
+    preparer = PartPreparer.options(**options("PartPreparer", serve_settings.preparer)).bind(
         settings_json, *model_args(serve_settings.preparer)
     )
-    return SearchIngress.options(**deployment_options(serve_settings.ingress)).bind(
+    return SearchIngress.options(**options("SearchIngress", serve_settings.ingress)).bind(
         settings_json, text, image, geometry, preparer
     )

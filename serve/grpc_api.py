@@ -141,7 +141,9 @@ def similar_model(result: dict[str, Any]) -> pb.SimilarModel:
         model.maxsim = result["maxsim"]
     bbox = result["bbox_mm"]
     if bbox.get("min") and bbox.get("max"):
-        model.bounding_box.CopyFrom(pb.BoundingBox(min=_point(bbox["min"]), max=_point(bbox["max"])))
+        model.bounding_box.CopyFrom(
+            pb.BoundingBox(min=_point(bbox["min"]), max=_point(bbox["max"]))
+        )
     return model
 
 
@@ -173,17 +175,22 @@ async def find_similar(ingress, request, context) -> pb.SimilarModelsResponse:
 def _read_model_path(path: str, roots: list[str], max_mb: float) -> bytes:
     if not roots:
         raise invalid(
-            "model_path", "is not accepted by this service (no serve.index_path_roots): send "
-            "the file's bytes as model_data"
+            "model_path",
+            "is not accepted by this service (no serve.index_path_roots): send "
+            "the file's bytes as model_data",
         )
     resolved = Path(path).expanduser().resolve()
     allowed = [Path(root).expanduser().resolve() for root in roots]
     if not any(resolved.is_relative_to(root) for root in allowed):
-        raise ApiError(403, "forbidden", f"{path!r} is outside serve.index_path_roots", "model_path")
+        raise ApiError(
+            403, "forbidden", f"{path!r} is outside serve.index_path_roots", "model_path"
+        )
     if not resolved.is_file():
         raise ApiError(404, "not_found", f"no file {path!r}", "model_path")
     if resolved.stat().st_size > max_mb * 2**20:
-        raise ApiError(413, "too_large", f"{path!r} is over the limit of {max_mb:g} MB", "model_path")
+        raise ApiError(
+            413, "too_large", f"{path!r} is over the limit of {max_mb:g} MB", "model_path"
+        )
     return resolved.read_bytes()
 
 
@@ -219,7 +226,9 @@ def index_args(request: pb.IndexModelRequest, settings) -> dict[str, Any]:
     data = (
         request.model_data
         if has_data
-        else _read_model_path(request.model_path, settings.serve.index_path_roots, limits.max_body_mb)
+        else _read_model_path(
+            request.model_path, settings.serve.index_path_roots, limits.max_body_mb
+        )
     )
     file_type = request.file_type if request.HasField("file_type") else None
     return {

@@ -9,7 +9,9 @@ Ray Serve's ingress wrapper hides the module globals that string annotations wou
 """
 
 import asyncio
+import functools
 import time
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -124,11 +126,13 @@ class SearchIngress:
         if model.image is not None and "image" in uploads:
             raise invalid("image", "is given twice (base64 field and file upload)")
         image = decode_base64(model.image, "image") if model.image is not None else None
-        query = await asyncio.to_thread(
+        image = image if image is not None else uploads.get("image")
+        heavy = image is not None or model.points is not None  # image decoding, point checks
+        check = functools.partial(
             make_search_input,
             self.service.limits,
             text=model.text,
-            image=image if image is not None else uploads.get("image"),
+            image=image,
             points=model.points,
             part_id=model.part_id,
             mesh=uploads.get("mesh"),
@@ -142,6 +146,7 @@ class SearchIngress:
             rerank=model.rerank,
             include_embeddings=model.include_embeddings,
         )
+        query = await asyncio.to_thread(check) if heavy else check()
         return JSONResponse(_absolute_urls(request, await self.service.search(query)))
 
     @app.get(
@@ -153,8 +158,8 @@ class SearchIngress:
     )
     async def facets(
         self,
-        category: list[str] = Query(default=[]),
-        filters: str | None = Query(None, description="JSON filters, as in a search"),
+        category: Annotated[list[str] | None, Query(description="repeatable")] = None,
+        filters: Annotated[str | None, Query(description="JSON filters, as in a search")] = None,
     ):
         from pydantic import ValidationError
 
@@ -201,10 +206,14 @@ class SearchIngress:
     async def index_part(
         self,
         request: Request,
-        file: UploadFile = File(..., description="the part file (stl, obj, ply, step, ...)"),
-        metadata: str = Form("{}", description="JSON: part_id, name, category, tags, units, ..."),
-        part_id: str | None = Form(None, description="the part's id (or metadata.part_id)"),
-        file_type: str | None = Form(None, description="file type (default: the file's suffix)"),
+        file: Annotated[UploadFile, File(description="the part file (stl, obj, step, ...)")],
+        metadata: Annotated[
+            str, Form(description="JSON: part_id, name, category, tags, units, ...")
+        ] = "{}",
+        part_id: Annotated[
+            str | None, Form(description="the part's id (or metadata.part_id)")
+        ] = None,
+        file_type: Annotated[str | None, Form(description="default: the file's suffix")] = None,
     ):
         from pydantic import ValidationError
 
@@ -321,4 +330,3 @@ class SearchIngress:
 
     async def GetModelEmbeddings(self, request, grpc_context=None):  # noqa: N802
         return await grpc_api.get_embeddings(self, request, grpc_context)
-

@@ -92,7 +92,9 @@ def point_array(value: Any, field: str, min_points: int, max_points: int) -> np.
         raise invalid(field, f"must be an (N, 3) list of [x, y, z] points, got shape {array.shape}")
     count = array.shape[0]
     if count > max_points:
-        raise too_large(field, f"{count} points is over the limit of {max_points}", "too_many_points")
+        raise too_large(
+            field, f"{count} points is over the limit of {max_points}", "too_many_points"
+        )
     if count < min_points:
         raise invalid(field, f"{count} points is under the minimum of {min_points}")
     bad = int((~np.isfinite(array)).any(axis=1).sum())
@@ -227,8 +229,9 @@ def make_search_input(
             pair = key.split("->") if isinstance(key, str) else []
             if len(pair) != 2 or not all(p in ("text", "image", "geometry") for p in pair):
                 raise invalid(
-                    "weights", f"unknown key {key!r}: expected 'modality->target' of text, image, "
-                    "geometry (e.g. 'text->image')"
+                    "weights",
+                    f"unknown key {key!r}: expected 'modality->target' of text, image, "
+                    "geometry (e.g. 'text->image')",
                 )
             if not np.isfinite(value) or value < 0:
                 raise invalid("weights", f"weight of {key!r} must be a finite number >= 0")

@@ -37,8 +37,12 @@ def start_service(
     http_port: int | None = None,
     grpc_port: int | None = None,
     num_cpus: int | None = None,
+    user_configs: dict[str, dict[str, Any]] | None = None,
 ):
-    """Start Ray (unless connected), Serve's proxies and the app; returns (settings, handle)."""
+    """Start Ray (unless connected), Serve's proxies and the app; returns (settings, handle).
+
+    user_configs : user_config overrides by deployment name (``AppArgs.user_configs``)
+    """
     import ray
     from ray import serve
 
@@ -59,7 +63,7 @@ def start_service(
     if grpc is not None:
         options["grpc_options"] = grpc
     serve.start(**options)
-    app = build_app(AppArgs(config=config, overrides=overrides))
+    app = build_app(AppArgs(config=config, overrides=overrides, user_configs=user_configs or {}))
     handle = serve.run(app, name=settings.serve.app_name, route_prefix="/")
     return settings, handle
 

@@ -213,14 +213,9 @@ class SearchService:
 
     async def _query_vectors(self, query: SearchInput) -> QueryVectors:
         out = QueryVectors()
-        if query.part_id is not None:
-            part = await asyncio.to_thread(self.store.get, query.part_id, with_vectors=True)
-            if part is None:
-                raise not_found("part_id", f"no part {query.part_id!r} in the collection")
-            out.vectors.update({m: part.vectors[m] for m in MODALITIES if m in part.vectors})
-            if query.image is None and query.mesh is None:
-                out.views = part.vectors.get("views")
         jobs: dict[str, Any] = {}
+        if query.part_id is not None:
+            jobs["part"] = asyncio.to_thread(self.store.get, query.part_id, with_vectors=True)
         if query.text is not None:
             jobs["text"] = self.encoders.text([query.text])
         if query.image is not None:
@@ -231,6 +226,13 @@ class SearchService:
         if query.mesh is not None:
             jobs["mesh"] = self._encode_mesh(query.mesh, query.mesh_type or "")
         results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        if "part" in results:
+            part = results["part"]
+            if part is None:
+                raise not_found("part_id", f"no part {query.part_id!r} in the collection")
+            out.vectors.update({m: part.vectors[m] for m in MODALITIES if m in part.vectors})
+            if query.image is None and query.mesh is None:
+                out.views = part.vectors.get("views")
         for name in ("text", "image", "geometry"):
             if name in results:
                 out.vectors[name] = np.asarray(results[name][0], dtype=np.float32)

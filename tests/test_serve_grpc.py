@@ -103,7 +103,11 @@ def test_find_similar_filters_like_and_geometry(stub, served):
         ({"image_path": "/etc/passwd"}, grpc.StatusCode.INVALID_ARGUMENT, "image_path:"),
         ({"image_data": b"not an image"}, grpc.StatusCode.INVALID_ARGUMENT, "image: cannot"),
         ({"text_query": "a", "fusion": "best"}, grpc.StatusCode.INVALID_ARGUMENT, "fusion"),
-        ({"text_query": "a", "weights": {"x->y": 1.0}}, grpc.StatusCode.INVALID_ARGUMENT, "weights"),
+        (
+            {"text_query": "a", "weights": {"x->y": 1.0}},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "weights",
+        ),
         (
             {"mesh_data": b"garbage" * 20, "mesh_format": "stl"},
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -141,7 +145,9 @@ def test_get_model_embeddings(stub, served):
 
 def test_index_model_needs_a_key(stub, served):
     request = pb.IndexModelRequest(
-        genome_id="grpc/one", model_data=served.file(served.part("nut")).read_bytes(), file_type="stl"
+        genome_id="grpc/one",
+        model_data=served.file(served.part("nut")).read_bytes(),
+        file_type="stl",
     )
     error = _status(stub.IndexModel, request)
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED and "X-API-Key" in error.details()

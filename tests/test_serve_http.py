@@ -284,7 +284,15 @@ BAD_REQUESTS = [
     ("top_k big", "post", "/v1/search", {"json": {"text": "a", "top_k": 101}}, 422, "top_k", "100"),
     ("offset", "post", "/v1/search", {"json": {"text": "a", "offset": -1}}, 422, "offset", ""),
     ("top_k text", "post", "/v1/search", {"json": {"text": "a", "top_k": "x"}}, 422, "top_k", ""),
-    ("unknown field", "post", "/v1/search", {"json": {"text": "a", "colour": 1}}, 422, "colour", ""),
+    (
+        "unknown field",
+        "post",
+        "/v1/search",
+        {"json": {"text": "a", "colour": 1}},
+        422,
+        "colour",
+        "",
+    ),
     (
         "unknown filter",
         "post",
@@ -356,7 +364,10 @@ BAD_REQUESTS = [
         "points nan",
         "post",
         "/v1/search",
-        {"content": json.dumps({"points": NAN_POINTS}), "headers": {"content-type": "application/json"}},
+        {
+            "content": json.dumps({"points": NAN_POINTS}),
+            "headers": {"content-type": "application/json"},
+        },
         422,
         "points",
         "non-finite",
@@ -489,12 +500,24 @@ BAD_REQUESTS = [
         "point_clouds[0]",
         "minimum",
     ),
-    ("index no file", "post", "/v1/parts", {"data": {"part_id": "a"}, "key": True}, 422, "file", ""),
+    (
+        "index no file",
+        "post",
+        "/v1/parts",
+        {"data": {"part_id": "a"}, "key": True},
+        422,
+        "file",
+        "",
+    ),
     (
         "index metadata",
         "post",
         "/v1/parts",
-        {"data": {"part_id": "a", "metadata": "{x"}, "files": {"file": ("a.stl", b"x")}, "key": True},
+        {
+            "data": {"part_id": "a", "metadata": "{x"},
+            "files": {"file": ("a.stl", b"x")},
+            "key": True,
+        },
         422,
         "metadata",
         "JSON",
@@ -568,3 +591,20 @@ def test_client_raises_service_errors(client):
     with pytest.raises(CadsearchError) as caught:
         client.search(text="a", top_k=0)
     assert caught.value.status == 422 and caught.value.field == "top_k"
+
+
+def test_cli_search(served, capsys):
+    from cadsearch.cli import main
+
+    assert main(["search", "hex nut", "--url", served.http_url, "--top-k", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].split()[0] == "1"
+    nut = served.part("nut")
+    args = ["search", "--like", nut["part_id"], "--url", served.http_url, "--json"]
+    assert main([*args, "--category", "bolt"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [r["category"] for r in answer["results"]] == ["bolt"]
+    assert main(["search", "--mesh", str(served.file(nut)), "--url", served.http_url]) == 0
+    assert nut["part_id"] in capsys.readouterr().out
+    assert main(["search", "x", "--top-k", "0", "--url", served.http_url]) == 1
+    assert "top_k" in capsys.readouterr().err

@@ -1,0 +1,365 @@
+"""Benchmark: the search service under load on loopback, against Ray Serve's own echo ceiling.
+
+One run measures, at concurrency 1, 8 and 32, queries/s and p50/p99 latency of: a no-op echo
+deployment (serve/echo.py, through the same proxy), search by part id ("more like this": a store
+read and one fused query), text search with distinct texts (TextEncoder, batched) and mesh search
+with a small STL (PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them).
+Then image-embed requests of one image each at concurrency 32 with dynamic batching and with
+``max_batch_size=1`` (a live user_config change): ``embed_batch_gain``.
+
+Ray Serve has two ingress modes: the default proxy, and HAProxy in front of replicas that serve
+HTTP themselves (``RAY_SERVE_ENABLE_HA_PROXY=1 RAY_SERVE_THROUGHPUT_OPTIMIZED=1``). The ceiling is
+the faster of the two echoes (the full run measures both; ``--quick`` only HAProxy, the faster
+one here), and the service ratios are taken in that mode.
+
+Each mode runs in its own process (the modes are read from the environment when Ray starts), the
+load generator in another one (httpx + asyncio, keep-alive, one connection per concurrent
+request), every run bounded in requests and seconds. The catalog is synthetic (2,000
+parts at cad-mini's dimension, planted structure; store/synthetic.py): search cost, not ranking
+quality, is measured here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+# this file is bench/serve.py: its folder must not shadow the `serve` package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(REPO))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import base64  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+MODES = {
+    "default": {},
+    "haproxy": {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"},
+}
+CONCURRENCY = (1, 8, 32)
+TARGETS = ("echo", "id_search", "text_search", "mesh_search")
+CATALOG_PARTS = {False: 2000, True: 500}  # full / quick
+# (max requests, max seconds) of one measured run: full / quick
+BUDGET = {
+    False: {"fast": {1: (300, 6), 8: (1500, 8), 32: (3000, 10)}, "mesh": (60, 12)},
+    True: {"fast": {1: (30, 0.8), 8: (120, 0.8), 32: (240, 1.2)}, "mesh": (6, 1.5)},
+}
+KINDS = ["hex bolt", "socket head cap screw", "flat washer", "hex nut", "dowel pin",
+         "ball bearing", "spur gear", "pipe elbow", "angle bracket", "shaft collar"]  # fmt: skip
+MATERIALS = ["steel 8.8", "stainless A2", "brass", "aluminium 6061", "POM"]
+
+
+# -- load generator (its own process) ---------------------------------------------------------
+
+
+async def _measure(client, requests: list, concurrency: int, total: int, seconds: float) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    next_index = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def worker() -> None:
+        nonlocal next_index
+        while next_index < total and time.perf_counter() < deadline:
+            method, path, headers, body = requests[next_index % len(requests)]
+            next_index += 1
+            t0 = time.perf_counter()
+            try:
+                response = await client.request(method, path, headers=headers, content=body)
+                status = str(response.status_code)
+            except httpx.HTTPError as e:
+                status = type(e).__name__
+            latencies.append(time.perf_counter() - t0)
+            if status != "200":
+                statuses[status] = statuses.get(status, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
+    return {
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": sum(statuses.values()),
+        "error_statuses": statuses,
+        "seconds": round(elapsed, 3),
+        "qps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+    }
+
+
+async def _run_load(spec: dict) -> list[dict]:
+    """Each run of the spec in turn: (concurrency, max requests, max seconds); a warm-up first."""
+    import httpx
+
+    requests = [
+        (r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
+        for r in spec["requests"]
+    ]
+    top = max(run[0] for run in spec["runs"])
+    limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
+    async with httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=120) as client:
+        await _measure(client, requests[-4:], 4, 4, 60)  # warm up: every replica on the path
+        return [await _measure(client, requests, *run) for run in spec["runs"]]
+
+
+def load(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    print(json.dumps(asyncio.run(_run_load(spec))), flush=True)
+
+
+def run_load(port: int, requests: list[dict], runs: list[tuple]) -> list[dict]:
+    """Bounded measurements, one per (concurrency, max requests, max seconds), in a separate
+    load-generator process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"url": f"http://127.0.0.1:{port}", "requests": requests, "runs": runs}, f)
+    try:
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--load", f.name],
+            capture_output=True,
+            text=True,
+            timeout=sum(run[2] for run in runs) + 120,
+            check=True,
+        )
+    finally:
+        os.unlink(f.name)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- requests -------------------------------------------------------------------------------------
+
+
+def http_request(method: str, path: str, body: bytes = b"", ctype: str = "") -> dict:
+    headers = {"content-type": ctype} if ctype else {}
+    return {
+        "method": method,
+        "path": path,
+        "headers": headers,
+        "body": base64.b64encode(body).decode(),
+    }
+
+
+def json_request(path: str, payload: dict) -> dict:
+    return http_request("POST", path, json.dumps(payload).encode(), "application/json")
+
+
+def mesh_request(stl: bytes) -> dict:
+    boundary = "cadsearchbench"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="top_k"\r\n\r\n10\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="mesh"; filename="q.stl"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body += stl + f"\r\n--{boundary}--\r\n".encode()
+    return http_request("POST", "/v1/search", body, f"multipart/form-data; boundary={boundary}")
+
+
+def texts(n: int) -> list[str]:
+    """n distinct part descriptions."""
+    return [
+        f"{KINDS[i % len(KINDS)]} M{3 + i % 17} x {8 + 2 * (i // 50)} mm, "
+        f"{MATERIALS[(i // len(KINDS)) % len(MATERIALS)]}, variant {i}"
+        for i in range(n)
+    ]
+
+
+def small_stl() -> bytes:
+    """A flat washer, 64 faces (binary STL)."""
+    import trimesh
+
+    mesh = trimesh.creation.annulus(r_min=4.2, r_max=8.0, height=1.6, sections=16)
+    return mesh.export(file_type="stl")
+
+
+def query_png(size: int = 224) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 40, size - 40, size - 40), fill=(150, 160, 200), outline="black")
+    draw.ellipse((90, 90, size - 90, size - 90), fill="white", outline="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+# -- one ingress mode (its own process: Ray reads the mode from the environment) ------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -> None:
+    import ray
+    from ray import serve
+
+    from serve.echo import Echo
+    from serve.local import start_service
+
+    budget = BUDGET[quick]
+    overrides = {
+        "store": {"backend": "edge", "path": str(Path(root) / "qdrant")},
+        "views": {"kind": "local", "path": str(Path(root) / "views")},
+        "serve": {"grpc_port": None, "protect_embed": False},
+    }
+    port = _free_port()
+    result: dict = {"mode": mode, "targets": {}}
+    started = time.perf_counter()
+    start_service("local", overrides, http_port=port, num_cpus=2)
+    serve.run(Echo.bind(), name="echo", route_prefix="/echo")
+    result["startup_s"] = round(time.perf_counter() - started, 1)
+    part_ids = json.loads((Path(root) / "part_ids.json").read_text())
+    n_fast = max(b[0] for b in budget["fast"].values())
+    plans = {"echo": [http_request("GET", "/echo")]}
+    if run_service:
+        plans["id_search"] = [
+            json_request("/v1/search", {"part_id": pid, "top_k": 10}) for pid in part_ids[:n_fast]
+        ]
+        plans["text_search"] = [
+            json_request("/v1/search", {"text": t, "top_k": 10}) for t in texts(n_fast)
+        ]
+        plans["mesh_search"] = [mesh_request(small_stl())]
+    for name, requests in plans.items():
+        runs = [
+            (c, *(budget["mesh"] if name == "mesh_search" else budget["fast"][c]))
+            for c in CONCURRENCY
+        ]
+        measured = run_load(port, requests, runs)
+        result["targets"][name] = {
+            str(c): run for c, run in zip(CONCURRENCY, measured, strict=True)
+        }
+    if run_service:
+        png = base64.b64encode(query_png()).decode()
+        embed = [json_request("/v1/embed/image", {"images": [png]})]
+        (batched,) = run_load(port, embed, [(32, *budget["fast"][32])])
+        # the same deployment with max_batch_size 1: a user_config change, applied live
+        start_service(
+            "local",
+            overrides,
+            http_port=port,
+            user_configs={"ImageEncoder": {"max_batch_size": 1}},
+        )
+        (single,) = run_load(port, embed, [(32, *budget["fast"][32])])
+        result["embed_image_c32"] = {"batched": batched, "max_batch_size_1": single}
+    Path(out_path).write_text(json.dumps(result))
+    ray.shutdown()  # the whole local cluster goes; serve.shutdown() first waits up to 30 s
+
+
+def run_child(mode: str, root: Path, quick: bool, run_service: bool) -> dict:
+    out = root / f"result-{mode}.json"
+    env = {**os.environ, **MODES[mode]}
+    # started with -c, so Ray's workers get the repository (not bench/) on their path
+    argv = ["-c", "--child", mode, "--root", str(root), "--out", str(out)]
+    argv += ["--quick"] * quick + ["--no-service"] * (not run_service)
+    boot = (
+        "import runpy, sys; "
+        f"sys.argv = {argv!r}; "
+        f"runpy.run_path({str(Path(__file__).resolve())!r}, run_name='__main__')"
+    )
+    subprocess.run([sys.executable, "-c", boot], cwd=REPO, env=env, check=True, timeout=1200)
+    return json.loads(out.read_text())
+
+
+def make_catalog(root: Path, parts: int) -> None:
+    """A synthetic collection at cad-mini's spec in root/qdrant; its part ids in part_ids.json."""
+    from cadsearch.settings import load_settings
+    from data_jobs.index.pipeline import collection_spec
+    from encoders.bundle import load_bundle
+    from store.factory import open_store
+    from store.synthetic import SyntheticCatalog
+
+    settings = load_settings("local", store={"backend": "edge", "path": str(root / "qdrant")})
+    spec = collection_spec(load_bundle(settings.model.bundle))
+    catalog = SyntheticCatalog(spec, seed=3)
+    ids = []
+    with open_store(settings.store, spec) as store:
+        for start in range(0, parts, 500):
+            records = catalog.records(start, min(500, parts - start))
+            store.upsert(records)
+            ids += [r.part_id for r in records]
+        store.optimize()
+    rng = np.random.default_rng(0)
+    (root / "part_ids.json").write_text(json.dumps([ids[i] for i in rng.permutation(len(ids))]))
+
+
+def summary(results: dict[str, dict], quick: bool) -> dict:
+    echo = {mode: r["targets"]["echo"]["32"]["qps"] for mode, r in results.items()}
+    ceiling_mode = max(echo, key=echo.get)
+    ceiling = echo[ceiling_mode]
+    service_mode = next(m for m, r in results.items() if "id_search" in r["targets"])
+    service = results[service_mode]
+    table = {
+        f"{mode}:{name}:c{c}": {k: run[k] for k in ("qps", "p50_ms", "p99_ms", "errors")}
+        for mode, r in results.items()
+        for name, runs in r["targets"].items()
+        for c, run in runs.items()
+    }
+    embed = service["embed_image_c32"]
+    errors = sum(v["errors"] for v in table.values())
+    errors += embed["batched"]["errors"] + embed["max_batch_size_1"]["errors"]
+    return {
+        "quick": quick,
+        "echo_qps_c32": echo,
+        "ceiling_mode": ceiling_mode,
+        "ceiling_qps": ceiling,
+        "service_mode": service_mode,
+        "runs": table,
+        "id_search_vs_echo": round(service["targets"]["id_search"]["32"]["qps"] / ceiling, 3),
+        "text_search_vs_echo": round(service["targets"]["text_search"]["32"]["qps"] / ceiling, 3),
+        "mesh_search_qps_c32": service["targets"]["mesh_search"]["32"]["qps"],
+        "embed_image_qps_c32": {
+            "batched": embed["batched"]["qps"],
+            "max_batch_size_1": embed["max_batch_size_1"]["qps"],
+        },
+        "embed_batch_gain": round(embed["batched"]["qps"] / embed["max_batch_size_1"]["qps"], 3),
+        "errors": errors,
+        "startup_s": {mode: r["startup_s"] for mode, r in results.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="HAProxy mode only, short runs")
+    parser.add_argument("--load", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--no-service", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        return load(args.load)
+    if args.child:
+        return child(args.child, args.root, args.quick, args.out, not args.no_service)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        root = Path(tmp)
+        make_catalog(root, CATALOG_PARTS[args.quick])
+        results = {}
+        if not args.quick:  # the default proxy: echo only (its ceiling), then the service's mode
+            results["default"] = run_child("default", root, args.quick, run_service=False)
+            print(f"default proxy: {json.dumps(results['default'])}", file=sys.stderr)
+        results["haproxy"] = run_child("haproxy", root, args.quick, run_service=True)
+    out = summary(results, args.quick)
+    out["total_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
