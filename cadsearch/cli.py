@@ -172,8 +172,58 @@ def _demo(args: argparse.Namespace) -> int:
     print(summary.line())
     if summary.systemic:
         return 1
-    print(f"\nopen {catalog / 'sheet.png'} to look at the catalog")
-    return 0
+    print(f"open {catalog / 'sheet.png'} to look at the catalog")
+    return _demo_serve(args, settings, catalog)
+
+
+def _demo_serve(args: argparse.Namespace, settings, catalog: Path) -> int:
+    """Start the service on the demo collection, run a text, an image and a mesh query."""
+    import json as json_module
+
+    from ray import serve
+
+    from serve.local import start_service
+
+    from .client import CadsearchClient
+
+    print("== starting the search service (Ray Serve)")
+    settings, _ = start_service(args.config)
+    url = f"http://{settings.serve.host}:{settings.serve.http_port}"
+    rows = [json_module.loads(line) for line in (catalog / "manifest.jsonl").open()]
+    mesh_row = next((r for r in rows if r["category"] == "gear"), rows[0])
+    views = sorted(Path(settings.views.path).glob("*/iso_front_right.png"))
+    text_only = {"text->image": 0.0, "text->geometry": 0.0}
+    try:
+        with CadsearchClient(url) as client:
+            queries = [
+                (
+                    "text 'M12 hex bolt'",
+                    # cad-mini's image and geometry towers are untrained: text against text only
+                    {"text": "M12 hex bolt", "weights": text_only},
+                ),
+                (
+                    f"image {views[0].name}" if views else "image",
+                    {"image": views[0]} if views else None,
+                ),
+                (f"mesh {mesh_row['file']}", {"mesh": catalog / mesh_row["file"], "rerank": True}),
+            ]
+            for label, query in queries:
+                if query is None:
+                    continue
+                answer = client.search(top_k=5, **query)
+                print(f"-- {label}")
+                for hit in answer["results"]:
+                    print(f"   {hit['score']:.4f}  {hit['category']:<16} {hit['name']}")
+        print(f'\nAPI docs: {url}/docs  (try: cadsearch search "hex nut M8")')
+        if args.once:
+            return 0
+        print("serving until Ctrl-C")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        serve.shutdown()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo", parents=[common], help="generate a sample catalog and run the main job on it"
+    )
+    demo.add_argument(
+        "--once", action="store_true", help="run the example queries, then stop serving"
     )
     demo.set_defaults(func=_demo)
 

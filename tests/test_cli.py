@@ -55,17 +55,27 @@ def test_inspect_bad_file_exits_2_with_typed_message(tmp_path, capsys):
     assert "error [unreadable]" in capsys.readouterr().err
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_console_script_demo_runs(tmp_path):
     """`cadsearch demo` as installed, in a fresh process, on a small catalog."""
     env_python = sys.executable
     result = subprocess.run(
-        [env_python, "-m", "cadsearch.cli", "demo"],
+        [env_python, "-m", "cadsearch.cli", "demo", "--once"],
         cwd=tmp_path,
         env={
             "PATH": "/usr/bin:/bin",
             "CADSEARCH_CATALOG__N": "24",
             "CADSEARCH_DATA_DIR": str(tmp_path / "data"),
             "HOME": str(tmp_path),
+            "CADSEARCH_SERVE__HTTP_PORT": str(_free_port()),
+            "CADSEARCH_SERVE__GRPC_PORT": str(_free_port()),
         },
         capture_output=True,
         text=True,
@@ -74,5 +84,7 @@ def test_console_script_demo_runs(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "wrote 24 parts" in result.stdout
     assert "indexed 24, skipped 0, failed 0" in result.stdout
+    assert "-- text 'M12 hex bolt'" in result.stdout and "-- mesh " in result.stdout
+    assert "API docs: http://" in result.stdout
     assert (tmp_path / "data" / "catalog" / "sheet.png").is_file()
     assert trimesh.load(next((tmp_path / "data" / "catalog" / "parts").iterdir())).is_watertight
