@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .rows import exception_record
 from .write import ErrorReport, WriteResult, write_rows
 
 
@@ -182,16 +183,7 @@ def run_index(
             if problem is None:
                 runnable.append(part)
             else:
-                result.errors.append(
-                    {
-                        "part_id": part.part_id,
-                        "uri": part.uri,
-                        "stage": "discover",
-                        "error_type": type(problem).__name__,
-                        "code": problem.code,
-                        "message": str(problem),
-                    }
-                )
+                result.errors.append(exception_record(part.part_id, part.uri, "discover", problem))
         report.add(result.errors)
         if runnable:
             result.merge(_run_pipeline(runnable, settings, store, view_store, report, spec, b2_api))

@@ -47,16 +47,29 @@ def node_id() -> str:
         return ""
 
 
-def error_row(row: dict[str, Any], stage: str, error_type: str, code: str, message: str) -> dict:
-    """A prepared-shaped row that carries an error instead of data."""
-    error = {
-        "part_id": row["part_id"],
-        "uri": row.get("uri", ""),
+def error_record(
+    part_id: str, uri: str, stage: str, error_type: str, code: str, message: str
+) -> dict[str, str]:
+    """One row of errors.jsonl: which part, at which stage, what kind of error, and why."""
+    return {
+        "part_id": part_id,
+        "uri": uri,
         "stage": stage,
         "error_type": error_type,
         "code": code,
         "message": message[:2000],
     }
+
+
+def exception_record(part_id: str, uri: str, stage: str, e: BaseException) -> dict[str, str]:
+    """The errors.jsonl row of an exception (its ``code`` when it has one, else "internal")."""
+    code = getattr(e, "code", None) or "internal"
+    return error_record(part_id, uri, stage, type(e).__name__, code, str(e))
+
+
+def error_row(row: dict[str, Any], stage: str, error_type: str, code: str, message: str) -> dict:
+    """A prepared-shaped row that carries an error instead of data."""
+    error = error_record(row["part_id"], row.get("uri", ""), stage, error_type, code, message)
     return {
         "part_id": row["part_id"],
         "uri": row.get("uri", ""),

@@ -12,7 +12,7 @@ from typing import Any
 from ray.data import Datasink
 from ray.data.block import BlockAccessor
 
-from .rows import vector_of
+from .rows import exception_record, vector_of
 
 UNCATEGORIZED = "uncategorized"
 
@@ -68,16 +68,8 @@ def _record(row: dict[str, Any], spec, view_urls: list[str]):
     )
 
 
-def _error(row: dict[str, Any], stage: str, e: Exception) -> dict[str, Any]:
-    code = getattr(e, "code", None) or "internal"
-    return {
-        "part_id": row["part_id"],
-        "uri": row.get("uri", ""),
-        "stage": stage,
-        "error_type": type(e).__name__,
-        "code": code,
-        "message": str(e)[:2000],
-    }
+def _error(row: dict[str, Any], stage: str, e: Exception) -> dict[str, str]:
+    return exception_record(row["part_id"], row.get("uri", ""), stage, e)
 
 
 def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult:
