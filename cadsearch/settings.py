@@ -210,10 +210,6 @@ class Settings(BaseModel):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
-    def resolve_path(self, path: str | Path) -> Path:
-        """A relative path from settings, resolved against the working directory."""
-        return Path(path).expanduser().resolve()
-
 
 def profile_path(profile: str | Path) -> Path:
     """The YAML file of a profile: a path, or a name in configs/ (``local``: configs/local.yaml)."""
