@@ -82,7 +82,8 @@ class StoreSettings(_Section):
     views_on_disk: bool = False  # keep the views multivector on disk (large catalogs)
     hnsw_m: int = 16  # HNSW edges per node
     hnsw_ef_construct: int = 100  # HNSW build-time candidate list
-    search_ef: int = 128  # HNSW search-time candidate list
+    search_ef: int = 64  # HNSW search-time candidate list
+    full_scan_threshold_kb: int = 100  # filtered searches below this (KB of vectors) scan
     shard_number: int | None = None  # backend=server: passed through at creation
     replication_factor: int | None = None  # backend=server
     write_consistency_factor: int | None = None  # backend=server
@@ -185,6 +186,30 @@ class ServeSettings(_Section):
     index_path_roots: list[str] = Field(default_factory=list)
 
 
+class TrainSettings(_Section):
+    """The training job (``cadsearch train``): Ray Train workers, recipe and schedule."""
+
+    mode: Literal["A", "B"] = "B"  # A: geometry only, CLIP frozen; B: image tower too (text locked)
+    num_workers: int = Field(1, ge=1)  # Ray Train workers (one CPU worker here; N GPUs on a cluster)
+    use_gpu: bool = False
+    cpus_per_worker: float = Field(1.0, gt=0)
+    torch_threads: int | None = Field(None, ge=1)  # None: the CPUs of this machine (at most 4)
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(48, ge=2)  # per worker
+    lr: float = Field(1e-3, gt=0)  # geometry encoder
+    image_lr: float = Field(5e-4, gt=0)  # image tower (mode B)
+    weight_decay: float = Field(0.05, ge=0)
+    warmup_epochs: float = Field(1.0, ge=0)
+    temperature: float = Field(0.07, gt=0)  # initial; learnable
+    category_weight: float = Field(0.3, ge=0, lt=1)  # target mass shared with same-category parts
+    mixed_precision: bool = True  # bf16/fp16 autocast on GPU (CPU trains in fp32)
+    points_augment: bool = True
+    views_augment: bool = True
+    checkpoints_to_keep: int = Field(2, ge=1)
+    val_parts: int = Field(300, ge=0)  # held-out parts scored after each epoch
+    seed: int = 0
+
+
 class Settings(BaseModel):
     """All of cadsearch's settings, one profile."""
 
@@ -201,6 +226,7 @@ class Settings(BaseModel):
     model: ModelSettings = ModelSettings()
     index: IndexSettings = IndexSettings()
     serve: ServeSettings = ServeSettings()
+    train: TrainSettings = TrainSettings()
     api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
 
     @field_validator("api_keys", mode="before")

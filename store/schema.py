@@ -121,8 +121,12 @@ class StoreOptions(BaseModel):
     group_by_category: bool = False
     hnsw_m: int = Field(16, ge=4)  # HNSW edges per node (dense vectors)
     hnsw_ef_construct: int = Field(100, ge=4)  # HNSW build-time candidate list
-    search_ef: int = Field(128, ge=1)  # HNSW search-time candidate list (at least the limit)
-    full_scan_threshold_kb: int = Field(10_000, ge=0)  # below this (KB of vectors): exact scan
+    # HNSW search-time candidate list (at least the prefetch limit); with the low full-scan
+    # threshold below, category-filtered queries walk the per-category HNSW links instead of
+    # scanning every part of the category: p50 grows 1.4x from 10k to 100k parts (1.8x at ef 128,
+    # 2.3x with Qdrant's default 10 MB threshold), fused recall@10 >= 0.99 (bench/store.py)
+    search_ef: int = Field(64, ge=1)
+    full_scan_threshold_kb: int = Field(100, ge=0)  # filtered below this (KB of vectors): scan
     # server backend only (passed through at creation; None: the server's default)
     shard_number: int | None = Field(None, ge=1)
     replication_factor: int | None = Field(None, ge=1)
