@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
+# Debian's Chromium drives the web UI test (Playwright's browser downloads are not used)
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: venv demo test lint bench-quick clean
 
@@ -21,8 +24,12 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(VENV)/bin/cadsearch demo
 
-test: venv
+test: venv $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q --no-install-recommends chromium
 
 lint: venv
 	$(VENV)/bin/ruff check .

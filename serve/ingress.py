@@ -41,6 +41,7 @@ from serve.http_util import (
     read_search_request,
 )
 from serve.inputs import check_image, decode_base64, make_search_input, point_array
+from serve.web import add_web_ui
 
 app = FastAPI(
     title="cadsearch",
@@ -52,6 +53,7 @@ app = FastAPI(
 app.add_middleware(BodyLimitMiddleware)
 install_error_handlers(app)
 add_search_openapi(app)
+add_web_ui(app)  # the search page at /
 
 
 def guard(what: str, flag: str | None = None):

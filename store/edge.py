@@ -292,10 +292,9 @@ class EdgeStore(Store):
         request = qe.FacetRequest(
             field, limit=limit, exact=True, filter=_filter(*filter_conditions(filters))
         )
-        hits = sorted(
-            ((h.value, h.count) for h in self.shard.facet(request)), key=lambda h: (-h[1], h[0])
-        )
-        return dict(hits)
+        # the engine keeps a deleted value with count 0 in its index until the shard is reopened
+        counts = ((h.value, h.count) for h in self.shard.facet(request) if h.count > 0)
+        return dict(sorted(counts, key=lambda h: (-h[1], h[0])))
 
     def _scroll(self, batch_size: int, with_payload: Any, with_vector: bool) -> Iterator[Any]:
         offset = None

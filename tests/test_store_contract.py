@@ -215,6 +215,15 @@ def test_facets(store, records):
     }
 
 
+def test_facets_drop_a_category_once_its_last_part_is_deleted(store, records):
+    lone = [r for r in records if r.category == "cat00"]
+    store.delete([r.part_id for r in lone])
+    store.flush()
+    facets = store.facets()
+    assert "cat00" not in facets["category"]
+    assert all(count > 0 for counts in facets.values() for count in counts.values())
+
+
 # -- search -------------------------------------------------------------------------------------
 
 

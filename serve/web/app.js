@@ -1,0 +1,280 @@
+// The cadsearch search page: builds /v1/search requests from the form and shows the results.
+// Vanilla JS, no build step. API data goes into the page as text only (never as HTML).
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const form = $("search-form");
+  const els = {
+    text: $("q-text"),
+    image: $("q-image"),
+    mesh: $("q-mesh"),
+    category: $("f-category"),
+    sizeMin: $("f-size-min"),
+    sizeMax: $("f-size-max"),
+    topK: $("o-top-k"),
+    fusion: $("o-fusion"),
+    rerank: $("o-rerank"),
+    apiKey: $("o-api-key"),
+    button: $("search-button"),
+    like: $("like"),
+    likeName: $("like-name"),
+    error: $("error"),
+    errorText: $("error-text"),
+    status: $("status"),
+    results: $("results"),
+    card: $("card-template"),
+  };
+  const KEY_STORAGE = "cadsearch.apiKey";
+  let likePart = null; // {part_id, name}: "more like this" while set
+  let searchSeq = 0; // answers of superseded searches are dropped
+
+  // -- talking to the API ------------------------------------------------------------------------
+
+  function headers() {
+    const key = els.apiKey.value.trim();
+    return key ? { "X-API-Key": key } : {};
+  }
+
+  // The JSON body of an answer; an error answer throws an Error with the service's message.
+  async function callApi(path, init = {}) {
+    let response;
+    try {
+      response = await fetch(path, { ...init, headers: { ...headers(), ...(init.headers || {}) } });
+    } catch (err) {
+      throw new Error(`Could not reach the search service (${err.message}).`);
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!response.ok) {
+      const detail = body && body.error && body.error.message;
+      const message = detail || `${response.status} ${response.statusText || "error"}`;
+      const err = new Error(message);
+      err.status = response.status;
+      throw err;
+    }
+    if (body === null) throw new Error(`${path}: the service answered something that is not JSON.`);
+    return body;
+  }
+
+  function filters() {
+    const out = {};
+    if (els.category.value) out.categories = [els.category.value];
+    const range = {};
+    if (els.sizeMin.value !== "") range.gte = Number(els.sizeMin.value);
+    if (els.sizeMax.value !== "") range.lte = Number(els.sizeMax.value);
+    if (Object.keys(range).length) out.extent_max = range;
+    return Object.keys(out).length ? out : null;
+  }
+
+  // fetch() options of the search the form describes: JSON, or multipart when a file is chosen.
+  function searchRequest() {
+    const text = els.text.value.trim();
+    const image = els.image.files[0];
+    const mesh = els.mesh.files[0];
+    const fields = {
+      top_k: els.topK.value === "" ? 12 : Number(els.topK.value),
+      fusion: els.fusion.value,
+      rerank: els.rerank.checked,
+    };
+    if (text) fields.text = text;
+    if (likePart) fields.part_id = likePart.part_id;
+    const found = filters();
+    if (found) fields.filters = found;
+    if (!image && !mesh) {
+      return {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(fields),
+      };
+    }
+    const data = new FormData();
+    for (const [name, value] of Object.entries(fields)) {
+      data.append(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    if (image) data.append("image", image, image.name);
+    if (mesh) data.append("mesh", mesh, mesh.name);
+    return { method: "POST", body: data };
+  }
+
+  // -- showing things ------------------------------------------------------------------------------
+
+  function showError(message) {
+    els.errorText.textContent = message;
+    els.error.hidden = false;
+  }
+
+  function clearError() {
+    els.error.hidden = true;
+    els.errorText.textContent = "";
+  }
+
+  const mm = (value) => String(Math.round(value * 10) / 10);
+
+  // "62 × 18 × 18 mm": the bounding box's size along x, y, z.
+  function sizeText(result) {
+    const box = result.bbox_mm || {};
+    let size = null;
+    if (Array.isArray(box.min) && Array.isArray(box.max)) {
+      size = box.max.map((high, i) => high - box.min[i]);
+    } else if (Array.isArray(result.size_mm) && result.size_mm.every((v) => v != null)) {
+      size = result.size_mm;
+    }
+    return size ? `${size.map(mm).join(" × ")} mm` : "size unknown";
+  }
+
+  function cosineRow(pair, value) {
+    const row = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = pair.replace("->", " → ");
+    const bar = document.createElement("td");
+    bar.className = "bar";
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.max(0, Math.min(1, value)) * 100}%`;
+    bar.append(fill);
+    const number = document.createElement("td");
+    number.className = "num";
+    number.textContent = value.toFixed(3);
+    row.dataset.pair = pair;
+    row.append(name, bar, number);
+    return row;
+  }
+
+  function renderCard(result, rank) {
+    const card = els.card.content.firstElementChild.cloneNode(true);
+    card.dataset.partId = result.part_id;
+    card.dataset.category = result.category;
+    const img = card.querySelector("img");
+    const views = result.view_urls || [];
+    if (views.length) {
+      img.src = views[0];
+      img.alt = `${result.name}, first view`;
+      img.addEventListener("error", () => card.querySelector(".thumb").classList.add("missing"));
+    } else {
+      img.remove();
+      card.querySelector(".thumb").classList.add("missing");
+    }
+    card.querySelector(".rank").textContent = `#${rank}`;
+    card.querySelector(".name").textContent = result.name || result.part_id;
+    card.querySelector(".category").textContent = result.category || "uncategorized";
+    card.querySelector(".size").textContent = sizeText(result);
+    card.querySelector(".part-id").textContent = result.part_id;
+    card.querySelector(".part-id").title = result.part_id;
+    const score = card.querySelector("[data-testid=card-score]");
+    score.textContent = Number(result.score).toFixed(4);
+    if (result.maxsim != null) {
+      card.querySelector(".score-label").textContent = "MaxSim score";
+      score.title = "sum over the query's views of the best cosine to this part's views";
+    } else {
+      score.title = `fused score (${els.fusion.value})`;
+    }
+    const rows = card.querySelector(".cosines tbody");
+    for (const [pair, value] of Object.entries(result.cosines || {})) {
+      rows.append(cosineRow(pair, value));
+    }
+    const more = card.querySelector(".more");
+    more.setAttribute("aria-label", `More like ${result.name || result.part_id}`);
+    more.addEventListener("click", () => moreLikeThis(result));
+    return card;
+  }
+
+  function renderResults(answer) {
+    const results = answer.results || [];
+    els.results.replaceChildren(...results.map((r, i) => renderCard(r, i + 1)));
+    const what = (answer.modalities || []).map((m) => (m === "part_id" ? "similar part" : m));
+    const took = answer.took_ms != null ? ` in ${Math.round(answer.took_ms)} ms` : "";
+    els.status.textContent = results.length
+      ? `${results.length} result${results.length === 1 ? "" : "s"} for ${what.join(" + ")}${took}.`
+      : "No parts match this search and these filters.";
+  }
+
+  function setLike(part) {
+    likePart = part;
+    els.like.hidden = !part;
+    els.likeName.textContent = part ? part.name || part.part_id : "";
+  }
+
+  // -- actions -------------------------------------------------------------------------------------
+
+  async function search() {
+    const seq = ++searchSeq;
+    clearError();
+    els.button.disabled = true;
+    els.results.setAttribute("aria-busy", "true");
+    els.status.textContent = "Searching…";
+    try {
+      const answer = await callApi("/v1/search", searchRequest());
+      if (seq === searchSeq) renderResults(answer);
+    } catch (err) {
+      if (seq !== searchSeq) return;
+      showError(err.message);
+      els.results.replaceChildren();
+      els.status.textContent = "The search did not run.";
+    } finally {
+      if (seq === searchSeq) {
+        els.button.disabled = false;
+        els.results.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  function moreLikeThis(result) {
+    els.text.value = "";
+    els.image.value = "";
+    els.mesh.value = "";
+    setLike({ part_id: result.part_id, name: result.name });
+    window.scrollTo({ top: 0, behavior: "smooth" });
+    search();
+  }
+
+  async function loadFacets() {
+    try {
+      const answer = await callApi("/v1/facets");
+      const counts = (answer.facets && answer.facets.category) || {};
+      const chosen = els.category.value;
+      const all = document.createElement("option");
+      all.value = "";
+      all.textContent = `All categories (${answer.total})`;
+      const options = Object.keys(counts)
+        .filter((name) => counts[name] > 0) // Qdrant Edge lists deleted values with count 0
+        .sort()
+        .map((name) => {
+          const option = document.createElement("option");
+          option.value = name;
+          option.textContent = `${name} (${counts[name]})`;
+          return option;
+        });
+      els.category.replaceChildren(all, ...options);
+      if (chosen in counts) els.category.value = chosen;
+      els.category.dataset.loaded = "true";
+    } catch (err) {
+      showError(`Categories could not be loaded: ${err.message}`);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    search();
+  });
+  form.addEventListener("reset", () => {
+    setLike(null);
+    clearError();
+    // the API key is not part of a query: keep it (reset runs after this handler)
+    setTimeout(() => {
+      els.apiKey.value = sessionStorage.getItem(KEY_STORAGE) || "";
+    });
+  });
+  $("like-clear").addEventListener("click", () => setLike(null));
+  $("error-close").addEventListener("click", clearError);
+  els.apiKey.value = sessionStorage.getItem(KEY_STORAGE) || "";
+  els.apiKey.addEventListener("change", () => {
+    sessionStorage.setItem(KEY_STORAGE, els.apiKey.value.trim());
+    loadFacets();
+  });
+  loadFacets();
+})();
