@@ -1,0 +1,209 @@
+"""Training: the loss against hand-computed cases, augmentations, the data job, a short Ray Train
+run that lowers the loss, resume from a checkpoint, and the bundle it writes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from encoders.train.augment import PointAugment
+from encoders.train.losses import ContrastiveLoss, contrastive_loss, soft_targets
+
+# -- loss ------------------------------------------------------------------------------------
+
+
+def test_contrastive_loss_matches_hand_computed_two_by_two():
+    a = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    b = torch.tensor([[1.0, 0.0], [0.6, 0.8]])
+    scale = torch.tensor(2.0)
+    # logits = 2 * a @ b.T = [[2, 1.2], [0, 1.6]]
+    row = lambda own, other: -math.log(math.exp(own) / (math.exp(own) + math.exp(other)))  # noqa: E731
+    forward = (row(2.0, 1.2) + row(1.6, 0.0)) / 2  # rows: a_i against every b
+    backward = (row(2.0, 0.0) + row(1.6, 1.2)) / 2  # columns: b_j against every a
+    expected = (forward + backward) / 2
+    assert float(contrastive_loss(a, b, scale)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_soft_targets_share_mass_within_a_category_only():
+    targets = soft_targets(torch.tensor([0, 0, 1, 0]), 4, category_weight=0.3)
+    assert torch.allclose(targets.sum(dim=1), torch.ones(4))
+    assert targets[0, 0] == pytest.approx(0.7) and targets[0, 1] == pytest.approx(0.15)
+    assert targets[0, 3] == pytest.approx(0.15) and targets[0, 2] == 0
+    assert targets[2, 2] == pytest.approx(1.0)  # alone in its category: plain one-hot
+    assert torch.equal(soft_targets(None, 3, 0.3), torch.eye(3))
+
+
+def test_loss_is_lower_for_aligned_pairs_and_temperature_learnable():
+    torch.manual_seed(0)
+    x = torch.nn.functional.normalize(torch.randn(8, 16), dim=-1)
+    loss = ContrastiveLoss(("geometry-text",), temperature=0.07)
+    aligned, parts = loss({"geometry": x, "text": x})
+    shuffled, _ = loss({"geometry": x, "text": x[torch.randperm(8)]})
+    assert float(aligned.detach()) < float(shuffled.detach())
+    assert set(parts) == {"loss_geometry_text"}
+    aligned.backward()
+    assert loss.logit_scale.grad is not None
+    assert float(loss.scale()) == pytest.approx(1 / 0.07, rel=1e-5)
+
+
+# -- augmentation ----------------------------------------------------------------------------
+
+
+def test_point_augment_is_seeded_and_keeps_the_cloud_in_shape():
+    rng = np.random.default_rng(0)
+    cloud = rng.normal(size=(1024, 3)).astype(np.float32)
+    cloud /= np.linalg.norm(cloud, axis=1, keepdims=True)
+    augment = PointAugment()
+    first = augment(cloud.copy(), 512, np.random.default_rng(7))
+    again = augment(cloud.copy(), 512, np.random.default_rng(7))
+    other = augment(cloud.copy(), 512, np.random.default_rng(8))
+    assert first.shape == (512, 3) and first.dtype == np.float32
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    radius = np.linalg.norm(first, axis=1)  # rotation keeps radii; scale and jitter are small
+    assert 0.85 < radius.min() and radius.max() < 1.15
+    rigid = PointAugment(tilt_deg=0, scale=0, jitter=0, dropout=0)(
+        cloud.copy(), 1024, np.random.default_rng(1)
+    )
+    assert np.allclose(
+        np.sort(np.linalg.norm(rigid, axis=1)), np.sort(np.linalg.norm(cloud, axis=1)), atol=1e-5
+    )
+
+
+# -- data job, training run, resume, bundle --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    import ray
+
+    ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def training_data(ray_local, tmp_path_factory):
+    from data_jobs.catalog.generate import generate_catalog
+    from data_jobs.training_data import build_training_data
+    from encoders.make_bundle import build_cad_mini
+
+    root = tmp_path_factory.mktemp("train")
+    generate_catalog(
+        root / "catalog", n=24, seed=11, families=["hex_nut", "flat_washer", "keyed_shaft"]
+    )
+    (root / "catalog" / "parts" / "broken.stl").write_bytes(b"solid broken\nfacet normal 0 0\n")
+    with open(root / "catalog" / "manifest.jsonl", "a", encoding="utf-8") as f:
+        f.write(
+            json.dumps({"part_id": "broken", "file": "parts/broken.stl", "category": "nut"}) + "\n"
+        )
+    init = build_cad_mini(root / "init")
+    summary = build_training_data(
+        [f"tiny={root / 'catalog'}"], root / "data", bundle=str(init.path), extra_views=2
+    )
+    return root, summary, init
+
+
+def test_training_data_job_writes_shards_and_reports_bad_files(training_data):
+    import pyarrow.parquet as pq
+
+    root, summary, init = training_data
+    assert summary.rows == 24 and summary.errors == 1
+    errors = [
+        json.loads(line) for line in (root / "data" / "errors.jsonl").read_text().splitlines()
+    ]
+    assert [e["part_id"] for e in errors] == ["broken"] and errors[0]["message"]
+    table = pq.read_table(root / "data" / "shards")
+    row = table.slice(0, 1).to_pylist()[0]
+    assert row["source"] == "tiny" and row["split"] in ("train", "heldout")
+    assert len(row["views_png"]) == 10 and len(row["extra_views_png"]) == 2
+    assert row["views_png"][0][:8] == b"\x89PNG\r\n\x1a\n"
+    points = np.frombuffer(row["points"], dtype=np.float32).reshape(-1, 3)
+    assert points.shape == (2 * init.num_points, 3)
+    assert row["descriptions"] and row["category"] in ("nut", "washer", "shaft")
+    summary_file = json.loads((root / "data" / "summary.json").read_text())
+    assert summary_file["categories"] == {"nut": 8, "shaft": 8, "washer": 8}
+
+
+def _fixed_loss(bundle_path, data_dir) -> dict[str, float]:
+    """Contrastive losses of a bundle on all rows as one batch, without augmentation, eval mode."""
+    import pyarrow.parquet as pq
+
+    from encoders.bundle import load_bundle
+
+    bundle = load_bundle(bundle_path)
+    clip = bundle.load_clip()
+    geometry = bundle.load_geometry_encoder()
+    rows = pq.read_table(data_dir / "shards").to_pylist()
+    points = torch.from_numpy(
+        np.stack(
+            [
+                np.frombuffer(r["points"], np.float32).reshape(-1, 3)[: bundle.num_points]
+                for r in rows
+            ]
+        )
+    )
+    with torch.no_grad():
+        g = torch.nn.functional.normalize(geometry(points), dim=-1)
+    text = torch.from_numpy(clip.encode_text([r["description"] for r in rows]))
+    image = torch.from_numpy(clip.encode_images([r["views_png"][0] for r in rows]))
+    labels = torch.tensor([hash(r["category"]) % 1000 for r in rows])
+    loss = ContrastiveLoss(("image-text", "geometry-text", "geometry-image"), category_weight=0.3)
+    with torch.no_grad():
+        total, parts = loss({"geometry": g, "image": image, "text": text}, labels)
+    return {"total": float(total), **parts}
+
+
+def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_data, tmp_path):
+    from cadsearch.settings import Settings
+    from encoders.bundle import load_bundle
+    from encoders.train.job import TRAINING_FILE, run_training
+
+    root, _, init = training_data
+    settings = Settings()
+    train = settings.train.model_copy(
+        update={
+            "epochs": 2,
+            "batch_size": 8,
+            "lr": 3e-3,
+            "image_lr": 1e-3,
+            "val_parts": 8,
+            "warmup_epochs": 0.0,
+            "torch_threads": 2,
+        }
+    )
+    settings = settings.model_copy(update={"train": train})
+    first = run_training(
+        root / "data",
+        tmp_path / "two",
+        init=str(init.path),
+        settings=settings,
+        run_dir=tmp_path / "run",
+    )
+    assert [h["epoch"] for h in first.history] == [0, 1]
+    # the same run folder and name, two more epochs: Ray Train resumes from the checkpoint
+    more = settings.model_copy(update={"train": train.model_copy(update={"epochs": 4})})
+    resumed = run_training(
+        root / "data",
+        tmp_path / "four",
+        init=str(init.path),
+        settings=more,
+        run_dir=tmp_path / "run",
+    )
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2, 3]
+    assert resumed.history[:2] == first.history  # epochs 0 and 1 were not run again
+    bundle = load_bundle(tmp_path / "four")
+    assert bundle.trained["geometry_encoder"] and bundle.trained["image_tower"]
+    assert bundle.trained["text_tower"] and bundle.id != init.id
+    assert bundle.num_points == init.num_points and bundle.geometry == init.geometry
+    record = json.loads((bundle.path / TRAINING_FILE).read_text())
+    assert record["mode"] == "B" and record["train_rows"] + record["val_rows"] == 24
+    assert {"loss", "val_geometry_nn_top1", "samples_per_s"} <= set(record["history"][-1])
+    before = _fixed_loss(init.path, root / "data")
+    after = _fixed_loss(bundle.path, root / "data")
+    assert after["total"] < before["total"], (before, after)
+    assert after["loss_geometry_text"] < 0.85 * before["loss_geometry_text"], (before, after)
