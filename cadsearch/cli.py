@@ -37,6 +37,29 @@ def _catalog_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalog_kicad(args: argparse.Namespace) -> int:
+    from data_jobs.catalog.kicad import DEFAULT_CACHE, build_kicad_catalog
+
+    try:
+        summary = build_kicad_catalog(
+            args.out,
+            deb=args.deb,
+            per_category=args.per_category,
+            min_per_category=args.min_per_category,
+            categories=args.categories,
+            limit=args.limit,
+            seed=args.seed,
+            mesh_format=args.format,
+            workers=args.workers,
+            cache_dir=args.cache or DEFAULT_CACHE,
+        )
+    except (ImportError, OSError, RuntimeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 0 if summary.parts else 1
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from encoders.geometry.errors import MeshError
     from encoders.geometry.prepare import prepare_part
@@ -87,6 +110,108 @@ def _index(args: argparse.Namespace) -> int:
     if summary.stages:
         print("failures by stage: " + ", ".join(f"{k} {v}" for k, v in summary.stages.items()))
     return 1 if summary.systemic else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from data_jobs.evaluate.report import HEADLINE, summary, write_report
+    from data_jobs.evaluate.run import EvalError, run_eval
+    from data_jobs.index.pipeline import SystemicError
+    from encoders.bundle import BundleError
+
+    settings = load_settings(args.config)
+    try:
+        result = run_eval(
+            args.bundle or settings.model.bundle,
+            args.catalog,
+            split=args.split,
+            quick=args.quick,
+            seed=args.seed,
+            settings=settings,
+        )
+    except (EvalError, SystemicError, BundleError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = Path(args.out or Path(settings.data_dir) / "eval" / f"{result['bundle']}-{stamp}")
+    paths = write_report(result, out)
+    line = summary(result)
+    if not args.json:
+        counts = line["counts"]
+        print(
+            f"{result['bundle_id']}: {counts['query_parts']} {args.split} query parts against "
+            f"{counts['parts']} parts in {counts['categories']} categories "
+            f"({line['timings']['total_s']:.1f} s)"
+        )
+        for key, _ in HEADLINE:
+            value = line.get(key)
+            print(f"  {key:<28} {'-' if value is None else f'{value:.3f}'}")
+        print(f"report: {paths['markdown']}, {paths['json']}, {paths['chart']}")
+        return 0
+    print(f"report: {paths['markdown']}", file=sys.stderr)
+    print(json.dumps({**line, "report_dir": str(out)}))  # the last stdout line
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from data_jobs.training_data import build_training_data
+    from encoders.bundle import BundleError
+    from encoders.train.job import run_training
+
+    settings = load_settings(args.config)
+    train = settings.train.model_copy(
+        update={
+            key: value
+            for key, value in {
+                "mode": args.mode,
+                "epochs": args.epochs,
+                "batch_size": args.batch_size,
+                "num_workers": args.workers,
+                "use_gpu": True if args.gpu else None,
+            }.items()
+            if value is not None
+        }
+    )
+    settings = settings.model_copy(update={"train": train})
+    data = list(args.data)
+    try:
+        if args.catalog:
+            if len(data) != 1:
+                raise ValueError("with --catalog give exactly one --data folder to write")
+            summary = build_training_data(
+                args.catalog,
+                data[0],
+                bundle=args.init or "cad-mini",
+                settings=settings,
+                extra_views=args.extra_views,
+                limit=args.limit,
+            )
+            print(json.dumps({"training_data": asdict(summary)}))
+            if args.prepare_only:
+                return 0 if summary.rows else 1
+        if not args.out:
+            raise ValueError("--out (the bundle directory to write) is required")
+        result = run_training(
+            data,
+            args.out,
+            name=args.name,
+            init=args.init,
+            settings=settings,
+            run_dir=args.run_dir,
+            resume_from=args.resume_from,
+            overwrite=args.overwrite,
+        )
+    except (BundleError, FileExistsError, FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    last = result.history[-1] if result.history else {}
+    print(
+        json.dumps(
+            {k: v for k, v in asdict(result).items() if k != "history"} | {"last_epoch": last}
+        )
+    )
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -246,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
 
-    catalog = commands.add_parser("catalog", parents=[common], help="sample catalogs")
+    catalog = commands.add_parser("catalog", parents=[common], help="sample and real catalogs")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
     generate = catalog_commands.add_parser(
         "generate", parents=[common], help="write a sample catalog of parts"
@@ -265,6 +390,24 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--out", required=True, help="PNG file to write")
     preview.add_argument("--columns", type=int, default=8)
     preview.set_defaults(func=_catalog_preview)
+    kicad = catalog_commands.add_parser(
+        "kicad", parents=[common], help="a catalog of real models from Debian's kicad-packages3d"
+    )
+    kicad.add_argument("--out", required=True, help="output folder")
+    kicad.add_argument(
+        "--deb", default=None, help="the kicad-packages3d .deb (default: apt-get download, cached)"
+    )
+    kicad.add_argument("--cache", default=None, help="download folder (~/.cache/cadsearch/kicad)")
+    kicad.add_argument("--per-category", type=int, default=40, help="most models per category")
+    kicad.add_argument(
+        "--min-per-category", type=int, default=8, help="leave out categories with fewer models"
+    )
+    kicad.add_argument("--categories", nargs="+", default=None, help="only these (Package_DIP ...)")
+    kicad.add_argument("--limit", type=int, default=None, help="most models in all")
+    kicad.add_argument("--seed", type=int, default=0, help="random seed of the choice")
+    kicad.add_argument("--format", default="ply", choices=("ply", "stl"), help="mesh file format")
+    kicad.add_argument("--workers", type=int, default=1, help="conversion processes")
+    kicad.set_defaults(func=_catalog_kicad)
 
     index = commands.add_parser(
         "index", parents=[common], help="index a catalog into the collection (Ray Data)"
@@ -273,6 +416,66 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--full", action="store_true", help="re-encode unchanged parts too")
     index.add_argument("--prune", action="store_true", help="remove parts whose source is gone")
     index.set_defaults(func=_index)
+
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="retrieval quality of a model bundle on held-out parts"
+    )
+    evaluate.add_argument(
+        "--bundle", default=None, help="bundle name or directory (default: model.bundle)"
+    )
+    evaluate.add_argument("--catalog", required=True, help="catalog folder (with manifest.jsonl)")
+    evaluate.add_argument(
+        "--split",
+        default="heldout",
+        choices=["heldout", "train", "all"],
+        help="query parts (every part is indexed): held-out split, train split or all",
+    )
+    evaluate.add_argument("--quick", action="store_true", help="at most 40 query parts")
+    evaluate.add_argument("--seed", type=int, default=0, help="query cameras and --quick sample")
+    evaluate.add_argument(
+        "--out", default=None, help="report folder (default: <data_dir>/eval/<bundle>-<time>)"
+    )
+    evaluate.add_argument(
+        "--json", action="store_true", help="print the metrics as one JSON line (the last)"
+    )
+    evaluate.set_defaults(func=_eval)
+
+    train = commands.add_parser(
+        "train", parents=[common], help="train a bundle (Ray Train): geometry and image towers"
+    )
+    train.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        help="training data folder (repeatable); written first when --catalog is given",
+    )
+    train.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        help="catalog folder or name=folder (repeatable): run the training data job into --data",
+    )
+    train.add_argument("--out", help="bundle directory to write (required unless --prepare-only)")
+    train.add_argument("--name", default="cad-mini", help="bundle name")
+    train.add_argument(
+        "--init",
+        default=None,
+        help="bundle to start from (default: cad-mini's untrained architecture)",
+    )
+    train.add_argument(
+        "--mode", choices=["A", "B"], default=None, help="A: geometry only; B: image tower too"
+    )
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--workers", type=int, default=None, help="Ray Train workers")
+    train.add_argument("--gpu", action="store_true", help="one GPU per worker, mixed precision")
+    train.add_argument("--run-dir", default=None, help="checkpoints; the same folder resumes")
+    train.add_argument("--resume-from", default=None, help="a checkpoint folder to start from")
+    train.add_argument("--extra-views", type=int, default=4, help="random-angle views per part")
+    train.add_argument("--limit", type=int, default=None, help="parts per catalog (quick runs)")
+    train.add_argument("--prepare-only", action="store_true", help="stop after the data job")
+    train.add_argument("--overwrite", action="store_true", help="replace a bundle in --out")
+    train.set_defaults(func=_train)
 
     serve = commands.add_parser(
         "serve", parents=[common], help="run the search service (Ray Serve) until Ctrl-C"

@@ -1,7 +1,9 @@
-"""Rebuild the shipped untrained cad-mini bundle from a seed: ``python -m encoders.make_bundle``.
+"""cad-mini's untrained architecture from a seed: ``python -m encoders.make_bundle --out DIR``.
 
-The same seed, torch version and text tower package give byte-identical weight files and the same
-bundle id; ``--check`` rebuilds into a temporary directory and compares with the shipped bundle.
+This is where ``cadsearch train`` starts: the same seed, torch version and text tower package give
+byte-identical weight files and the same bundle id. The shipped ``encoders/bundles/cad-mini`` is
+the trained bundle (see its MODEL_CARD.md); ``--check`` verifies that it has exactly this
+architecture (model configs, text tower pin, preprocessing, point count, view set).
 """
 
 from __future__ import annotations
@@ -49,13 +51,13 @@ def clip_config(embed_dim: int = EMBED_DIM) -> dict[str, Any]:
         "embed_dim": embed_dim,
         "custom_text": True,
         "quick_gelu": False,
-        "vision_cfg": {
+        "vision_cfg": {  # a small ResNet (open_clip's ModifiedResNet, attention pooling)
+            # trained from scratch on the project's renders: convolutions learn from a few
+            # thousand parts where a ViT (4 layers, patch 32) barely moved in the same epochs
             "image_size": 224,
-            "patch_size": 32,  # 7 x 7 patches + class token: 50 tokens
-            "width": 256,
-            "layers": 4,
-            "head_width": 64,  # 4 heads
-            "mlp_ratio": 4.0,
+            "layers": [2, 2, 2, 2],
+            "width": 16,  # stem width; stages 64, 128, 256, 512 channels out
+            "head_width": 32,  # attention-pool heads: 16
         },
         "text_cfg": {
             "context_length": 77,  # longest text in tokens; shorter batches are trimmed
@@ -66,7 +68,7 @@ def clip_config(embed_dim: int = EMBED_DIM) -> dict[str, Any]:
     }
 
 
-def build_cad_mini(directory: str | Path = SHIPPED_DIR / NAME, seed: int = SEED) -> ModelBundle:
+def build_cad_mini(directory: str | Path, seed: int = SEED) -> ModelBundle:
     """Writes cad-mini (random image tower, projection and geometry encoder) into ``directory``."""
     import torch
 
@@ -133,9 +135,8 @@ def model_card(bundle: ModelBundle, counts: dict[str, int], seed: int, torch_ver
         "  projection compresses rather than pads; sized for what the project's own catalogs can",
         "  train. 512 (ViT-B-32's size) would double storage and search cost for a 384-wide",
         "  text tower.",
-        f"- Image tower: open_clip ViT, {vision['image_size']}px, patch {vision['patch_size']}, "
-        f"width {vision['width']}, {vision['layers']} layers, "
-        f"{vision['width'] // vision['head_width']} heads.",
+        f"- Image tower: open_clip ModifiedResNet, {vision['image_size']}px, blocks "
+        f"{vision['layers']}, stem width {vision['width']}, attention pooling.",
         "- Text tower: all-MiniLM-L6-v2 (6 layers, 384 wide, mean pooling) loaded as an",
         f"  open_clip HF text tower from the `{tower['package']}` package folder, locked, then a",
         f"  linear projection 384 -> {bundle.embed_dim}.",
@@ -161,8 +162,8 @@ def model_card(bundle: ModelBundle, counts: dict[str, int], seed: int, torch_ver
         "## Rebuild",
         "",
         "```",
-        f"python -m encoders.make_bundle --seed {seed}",
-        "python -m encoders.make_bundle --check   # rebuild in a temp dir, compare with this one",
+        f"python -m encoders.make_bundle --seed {seed} --out DIR",
+        "python -m encoders.make_bundle --check   # the shipped cad-mini has this architecture",
         "```",
         "",
         f"Byte-identical with the same seed, torch ({torch_version} here) and text tower package.",
@@ -171,21 +172,41 @@ def model_card(bundle: ModelBundle, counts: dict[str, int], seed: int, torch_ver
     return "\n".join(lines)
 
 
+ARCHITECTURE_KEYS = ("embed_dim", "num_points", "view_set", "image_size", "geometry")
+
+
+def architecture_differences(a: ModelBundle, b: ModelBundle) -> list[str]:
+    """What differs between two bundles' architectures (weights aside); empty: the same."""
+    problems = [
+        f"{key}: {getattr(a, key)!r} != {getattr(b, key)!r}"
+        for key in ARCHITECTURE_KEYS
+        if getattr(a, key) != getattr(b, key)
+    ]
+    for key in ("model", "text_tower", "preprocess", "locked"):
+        if a.clip.get(key) != b.clip.get(key):
+            problems.append(f"clip.{key} differs")
+    return problems
+
+
 def check_shipped(seed: int = SEED) -> list[str]:
-    """Differences between the shipped cad-mini and a fresh rebuild (empty: identical)."""
+    """Differences between the shipped cad-mini's architecture and a fresh build of it, and
+    between two fresh builds' bytes (empty: the shipped bundle is this architecture, trained)."""
     shipped = load_bundle(NAME)
     with tempfile.TemporaryDirectory(prefix="cad-mini-") as tmp:
-        rebuilt = build_cad_mini(Path(tmp) / NAME, seed=seed)
-        problems = [] if rebuilt.id == shipped.id else [f"id {rebuilt.id} != {shipped.id}"]
-        for name in sorted({*shipped.files, *rebuilt.files, BUNDLE_FILE}):
-            if not filecmp.cmp(shipped.path / name, rebuilt.path / name, shallow=False):
-                problems.append(f"{name} differs")
+        first = build_cad_mini(Path(tmp) / "a", seed=seed)
+        again = build_cad_mini(Path(tmp) / "b", seed=seed)
+        problems = architecture_differences(shipped, first)
+        if first.id != again.id:
+            problems.append(f"rebuild id {first.id} != {again.id}")
+        for name in sorted({*first.files, BUNDLE_FILE}):
+            if not filecmp.cmp(first.path / name, again.path / name, shallow=False):
+                problems.append(f"rebuild {name} differs")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=SHIPPED_DIR / NAME, help="bundle directory")
+    parser.add_argument("--out", type=Path, help="bundle directory (not the shipped cad-mini)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--check", action="store_true", help="compare a rebuild with the shipped")
     args = parser.parse_args(argv)
@@ -193,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         problems = check_shipped(args.seed)
         print("identical" if not problems else "\n".join(problems))
         return 1 if problems else 0
+    if args.out is None or args.out.resolve() == (SHIPPED_DIR / NAME).resolve():
+        parser.error("--out: a directory other than the shipped (trained) cad-mini")
     bundle = build_cad_mini(args.out, seed=args.seed)
     total = sum((bundle.path / name).stat().st_size for name in bundle.files)
     print(f"{bundle.id}: {bundle.path} ({total / 1e6:.1f} MB of weights)")

@@ -184,10 +184,12 @@ def test_cad_mini_by_name():
     bundle = load_bundle("cad-mini")
     assert bundle.embed_dim == 256 and bundle.image_size == 224 and bundle.view_set == "canonical10"
     assert bundle.geometry["arch"] == "dgcnn" and bundle.geometry["output_dim"] == 256
-    untrained = ("image_tower", "text_projection", "geometry_encoder")
-    assert not any(bundle.trained[k] for k in untrained)
+    assert bundle.trained["image_tower"] and bundle.trained["geometry_encoder"]
+    assert bundle.trained["text_tower"]
     size = sum(p.stat().st_size for p in bundle.path.iterdir())
-    assert size <= 20 * 1024 * 1024
+    assert size <= 30 * 1024 * 1024
+    card = (bundle.path / "MODEL_CARD.md").read_text()
+    assert bundle.id in card and "cadsearch train" in card and "mesh -> part mAP" in card
     clip = bundle.load_clip(text_only=True)
     assert clip.bundle_id == bundle.id and clip.model.visual is None
     vectors = clip.encode_text(["hex head bolt M8", "hexagon head screw M8 x 40", "ball bearing"])
@@ -200,11 +202,14 @@ def test_cad_mini_by_name():
     assert not geometry.training
 
 
-def test_cad_mini_rebuild_is_byte_identical(tmp_path):
-    from encoders.make_bundle import build_cad_mini
+def test_cad_mini_architecture_rebuilds_byte_identical_and_is_the_shipped_ones(tmp_path):
+    from encoders.make_bundle import architecture_differences, build_cad_mini
 
+    first = build_cad_mini(tmp_path / "a")
+    again = build_cad_mini(tmp_path / "b")
+    assert first.id == again.id and not first.trained["geometry_encoder"]
+    for name in first.files:
+        assert (first.path / name).read_bytes() == (again.path / name).read_bytes()
     shipped = load_bundle("cad-mini")
-    rebuilt = build_cad_mini(tmp_path / "cad-mini")
-    assert rebuilt.id == shipped.id
-    for name in shipped.files:
-        assert (rebuilt.path / name).read_bytes() == (shipped.path / name).read_bytes()
+    assert architecture_differences(shipped, first) == []
+    assert shipped.id != first.id  # trained weights

