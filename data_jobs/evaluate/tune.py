@@ -1,0 +1,109 @@
+"""Choose the default fusion weights on TRAINING parts: ``python -m data_jobs.evaluate.tune``.
+
+Indexes a catalog once, then scores the eval's tasks with each candidate weight table (as the
+service's defaults, ``store.query.DEFAULT_WEIGHTS``) on queries from the training split only, so
+the held-out numbers that ``cadsearch eval`` reports stay untouched by the choice. Prints one JSON
+line per candidate and the best by the sum of mesh mAP, image top-1 and text recall@5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HEADLINE = (
+    "mesh_map",
+    "mesh_map_geometry",
+    "mesh_map_image",
+    "fused_gain",
+    "image_top1",
+    "text_recall_at_5",
+    "zero_shot_top1",
+)
+
+
+def candidate_tables() -> list[dict[tuple[str, str], float]]:
+    """Weight tables over one grid: each query modality's own pair at 1, its cross pairs at the
+    grid's values (same grid for every modality, to keep the search small and regular)."""
+    from store.query import DEFAULT_WEIGHTS
+
+    tables = [dict(DEFAULT_WEIGHTS)]
+    for cross_visual, cross_text in itertools.product((0.3, 0.6, 1.0), (0.0, 0.3, 0.6)):
+        table = {}
+        for m in ("text", "image", "geometry"):
+            for t in ("text", "image", "geometry"):
+                if m == t:
+                    table[(m, t)] = 1.0
+                elif "text" in (m, t):
+                    table[(m, t)] = cross_text if m != "text" else cross_visual
+                else:
+                    table[(m, t)] = cross_visual
+        tables.append(table)
+    return tables
+
+
+def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
+    """Score every candidate table on at most ``limit`` training-split query parts."""
+    import store.query as query_module
+    from cadsearch.settings import load_settings
+    from data_jobs.catalog.generate import load_manifest
+    from data_jobs.index.pipeline import collection_spec, run_index
+    from encoders.bundle import load_bundle
+    from store.factory import open_store
+
+    from . import run as run_module
+    from .run import _score, eval_settings
+
+    bundle = load_bundle(bundle)
+    root = Path(tempfile.mkdtemp(prefix="cadsearch-tune-"))
+    settings = eval_settings(load_settings(), bundle, root)
+    records = {r["part_id"]: r for r in load_manifest(catalog)}
+    results = []
+    original = dict(query_module.DEFAULT_WEIGHTS)
+    quick_cap = run_module.QUICK_MAX_QUERIES
+    run_module.QUICK_MAX_QUERIES = limit
+    try:
+        run_index(str(catalog), settings, full=True, run_dir=root / "index-run")
+        store = open_store(settings.store, collection_spec(bundle))
+        try:
+            for table in candidate_tables():
+                query_module.DEFAULT_WEIGHTS.clear()
+                query_module.DEFAULT_WEIGHTS.update(table)
+                scored = _score(store, bundle, records, settings, "train", True, seed, {})
+                line = {k: round(float(scored[k]), 4) for k in HEADLINE}
+                line["weights"] = {f"{m}->{t}": w for (m, t), w in table.items()}
+                line["objective"] = round(
+                    scored["mesh_map"] + scored["image_top1"] + scored["text_recall_at_5"], 4
+                )
+                print(json.dumps(line), flush=True)
+                results.append(line)
+        finally:
+            store.close()
+    finally:
+        query_module.DEFAULT_WEIGHTS.clear()
+        query_module.DEFAULT_WEIGHTS.update(original)
+        run_module.QUICK_MAX_QUERIES = quick_cap
+        shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bundle", default="cad-mini")
+    parser.add_argument("--catalog", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=100, help="training-split query parts")
+    args = parser.parse_args(argv)
+    results = tune(args.bundle, args.catalog, limit=args.limit, seed=args.seed)
+    best = max(results, key=lambda r: r["objective"])
+    print(json.dumps({"best": best}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
