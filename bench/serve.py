@@ -2,8 +2,9 @@
 
 One run measures, at concurrency 1, 8 and 32, queries/s and p50/p99 latency of: a no-op echo
 deployment (serve/echo.py, through the same proxy), search by part id ("more like this": a store
-read and one fused query), text search with distinct texts (TextEncoder, batched) and mesh search
-with a small STL (PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them).
+read and one fused query), text search (TextEncoder, batched) and mesh search with a small STL
+(PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them). No text is sent
+twice in a run (warm-up included), so the ingress's cache of query vectors never answers one.
 Then image-embed requests of one image each at concurrency 32 with dynamic batching and with
 ``max_batch_size=1`` (a live user_config change): ``embed_batch_gain``.
 
@@ -14,7 +15,8 @@ one here), and the service ratios are taken in that mode.
 
 Each mode runs in its own process (the modes are read from the environment when Ray starts), the
 load generator in another one (httpx + asyncio, keep-alive, one connection per concurrent
-request), every run bounded in requests and seconds. The catalog is synthetic (2,000
+request), every run bounded in requests and seconds; each run takes the requests of its target
+that follow the ones the run (or warm-up) before it took. The catalog is synthetic (2,000
 parts at cad-mini's dimension, planted structure; store/synthetic.py): search cost, not ranking
 quality, is measured here.
 """
@@ -39,6 +41,7 @@ import os  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -63,12 +66,16 @@ MATERIALS = ["steel 8.8", "stainless A2", "brass", "aluminium 6061", "POM"]
 # -- load generator (its own process) ---------------------------------------------------------
 
 
-async def _measure(client, requests: list, concurrency: int, total: int, seconds: float) -> dict:
+async def _measure(
+    client, requests: list, concurrency: int, total: int, seconds: float, start: int = 0
+) -> dict:
+    """At most ``total`` requests in ``seconds``, from ``requests[start]`` on (cycling)."""
     import httpx
 
     latencies: list[float] = []
     statuses: dict[str, int] = {}
-    next_index = 0
+    next_index = start
+    total += start
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -102,19 +109,27 @@ async def _measure(client, requests: list, concurrency: int, total: int, seconds
     }
 
 
-async def _run_load(spec: dict) -> list[dict]:
-    """Each run of the spec in turn: (concurrency, max requests, max seconds); a warm-up first."""
+async def _run_load(spec: dict) -> dict[str, list[dict]]:
+    """Each target of the spec in turn: a warm-up (its first 4 requests: every replica on the
+    path), then its runs (concurrency, max requests, max seconds), each on the requests after
+    the ones taken before it."""
     import httpx
 
-    requests = [
-        (r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
-        for r in spec["requests"]
-    ]
-    top = max(run[0] for run in spec["runs"])
+    top = max(run[0] for plan in spec["plans"].values() for run in plan["runs"])
     limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
+    out = {}
     async with httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=120) as client:
-        await _measure(client, requests[-4:], 4, 4, 60)  # warm up: every replica on the path
-        return [await _measure(client, requests, *run) for run in spec["runs"]]
+        for name, plan in spec["plans"].items():
+            requests = [
+                (r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
+                for r in plan["requests"]
+            ]
+            await _measure(client, requests, 4, 4, 60)
+            taken, out[name] = 4, []
+            for run in plan["runs"]:
+                out[name].append(await _measure(client, requests, *run, start=taken))
+                taken += out[name][-1]["requests"]
+    return out
 
 
 def load(spec_path: str) -> None:
@@ -122,22 +137,31 @@ def load(spec_path: str) -> None:
     print(json.dumps(asyncio.run(_run_load(spec))), flush=True)
 
 
-def run_load(port: int, requests: list[dict], runs: list[tuple]) -> list[dict]:
-    """Bounded measurements, one per (concurrency, max requests, max seconds), in a separate
-    load-generator process."""
+def run_load(port: int, plans: dict[str, tuple[list[dict], list[tuple]]]) -> dict[str, list]:
+    """Bounded measurements of each target, ``{name: (requests, runs)}`` with runs of
+    (concurrency, max requests, max seconds), in one separate load-generator process."""
+    spec = {
+        "url": f"http://127.0.0.1:{port}",
+        "plans": {name: {"requests": r, "runs": runs} for name, (r, runs) in plans.items()},
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({"url": f"http://127.0.0.1:{port}", "requests": requests, "runs": runs}, f)
+        json.dump(spec, f)
     try:
         out = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--load", f.name],
             capture_output=True,
             text=True,
-            timeout=sum(run[2] for run in runs) + 120,
+            timeout=sum(run[2] + 60 for _, runs in plans.values() for run in runs) + 120,
             check=True,
         )
     finally:
         os.unlink(f.name)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def requests_needed(runs: list[tuple]) -> int:
+    """Requests that a target's warm-up and runs take at most."""
+    return 4 + sum(run[1] for run in runs)
 
 
 # -- requests -------------------------------------------------------------------------------------
@@ -206,12 +230,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_running(app: str, timeout_s: float = 300) -> None:
+    from ray import serve
+    from ray.serve.schema import ApplicationStatus
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = serve.status().applications.get(app)
+        if found is not None and found.status == ApplicationStatus.RUNNING:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"application {app!r} is not running after {timeout_s} s: {found}")
+        time.sleep(0.2)
+
+
 def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -> None:
     import ray
     from ray import serve
 
+    from cadsearch.settings import load_settings
     from serve.echo import Echo
-    from serve.local import start_service
+    from serve.local import http_options, start_service
 
     budget = BUDGET[quick]
     overrides = {
@@ -222,41 +261,55 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
     port = _free_port()
     result: dict = {"mode": mode, "targets": {}}
     started = time.perf_counter()
+    # Serve's proxy and the echo app first: the echo replica starts while the service's do
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    serve.start(http_options=http_options(load_settings("local", **overrides), port))
+    echo_app = serve.RunTarget(Echo.bind(), name="echo", route_prefix="/echo")
+    serve.run_many([echo_app], wait_for_applications_running=False)
+    wait_catalog(Path(root))  # made by the parent meanwhile
     start_service("local", overrides, http_port=port, num_cpus=2)
-    serve.run(Echo.bind(), name="echo", route_prefix="/echo")
+    wait_running("echo")
     result["startup_s"] = round(time.perf_counter() - started, 1)
     part_ids = json.loads((Path(root) / "part_ids.json").read_text())
-    n_fast = max(b[0] for b in budget["fast"].values())
-    plans = {"echo": [http_request("GET", "/echo")]}
-    if run_service:
-        plans["id_search"] = [
-            json_request("/v1/search", {"part_id": pid, "top_k": 10}) for pid in part_ids[:n_fast]
-        ]
-        plans["text_search"] = [
-            json_request("/v1/search", {"text": t, "top_k": 10}) for t in texts(n_fast)
-        ]
-        plans["mesh_search"] = [mesh_request(small_stl())]
-    for name, requests in plans.items():
-        runs = [
+
+    def runs(name: str) -> list[tuple]:
+        return [
             (c, *(budget["mesh"] if name == "mesh_search" else budget["fast"][c]))
             for c in CONCURRENCY
         ]
-        measured = run_load(port, requests, runs)
-        result["targets"][name] = {
-            str(c): run for c, run in zip(CONCURRENCY, measured, strict=True)
-        }
+
+    plans = {"echo": ([http_request("GET", "/echo")], runs("echo"))}
     if run_service:
+        plans["id_search"] = (
+            [json_request("/v1/search", {"part_id": pid, "top_k": 10}) for pid in part_ids],
+            runs("id_search"),
+        )
+        distinct = texts(requests_needed(runs("text_search")))  # no text twice
+        plans["text_search"] = (
+            [json_request("/v1/search", {"text": t, "top_k": 10}) for t in distinct],
+            runs("text_search"),
+        )
+        plans["mesh_search"] = ([mesh_request(small_stl())], runs("mesh_search"))
         png = base64.b64encode(query_png()).decode()
-        embed = [json_request("/v1/embed/image", {"images": [png]})]
-        (batched,) = run_load(port, embed, [(32, *budget["fast"][32])])
-        # the same deployment with max_batch_size 1: a user_config change, applied live
+        embed = ([json_request("/v1/embed/image", {"images": [png]})], [(32, *budget["fast"][32])])
+        plans["embed"] = embed
+    measured = run_load(port, plans)
+    for name in TARGETS:
+        if name in measured:
+            result["targets"][name] = {
+                str(c): run for c, run in zip(CONCURRENCY, measured[name], strict=True)
+            }
+    if run_service:
+        (batched,) = measured["embed"]
+        # the same deployment with max_batch_size 1: a user_config change, applied live (the
+        # other deployments and the ImageEncoder replica keep running)
         start_service(
             "local",
             overrides,
             http_port=port,
             user_configs={"ImageEncoder": {"max_batch_size": 1}},
         )
-        (single,) = run_load(port, embed, [(32, *budget["fast"][32])])
+        (single,) = run_load(port, {"embed": embed})["embed"]
         result["embed_image_c32"] = {"batched": batched, "max_batch_size_1": single}
     Path(out_path).write_text(json.dumps(result))
     ray.shutdown()  # the whole local cluster goes; serve.shutdown() first waits up to 30 s
@@ -296,7 +349,36 @@ def make_catalog(root: Path, parts: int) -> None:
             ids += [r.part_id for r in records]
         store.optimize()
     rng = np.random.default_rng(0)
-    (root / "part_ids.json").write_text(json.dumps([ids[i] for i in rng.permutation(len(ids))]))
+    shuffled = json.dumps([ids[i] for i in rng.permutation(len(ids))])
+    (root / "part_ids.json.tmp").write_text(shuffled)
+    os.replace(root / "part_ids.json.tmp", root / "part_ids.json")  # the sign the catalog is done
+
+
+def wait_catalog(root: Path, timeout_s: float = 600) -> None:
+    """Until make_catalog (in the parent process) is done: part_ids.json, or its error."""
+    deadline = time.monotonic() + timeout_s
+    while not (root / "part_ids.json").exists():
+        if (root / "catalog.failed").exists():
+            raise RuntimeError(f"the catalog failed: {(root / 'catalog.failed').read_text()}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no catalog in {root} after {timeout_s} s")
+        time.sleep(0.1)
+
+
+def start_catalog(root: Path, parts: int) -> threading.Thread:
+    """make_catalog in a thread of this process, while the first mode's process starts Ray (it
+    waits for the catalog before it starts the service: wait_catalog)."""
+
+    def run() -> None:
+        try:
+            make_catalog(root, parts)
+        except BaseException as e:
+            (root / "catalog.failed").write_text(f"{type(e).__name__}: {e}")
+            raise
+
+    thread = threading.Thread(target=run, name="make_catalog", daemon=True)
+    thread.start()
+    return thread
 
 
 def summary(results: dict[str, dict], quick: bool) -> dict:
@@ -350,12 +432,13 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         root = Path(tmp)
-        make_catalog(root, CATALOG_PARTS[args.quick])
+        catalog = start_catalog(root, CATALOG_PARTS[args.quick])
         results = {}
         if not args.quick:  # the default proxy: echo only (its ceiling), then the service's mode
             results["default"] = run_child("default", root, args.quick, run_service=False)
             print(f"default proxy: {json.dumps(results['default'])}", file=sys.stderr)
         results["haproxy"] = run_child("haproxy", root, args.quick, run_service=True)
+        catalog.join()
     out = summary(results, args.quick)
     out["total_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out))

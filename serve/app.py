@@ -4,10 +4,20 @@
 ``AppArgs`` (a settings profile and overrides). The graph, wired at the bottom of this file::
 
     SearchIngress(TextEncoder, ImageEncoder, GeometryEncoder, PartPreparer)
+
+Every deployment carries a code version (``deployment_version``) that stays the same for the
+life of the Python process that builds the app, the same bundle files and the same init args:
+running the app again from that process with only a changed user_config reconfigures the running
+replicas (as ``serve deploy`` of a changed config does) instead of restarting them all. A new
+process (as a code change needs: its own modules are the old ones too) restarts them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +32,8 @@ from serve.text_encoder import TextEncoder
 
 GRPC_SERVICER = "serve.proto.cad_retrieval_pb2_grpc.add_CADRetrievalServiceServicer_to_server"
 DEPLOYMENTS = ("TextEncoder", "ImageEncoder", "GeometryEncoder", "PartPreparer", "SearchIngress")
+PROCESS_CODE_VERSION = uuid.uuid4().hex  # the code this process deploys (see the docstring)
+log = logging.getLogger(__name__)
 
 
 class AppArgs(BaseModel):
@@ -74,6 +86,40 @@ def model_args(section) -> tuple[str, int]:
     return device, torch_threads_for(section.num_cpus, section.torch_threads)
 
 
+def bundle_digest(bundle: str) -> str:
+    """sha256 of a bundle's bundle.json (it pins every weight file), or of its name when the
+    bundle cannot be found here (the replica will say why)."""
+    from encoders.bundle import BUNDLE_FILE, BundleError, bundle_path
+
+    try:
+        data = (bundle_path(bundle) / BUNDLE_FILE).read_bytes()
+    except (BundleError, OSError):
+        data = bundle.encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def deployment_version(name: str, init_args: tuple, code: str) -> str:
+    """A deployment's code version: a digest of its name, init args (strings and numbers; other
+    arguments, the handles of bound deployments, by their type) and ``code`` (this process's
+    code version and the bundle's). Serve restarts replicas when it changes and only
+    reconfigures them when just a user_config or a scaling option changed."""
+    args = [a if isinstance(a, str | int | float | None) else type(a).__name__ for a in init_args]
+    canonical = json.dumps([name, args, code], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def with_version(deployment, name: str, init_args: tuple, code: str):
+    """``deployment`` with its code version set (``deployment_version``). Serve accepts a version
+    from its own code only (``_internal``); on a Ray whose ``options`` refuses it, the deployment
+    stays as it is (every run restarts its replicas)."""
+    version = deployment_version(name, init_args, code)
+    try:
+        return deployment.options(version=version, _internal=True)
+    except (TypeError, ValueError) as e:
+        log.warning("cannot set the code version of %s (%s): a redeploy restarts it", name, e)
+        return deployment
+
+
 def check_settings(settings) -> None:
     """Refuse settings the service cannot run with (a scaled-out ingress on Qdrant Edge)."""
     ingress = settings.serve.ingress
@@ -104,19 +150,29 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
         return found
 
     bundle = settings.model.bundle
-    text = TextEncoder.options(**options("TextEncoder", serve_settings.text, True)).bind(
-        bundle, *model_args(serve_settings.text)
+    code = PROCESS_CODE_VERSION + bundle_digest(bundle)
+
+    def bind(deployment, section, *init_args, batching: bool = False):
+        configured = deployment.options(**options(deployment.name, section, batching))
+        return with_version(configured, deployment.name, init_args, code).bind(*init_args)
+
+    text = bind(
+        TextEncoder, serve_settings.text, bundle, *model_args(serve_settings.text), batching=True
     )
-    image = ImageEncoder.options(**options("ImageEncoder", serve_settings.image, True)).bind(
-        bundle, *model_args(serve_settings.image)
+    image = bind(
+        ImageEncoder, serve_settings.image, bundle, *model_args(serve_settings.image), batching=True
     )
-    geometry = GeometryEncoder.options(
-        **options("GeometryEncoder", serve_settings.geometry, True)
-    ).bind(bundle, *model_args(serve_settings.geometry))
+    geometry = bind(
+        GeometryEncoder,
+        serve_settings.geometry,
+        bundle,
+        *model_args(serve_settings.geometry),
+        batching=True,
+    )
     settings_json = settings_to_json(settings)
-    preparer = PartPreparer.options(**options("PartPreparer", serve_settings.preparer)).bind(
-        settings_json, *model_args(serve_settings.preparer)
+    preparer = bind(
+        PartPreparer, serve_settings.preparer, settings_json, *model_args(serve_settings.preparer)
     )
-    return SearchIngress.options(**options("SearchIngress", serve_settings.ingress)).bind(
-        settings_json, text, image, geometry, preparer
+    return bind(
+        SearchIngress, serve_settings.ingress, settings_json, text, image, geometry, preparer
     )

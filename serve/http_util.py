@@ -1,4 +1,5 @@
-"""HTTP plumbing of the ingress: body size limit, JSON errors, multipart and JSON search parsing."""
+"""HTTP plumbing of the ingress: body size limit, JSON errors, multipart and JSON search parsing,
+fast JSON responses."""
 
 from __future__ import annotations
 
@@ -49,6 +50,18 @@ class BodyLimitMiddleware:
             return message
 
         return await self.app(scope, limited_receive, send)
+
+
+class FastJSONResponse(JSONResponse):
+    """A JSON response encoded with orjson, ~10x faster than Starlette's ``JSONResponse`` on a
+    page of results, with the same values (UTF-8, compact; floats round-trip exactly, small and
+    large ones may be written in another notation). numpy arrays and scalars encode as lists and
+    numbers, NaN and infinity as null."""
+
+    def render(self, content: Any) -> bytes:
+        import orjson
+
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
 
 
 def _body_too_large(size: int, limit: int) -> ApiError:

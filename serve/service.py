@@ -3,7 +3,8 @@
 ``SearchService`` owns the vector store and the view store of one ingress replica and reaches the
 models through an ``Encoders`` object: deployment handles in Ray Serve (see ingress.py), anything
 with the same async methods elsewhere. Inputs arrive decoded and checked (serve/inputs.py); every
-refusal is an ``ApiError``. Store calls block, so they run in threads; writes are serialized.
+refusal is an ``ApiError``. Store calls block, so they run in threads (a search's reads on an
+in-process Edge shard excepted: see ``SearchService._read``); writes are serialized.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from store import BundleMismatchError, Filters, FusedQuery, InvalidQueryError, S
 
 log = logging.getLogger(__name__)
 MODALITIES = ("text", "image", "geometry")
+SAME_PAIRS = tuple((m, f"{m}->{m}") for m in MODALITIES)  # similarity: the same-modality cosines
 UPLOAD_SCHEME = "upload:"  # source_uri of a part indexed from an upload: upload:<file name>
 
 
@@ -108,16 +110,15 @@ def part_json(payload: dict[str, Any]) -> dict[str, Any]:
 def hit_json(hit: SearchHit) -> dict[str, Any]:
     """One search result: the part, its fused score and the cosine of every pair."""
     p = hit.payload
+    cosines = hit.cosines
     return {
         "part_id": hit.part_id,
         "name": p.get("name", ""),
         "category": p.get("category", ""),
         "tags": list(p.get("tags") or []),
         "score": hit.score,
-        "cosines": dict(hit.cosines),
-        "similarity": {
-            m: hit.cosines[f"{m}->{m}"] for m in MODALITIES if f"{m}->{m}" in hit.cosines
-        },
+        "cosines": dict(cosines),
+        "similarity": {m: cosines[pair] for m, pair in SAME_PAIRS if pair in cosines},
         "maxsim": hit.maxsim,
         "bbox_mm": {"min": p.get("bbox_min"), "max": p.get("bbox_max")},
         "extents_mm": p.get("extents"),
@@ -161,6 +162,7 @@ class SearchService:
         self.store = store if store is not None else open_store(settings.store, self.spec)
         self.view_store = view_store if view_store is not None else open_view_store(settings)
         self._write_lock = threading.Lock()
+        self._reads_inline = _holds_gil(self.store)
 
     def close(self) -> None:
         self.store.close()
@@ -185,7 +187,8 @@ class SearchService:
             text=vectors.vectors.get("text"),
             image=vectors.vectors.get("image"),
             geometry=vectors.vectors.get("geometry"),
-            views=vectors.views,
+            # a part's or mesh's views: the rerank's rows, or the image query (their mean)
+            views=vectors.views if query.rerank or "image" not in vectors.vectors else None,
             weights=query.weights,
             fusion=query.fusion,
             filters=filters,
@@ -195,7 +198,7 @@ class SearchService:
             bundle_id=self.bundle_id,
         )
         try:
-            hits = await asyncio.to_thread(self.store.search, fused)
+            hits = await self._read(self.store.search, fused)
         except InvalidQueryError as e:
             raise _query_error(e) from e
         except BundleMismatchError as e:
@@ -211,11 +214,19 @@ class SearchService:
             out["embeddings"] = self._embeddings_json(vectors)
         return out
 
+    async def _read(self, call, *args, **kwargs):
+        """A search's store read (get, search): in a worker thread, except on an in-process Edge
+        shard. Its calls hold the GIL (no other thread runs while one does) and take about a
+        millisecond, so a thread only adds hand-offs: measured, 5-15% of a search's CPU."""
+        if self._reads_inline:
+            return call(*args, **kwargs)
+        return await asyncio.to_thread(call, *args, **kwargs)
+
     async def _query_vectors(self, query: SearchInput) -> QueryVectors:
         out = QueryVectors()
         jobs: dict[str, Any] = {}
         if query.part_id is not None:
-            jobs["part"] = asyncio.to_thread(self.store.get, query.part_id, with_vectors=True)
+            jobs["part"] = self._read(self.store.get, query.part_id, with_vectors=True)
         if query.text is not None:
             jobs["text"] = self.encoders.text([query.text])
         if query.image is not None:
@@ -424,6 +435,13 @@ class SearchService:
                 f"encoders {wrong} run another bundle than the collection's {self.bundle_id!r}",
             )
         return {"ready": True, "parts": count, "bundle_id": self.bundle_id, "encoders": encoders}
+
+
+def _holds_gil(store) -> bool:
+    """Whether a store's reads run in this process holding the GIL (Qdrant Edge, not a server)."""
+    from store.edge import EdgeStore
+
+    return isinstance(store, EdgeStore)
 
 
 def _unit(vector: Any) -> np.ndarray:

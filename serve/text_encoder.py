@@ -1,8 +1,10 @@
-"""TextEncoder deployment: the bundle's CLIP text tower only, dynamically batched."""
+"""TextEncoder deployment: the bundle's CLIP text tower only, dynamically batched, in bf16 on CPUs
+that compute bf16 natively."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import numpy as np
@@ -10,22 +12,65 @@ from ray import serve
 
 from serve.replica import apply_batching, set_torch_threads
 
+log = logging.getLogger(__name__)
+PRECISION_KEY = "precision"  # user_config key: "auto" (default), "fp32" or "bf16"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16() -> bool:
+    """Whether this CPU has bf16 arithmetic (AVX512-BF16 or AMX), so bf16 runs faster than fp32;
+    without it bf16 is emulated and slower."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def text_precision(requested: str, device: str) -> str:
+    """The text tower's precision for queries: ``auto`` is bf16 on a CPU with native bf16
+    (MiniLM: 2.5x the fp32 throughput at batch 8 here, cosine to the fp32 vectors >= 0.9999; a
+    text's vector moves by ~1e-3 a component with the batch it shares), else ClipEncoder's
+    ``auto`` (fp32 on CPU, bf16/fp16 on CUDA). Dynamic int8 was measured too and refused:
+    cosine 0.96 to fp32."""
+    if requested not in PRECISIONS:
+        raise ValueError(f"{PRECISION_KEY} must be one of {PRECISIONS}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    return "bf16" if device.startswith("cpu") and native_bf16() else "auto"
+
 
 @serve.deployment(name="TextEncoder", max_ongoing_requests=64)
 class TextEncoder:
     """Texts -> unit vectors (n, D). Concurrent requests share forward passes (``@serve.batch``);
-    ``max_batch_size`` and ``batch_wait_timeout_s`` come from the user_config."""
+    ``max_batch_size``, ``batch_wait_timeout_s`` and ``precision`` come from the user_config."""
 
     def __init__(self, bundle: str, device: str = "cpu", torch_threads: int = 1):
         from encoders.bundle import load_bundle
 
         set_torch_threads(torch_threads)
+        self.device = device
         self.bundle = load_bundle(bundle)
         self.clip = self.bundle.load_clip(device, text_only=True, torch_threads=torch_threads)
         self.batching: dict[str, Any] = {}
+        self._set_precision("auto")
+
+    def _set_precision(self, requested: str) -> None:
+        precision = text_precision(requested, self.device)
+        self.clip.precision = precision
+        try:  # the first bf16 pass builds its kernels: here, not in a user's query
+            self.clip.encode_text(["warm up"])
+        except RuntimeError as e:
+            if requested != "auto" or precision == "auto":
+                raise
+            log.warning("bf16 text encoding failed (%s); using fp32", e)
+            self.clip.precision = "auto"
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        self.batching = apply_batching(self._encode_batch, user_config)
+        config = dict(user_config or {})
+        requested = config.pop(PRECISION_KEY, "auto")
+        self.batching = apply_batching(self._encode_batch, config)
+        if text_precision(requested, self.device) != self.clip.precision:
+            self._set_precision(requested)
 
     async def encode(self, texts: list[str]) -> np.ndarray:
         """(n, D) float32 unit vectors; each text joins whatever batch is forming."""
@@ -38,4 +83,10 @@ class TextEncoder:
         return list(await asyncio.to_thread(self.clip.encode_text, texts))
 
     def info(self) -> dict[str, Any]:
-        return {"bundle_id": self.bundle.id, "dim": self.bundle.embed_dim, **self.batching}
+        return {
+            "bundle_id": self.bundle.id,
+            "dim": self.bundle.embed_dim,
+            "replica": serve.get_replica_context().replica_id.unique_id,
+            PRECISION_KEY: self.clip.precision,
+            **self.batching,
+        }

@@ -154,3 +154,71 @@ def test_query_clouds_are_normalized_like_parts():
     np.testing.assert_array_equal(cloud, prepare_cloud(checked, 1024))
     fewer = prepare_cloud(rng.normal(size=(5000, 3)), 1024)
     assert fewer.shape == (1024, 3)
+
+
+def test_fast_json_response_writes_the_values_starlette_writes():
+    import json
+
+    from starlette.responses import JSONResponse
+
+    from serve.http_util import FastJSONResponse
+
+    hit = {
+        "part_id": "bolt-ä",
+        "score": 0.1478394716978073,
+        "cosines": {"text->text": 0.8065695628166516, "image->text": -3e-07},
+        "maxsim": None,
+        "size_mm": [29.68, None, 1e20],
+        "tags": ["metric"],
+        "meta": {},
+    }
+    content = {"results": [hit] * 3, "took_ms": 1.25, "query_id": "ab12"}
+    fast, slow = FastJSONResponse(content), JSONResponse(content)
+    assert json.loads(fast.body) == json.loads(slow.body) == content
+    assert fast.headers["content-type"] == slow.headers["content-type"]
+    vector = np.arange(4, dtype=np.float32) / 3
+    decoded = json.loads(FastJSONResponse({"v": vector, "x": np.float64(0.5)}).body)
+    assert np.array_equal(np.asarray(decoded["v"], dtype=np.float32), vector)
+    assert decoded["x"] == 0.5
+
+
+def _versions(args: AppArgs) -> dict[str, str]:
+    from ray.serve._private.build_app import build_app as build_deployments
+
+    built = build_deployments(build_app(args), name="cadsearch")
+    return {d.name: d.version for d in built.deployments}
+
+
+def test_deployment_versions_change_with_code_and_args_not_with_user_config():
+    # stable versions: running the app again with another user_config reconfigures the running
+    # replicas (Serve restarts a replica only when its version changes)
+    base = _versions(AppArgs(config="local"))
+    assert set(base) == set(DEPLOYMENTS) and all(base.values())
+    assert len(set(base.values())) == len(DEPLOYMENTS)
+    assert _versions(AppArgs(config="local")) == base
+    batching = AppArgs(config="local", user_configs={"ImageEncoder": {"max_batch_size": 1}})
+    assert _versions(batching) == base
+    scaled = AppArgs(config="local", overrides={"serve": {"text": {"max_batch_size": 8}}})
+    assert _versions(scaled)["TextEncoder"] == base["TextEncoder"]  # a user_config value
+    moved = _versions(AppArgs(config="local", overrides={"store": {"path": "/tmp/elsewhere"}}))
+    assert moved["SearchIngress"] != base["SearchIngress"]  # its settings are init args
+    assert moved["PartPreparer"] != base["PartPreparer"]
+    assert moved["TextEncoder"] == base["TextEncoder"]  # bundle, device, threads: unchanged
+
+
+def test_deployment_versions_follow_the_process_and_the_bundle(tmp_path):
+    from serve import app as app_module
+
+    code = app_module.PROCESS_CODE_VERSION + app_module.bundle_digest("cad-mini")
+    one = app_module.deployment_version("TextEncoder", ("cad-mini", "cpu", 1), code)
+    assert one == app_module.deployment_version("TextEncoder", ("cad-mini", "cpu", 1), code)
+    assert one != app_module.deployment_version("TextEncoder", ("cad-mini", "cpu", 2), code)
+    another_process = "0" * 32 + app_module.bundle_digest("cad-mini")
+    assert one != app_module.deployment_version(
+        "TextEncoder", ("cad-mini", "cpu", 1), another_process
+    )
+    # a bundle directory whose bundle.json changes (rebuilt weights) gets a new version
+    (tmp_path / "bundle.json").write_text('{"name": "mine", "files": {"clip.safetensors": "ab"}}')
+    before = app_module.bundle_digest(str(tmp_path))
+    (tmp_path / "bundle.json").write_text('{"name": "mine", "files": {"clip.safetensors": "cd"}}')
+    assert app_module.bundle_digest(str(tmp_path)) != before

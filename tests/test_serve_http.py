@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 
 import httpx
 import numpy as np
@@ -58,7 +59,13 @@ def test_ready_health_docs(http):
     assert {"/v1/search", "/v1/parts", "/v1/embed/text", "/v1/facets"} <= set(paths)
     content = paths["/v1/search"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(content)
-    assert http.get("/docs").status_code == 200
+    # the docs pages load their scripts and styles from here, not from a CDN
+    for page in ("/docs", "/redoc"):
+        html = http.get(page)
+        assert html.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert assets and all(url.startswith("/docs-assets/") for url in assets), assets
+        assert all(http.get(url).status_code == 200 for url in assets)
 
 
 @pytest.mark.parametrize(
@@ -608,3 +615,30 @@ def test_cli_search(served, capsys):
     assert nut["part_id"] in capsys.readouterr().out
     assert main(["search", "x", "--top-k", "0", "--url", served.http_url]) == 1
     assert "top_k" in capsys.readouterr().err
+
+
+def test_a_user_config_change_is_applied_live(served, http):
+    # running the app again with another user_config reconfigures the running replicas (the
+    # bench's unbatched image run does this): same replica, new settings, service answering
+    from ray import serve
+
+    from serve.local import start_service
+
+    handle = serve.get_deployment_handle("TextEncoder", "cadsearch")
+    before = handle.info.remote().result()
+    ports = {
+        "http_port": int(served.http_url.rsplit(":", 1)[1]),
+        "grpc_port": int(served.grpc_target.rsplit(":", 1)[1]),
+    }
+    changed = {"TextEncoder": {"max_batch_size": 4, "precision": "fp32"}}
+    try:
+        start_service("local", served.overrides, user_configs=changed, **ports)
+        during = handle.info.remote().result()
+        assert during["replica"] == before["replica"]
+        assert (during["max_batch_size"], during["precision"]) == (4, "fp32")
+        answer = http.post("/v1/search", json={"text": "hex nut, live reconfigure", "top_k": 3})
+        assert answer.status_code == 200, answer.text
+    finally:
+        start_service("local", served.overrides, **ports)
+    after = handle.info.remote().result()
+    assert after == before

@@ -1,0 +1,202 @@
+"""The query-text path of the service without a cluster: the text tower's precision, the
+ingress's cache of query vectors and the coalescing of text encoder calls."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from serve.handles import Coalescer, TextVectorCache, text_calls_in_flight
+from serve.text_encoder import native_bf16, text_precision
+
+# catalog-style descriptions, as users type them (the generated catalog's come in the test)
+DESCRIPTIONS = [
+    "DIN 912 socket head cap screw M6 x 20, A2-70 stainless",
+    "ISO 4032 hex nut M10, steel 8, zinc plated",
+    "6204-2RS deep groove ball bearing 20 x 47 x 14 mm",
+    "spur gear module 1.5, 32 teeth, 10 mm bore with keyway",
+    "aluminium angle bracket 40 x 40 x 4, two slotted holes",
+    "flat washer 8.4 mm bore, 16 mm OD, 1.6 thick",
+    "pipe elbow 90 degrees, 1/2 inch BSP female thread, brass",
+    "shaft collar 12 mm bore, set screw, black oxide",
+    "NEMA 17 stepper motor mounting plate",
+    "compression spring 0.8 wire, 6 mm OD, 25 mm free length",
+]
+
+
+def catalog_descriptions(n: int = 24, seed: int = 3) -> list[str]:
+    from data_jobs.catalog.generate import family_schedule, part_rng
+
+    return [
+        text
+        for index, family in enumerate(family_schedule(n, seed))
+        for text in family.generator(part_rng(seed, index)).descriptions
+    ]
+
+
+# -- precision --------------------------------------------------------------------------------
+
+
+def test_text_precision_choice():
+    assert text_precision("fp32", "cpu") == "fp32"
+    assert text_precision("bf16", "cpu") == "bf16"
+    assert text_precision("auto", "cpu") == ("bf16" if native_bf16() else "auto")
+    assert text_precision("auto", "cuda") == "auto"  # ClipEncoder's own choice on a GPU
+    with pytest.raises(ValueError, match="precision"):
+        text_precision("int8", "cpu")
+
+
+@pytest.fixture(scope="module")
+def text_clip():
+    from encoders.bundle import load_bundle
+
+    return load_bundle("cad-mini").load_clip("cpu", text_only=True)
+
+
+def test_bf16_text_vectors_match_fp32(text_clip):
+    # the gate for a faster precision of the query tower: cosine >= 0.99 to the fp32 vectors
+    # of the index, on real descriptions (measured: >= 0.9999)
+    texts = DESCRIPTIONS + catalog_descriptions()
+    text_clip.precision = "fp32"
+    reference = text_clip.encode_text(texts)
+    try:
+        text_clip.precision = "bf16"
+        fast = text_clip.encode_text(texts)
+    finally:
+        text_clip.precision = "fp32"
+    assert fast.dtype == np.float32 and fast.shape == reference.shape
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cosines = (fast * reference).sum(axis=1)
+    assert cosines.min() >= 0.99, (cosines.min(), texts[int(cosines.argmin())])
+    # ... and the same text ranks the same parts first
+    for i in range(len(DESCRIPTIONS)):
+        assert int(np.argmax(reference @ fast[i])) == int(np.argmax(reference @ reference[i]))
+
+
+# -- the cache of query vectors ---------------------------------------------------------------
+
+
+class CountingEncoder:
+    """A text encoder stand-in: a vector per text (seeded by the text), calls recorded."""
+
+    def __init__(self, dim: int = 8):
+        self.dim = dim
+        self.calls: list[list[str]] = []
+
+    async def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        await asyncio.sleep(0)
+        return np.stack([self.vector(t) for t in texts])
+
+    def vector(self, text: str) -> np.ndarray:
+        seed = sum(ord(c) * (i + 1) for i, c in enumerate(text))
+        v = np.random.default_rng(seed).normal(size=self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+
+def test_cache_hit_returns_identical_vectors():
+    encoder, cache = CountingEncoder(), TextVectorCache(size=4)
+    first = asyncio.run(cache.encode(["hex bolt", "hex nut"], encoder))
+    again = asyncio.run(cache.encode(["hex nut", "hex bolt", "washer"], encoder))
+    assert encoder.calls == [["hex bolt", "hex nut"], ["washer"]]  # only the new text is encoded
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again[1], first[0])
+    np.testing.assert_array_equal(again[2], encoder.vector("washer"))
+    assert (cache.hits, cache.misses) == (2, 3)
+    again[0][:] = 0  # the answer is a copy: the kept vectors stay as they were
+    np.testing.assert_array_equal(asyncio.run(cache.encode(["hex nut"], encoder))[0], first[1])
+
+
+def test_cache_is_exact_and_least_recently_used_goes_first():
+    encoder, cache = CountingEncoder(), TextVectorCache(size=2)
+    asyncio.run(cache.encode(["a", "b"], encoder))
+    asyncio.run(cache.encode(["a"], encoder))  # "a" is now the most recent
+    asyncio.run(cache.encode(["c"], encoder))  # "b" goes
+    assert len(cache) == 2
+    asyncio.run(cache.encode(["a", "c", "b", "A", "a "], encoder))
+    assert encoder.calls[-1] == ["b", "A", "a "]  # keys are the exact texts
+    repeated = asyncio.run(cache.encode(["x", "x"], encoder))
+    assert encoder.calls[-1] == ["x"]  # a text twice in one call is encoded once
+    np.testing.assert_array_equal(repeated[0], repeated[1])
+
+
+def test_cache_of_size_zero_always_encodes():
+    encoder, cache = CountingEncoder(), TextVectorCache(size=0)
+    asyncio.run(cache.encode(["a"], encoder))
+    asyncio.run(cache.encode(["a"], encoder))
+    assert encoder.calls == [["a"], ["a"]] and len(cache) == 0
+
+
+# -- coalescing of text encoder calls ---------------------------------------------------------
+
+
+class SlowEncoder(CountingEncoder):
+    """Answers each call after ``release`` is set, or fails with ``error``."""
+
+    def __init__(self):
+        super().__init__()
+        self.release = asyncio.Event()
+        self.error: Exception | None = None
+
+    async def __call__(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return np.stack([self.vector(t) for t in texts])
+
+
+def test_coalescer_merges_what_arrives_while_calls_are_in_flight():
+    async def main():
+        encoder = SlowEncoder()
+        calls = Coalescer(encoder, max_in_flight=2, max_items=3)
+        tasks = [asyncio.create_task(calls([f"t{i}"])) for i in range(2)]
+        await asyncio.sleep(0.01)
+        assert encoder.calls == [["t0"], ["t1"]]  # alone, an item goes at once
+        later = [asyncio.create_task(calls([f"t{i}"])) for i in range(2, 7)]
+        await asyncio.sleep(0.01)
+        assert len(encoder.calls) == 2  # both calls in flight: the rest wait
+        encoder.release.set()
+        answers = await asyncio.gather(*tasks, *later)
+        # the 5 waiting texts went in calls of at most 3 items, in arrival order
+        assert encoder.calls[2:] == [["t2", "t3", "t4"], ["t5", "t6"]]
+        assert (calls.calls, calls.items) == (4, 7)
+        for i, answer in enumerate(answers):
+            np.testing.assert_array_equal(answer, encoder.vector(f"t{i}")[None])
+
+    asyncio.run(main())
+
+
+def test_coalescer_passes_errors_to_every_merged_caller_and_drops_cancelled_ones():
+    async def main():
+        encoder = SlowEncoder()
+        calls = Coalescer(encoder, max_in_flight=1, max_items=8)
+        first = asyncio.create_task(calls(["a"]))
+        await asyncio.sleep(0.01)
+        waiting = [asyncio.create_task(calls([t])) for t in ("b", "c", "d")]
+        await asyncio.sleep(0.01)
+        waiting[1].cancel()  # its caller went away: "c" is not encoded
+        encoder.error = RuntimeError("replica died")
+        encoder.release.set()
+        results = await asyncio.gather(first, *waiting, return_exceptions=True)
+        assert [type(r).__name__ for r in results] == [
+            "RuntimeError",
+            "RuntimeError",
+            "CancelledError",
+            "RuntimeError",
+        ]
+        assert encoder.calls == [["a"], ["b", "d"]]
+        encoder.error = None  # after a failure the next call goes through
+        np.testing.assert_array_equal(await calls(["e"]), encoder.vector("e")[None])
+
+    asyncio.run(main())
+
+
+def test_text_calls_in_flight_follow_the_replicas():
+    from cadsearch.settings import load_settings
+
+    assert text_calls_in_flight(load_settings("local").serve.text) == 2  # 1 replica, fixed
+    production = load_settings("production").serve.text  # autoscaled: target x max replicas
+    assert text_calls_in_flight(production) == 8 * production.max_replicas
