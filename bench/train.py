@@ -112,8 +112,12 @@ def main(argv: list[str] | None = None) -> dict:
     reference = DGCNNReference(EMBED_DIM, fast.config)
     reference.load_state_dict(fast.state_dict())
     seconds = {
-        "mode_b": time_steps(trainer("B", build_geometry_encoder("dgcnn", EMBED_DIM, **hparams)), steps),
-        "mode_a": time_steps(trainer("A", build_geometry_encoder("dgcnn", EMBED_DIM, **hparams)), steps),
+        "mode_b": time_steps(
+            trainer("B", build_geometry_encoder("dgcnn", EMBED_DIM, **hparams)), steps
+        ),
+        "mode_a": time_steps(
+            trainer("A", build_geometry_encoder("dgcnn", EMBED_DIM, **hparams)), steps
+        ),
         "geometry_fast": time_steps(geometry_only(fast), steps),
         "geometry_reference": time_steps(geometry_only(reference), steps),
     }
@@ -140,11 +144,11 @@ def main(argv: list[str] | None = None) -> dict:
 
 def batch_prep_ms() -> float:
     """Milliseconds a sample to turn a training row (PNG view, stored points) into tensors."""
+    import trimesh
+
     from encoders.geometry.render import ViewRenderer
     from encoders.train.augment import PointAugment, ViewAugment
     from encoders.train.loop import make_batch
-
-    import trimesh
 
     mesh = trimesh.creation.annulus(r_min=0.5, r_max=1.0, height=0.4)
     with ViewRenderer(image_size=224, views="iso4") as renderer:
@@ -152,7 +156,13 @@ def batch_prep_ms() -> float:
     n = 16
     batch = {
         "part_id": np.array([f"p{i}" for i in range(n)]),
-        "points": np.array([np.random.default_rng(i).normal(size=(1024, 3)).astype(np.float32).tobytes() for i in range(n)], dtype=object),
+        "points": np.array(
+            [
+                np.random.default_rng(i).normal(size=(1024, 3)).astype(np.float32).tobytes()
+                for i in range(n)
+            ],
+            dtype=object,
+        ),
         "description": np.array(["a washer"] * n),
         "descriptions": np.array([["a ring", "flat washer"]] * n, dtype=object),
         "category": np.array(["washer"] * n),
@@ -162,9 +172,14 @@ def batch_prep_ms() -> float:
     texts = {"a washer": 0, "a ring": 1, "flat washer": 2}
     preprocess = {"size": 224, "mean": [0.48, 0.46, 0.41], "std": [0.27, 0.26, 0.28]}
     kwargs = dict(
-        rng=np.random.default_rng(0), text_index=texts, text_vectors=np.zeros((3, 8), np.float32),
-        categories={"washer": 0}, num_points=512, point_aug=PointAugment(),
-        view_aug=ViewAugment(preprocess), train=True,
+        rng=np.random.default_rng(0),
+        text_index=texts,
+        text_vectors=np.zeros((3, 8), np.float32),
+        categories={"washer": 0},
+        num_points=512,
+        point_aug=PointAugment(),
+        view_aug=ViewAugment(preprocess),
+        train=True,
     )
     make_batch(batch, **kwargs)
     t = time.perf_counter()

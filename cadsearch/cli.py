@@ -317,15 +317,10 @@ def _demo_serve(args: argparse.Namespace, settings, catalog: Path) -> int:
     rows = [json_module.loads(line) for line in (catalog / "manifest.jsonl").open()]
     mesh_row = next((r for r in rows if r["category"] == "gear"), rows[0])
     views = sorted(Path(settings.views.path).glob("*/iso_front_right.png"))
-    text_only = {"text->image": 0.0, "text->geometry": 0.0}
     try:
         with CadsearchClient(url) as client:
             queries = [
-                (
-                    "text 'M12 hex bolt'",
-                    # cad-mini's image and geometry towers are untrained: text against text only
-                    {"text": "M12 hex bolt", "weights": text_only},
-                ),
+                ("text 'M12 hex bolt'", {"text": "M12 hex bolt"}),
                 (
                     f"image {views[0].name}" if views else "image",
                     {"image": views[0]} if views else None,
@@ -339,7 +334,8 @@ def _demo_serve(args: argparse.Namespace, settings, catalog: Path) -> int:
                 print(f"-- {label}")
                 for hit in answer["results"]:
                     print(f"   {hit['score']:.4f}  {hit['category']:<16} {hit['name']}")
-        print(f'\nAPI docs: {url}/docs  (try: cadsearch search "hex nut M8")')
+        print(f"\nsearch page: {url}/   API docs: {url}/docs")
+        print('try: cadsearch search "hex nut M8"')
         if args.once:
             return 0
         print("serving until Ctrl-C")
