@@ -77,3 +77,14 @@ def served(tmp_path_factory):
         yield start_served(tmp_path_factory.mktemp("served"))
     finally:
         stop_served()
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """A local Ray instance (2 CPUs) for one test module's jobs."""
+    import ray
+
+    ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

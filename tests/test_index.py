@@ -23,16 +23,6 @@ from data_jobs.index.pipeline import SystemicError, run_index
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    import ray
-
-    ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 def job_settings(tmp_path: Path, **index):
     return load_settings(
         "local",

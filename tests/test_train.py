@@ -77,16 +77,6 @@ def test_point_augment_is_seeded_and_keeps_the_cloud_in_shape():
 
 
 @pytest.fixture(scope="module")
-def ray_local():
-    import ray
-
-    ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def training_data(ray_local, tmp_path_factory):
     from data_jobs.catalog.generate import generate_catalog
     from data_jobs.training_data import build_training_data
