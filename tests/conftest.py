@@ -81,7 +81,12 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ray_local():
-    """A local Ray instance (2 CPUs) for one test module's jobs."""
+    """A local Ray instance (2 CPUs) for one test module's jobs.
+
+    It shuts Ray down at the end of the module, and with it the session's search service
+    (``served``): modules that use ``served`` are named test_serve_* and so run before the
+    modules that use this fixture after them (pytest runs files in name order).
+    """
     import ray
 
     ray.shutdown()
