@@ -190,7 +190,7 @@ class TrainSettings(_Section):
     """The training job (``cadsearch train``): Ray Train workers, recipe and schedule."""
 
     mode: Literal["A", "B"] = "B"  # A: geometry only, CLIP frozen; B: image tower too (text locked)
-    num_workers: int = Field(1, ge=1)  # Ray Train workers (one CPU worker here; N GPUs on a cluster)
+    num_workers: int = Field(1, ge=1)  # Ray Train workers (one CPU worker here; GPUs on a cluster)
     use_gpu: bool = False
     cpus_per_worker: float = Field(1.0, gt=0)
     torch_threads: int | None = Field(None, ge=1)  # None: the CPUs of this machine (at most 4)

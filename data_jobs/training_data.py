@@ -20,13 +20,12 @@ import traceback
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from data_jobs.index.rows import error_record, exception_record
+from data_jobs.index.rows import batch_to_rows, error_record, exception_record, rows_to_batch
 from data_jobs.splits import DEFAULT_HOLDOUT, split_of
 
 SHARDS_DIR = "shards"
@@ -148,23 +147,14 @@ def prepare_training_row(row: dict[str, Any], settings, options: dict[str, Any])
     }
 
 
-@lru_cache(maxsize=2)
-def _settings(settings_json: str):
-    from cadsearch.settings import settings_from_json
-
-    return settings_from_json(settings_json)
-
-
 def prepare_training_batch(batch: dict[str, Any], settings_json: str, options_json: str) -> dict:
     """Ray Data batch function: the renderer is cached per worker process."""
+    from data_jobs.index.prepare import _settings
+
     settings = _settings(settings_json)
     options = json.loads(options_json)
-    keys = list(batch)
-    n = len(batch[keys[0]]) if keys else 0
-    rows = [
-        prepare_training_row({k: batch[k][i] for k in keys}, settings, options) for i in range(n)
-    ]
-    return {c: [r[c] for r in rows] for c in COLUMNS}
+    rows = [prepare_training_row(row, settings, options) for row in batch_to_rows(batch)]
+    return rows_to_batch(rows, COLUMNS)
 
 
 def training_settings(bundle, settings=None):

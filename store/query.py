@@ -27,7 +27,7 @@ FUSIONS: tuple[str, ...] = ("rrf", "dbsf", "weighted_sum")
 # Each modality against its own vector at 1, every cross-modal pair at 0.6: chosen with
 # ``python -m data_jobs.evaluate.tune`` over a grid of cross weights (0.3 / 0.6 / 1.0 visual,
 # 0 / 0.3 / 0.6 text) on TRAINING-split queries of the sample catalog with the trained cad-mini
-# (best sum of mesh mAP, image top-1 and text recall@5; dropping the pairs to text cost 0.05 mesh mAP)
+# (best sum of mesh mAP, image top-1 and text recall@5; dropping the pairs to text: -0.05 mesh mAP)
 DEFAULT_WEIGHTS: dict[tuple[str, str], float] = {
     (modality, target): 1.0 if modality == target else 0.6
     for modality in ("text", "image", "geometry")

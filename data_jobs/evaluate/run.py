@@ -312,7 +312,8 @@ def run_eval(
             raise EvalError(f"indexing {catalog_dir} failed: {summary.line()}; by stage: {stages}")
         store = open_store(settings.store, collection_spec(bundle))
         try:
-            result = _score(store, bundle, records, settings, split, quick, seed, timings)
+            limit = QUICK_MAX_QUERIES if quick else None
+            result = _score(store, bundle, records, settings, split, limit, seed, timings)
         finally:
             store.close()
     finally:
@@ -327,15 +328,14 @@ def run_eval(
     return result
 
 
-def _score(store, bundle, records, settings, split, quick, seed, timings) -> dict[str, Any]:
-    """The four tasks over an opened, indexed store."""
+def _score(store, bundle, records, settings, split, limit, seed, timings) -> dict[str, Any]:
+    """The four tasks over an opened, indexed store; at most ``limit`` query parts (None: all)."""
     from data_jobs.index.pipeline import effective_settings
 
     payloads = {p.part_id: p.payload for p in store.iter_points(with_vectors=False)}
     counts = Counter(payload.get("category", "") for payload in payloads.values())
     if set(counts) <= {"", "uncategorized"}:
         raise EvalError("no indexed part has a category: relevance needs categories")
-    limit = QUICK_MAX_QUERIES if quick else None
     query_ids = select_queries(payloads, split, limit, seed)
     if not query_ids:
         raise EvalError(
@@ -372,7 +372,7 @@ def _score(store, bundle, records, settings, split, quick, seed, timings) -> dic
         "bundle_id": bundle.id,
         "trained": dict(bundle.trained),
         "split": split,
-        "quick": bool(quick),
+        "quick": limit is not None,
         "seed": int(seed),
         "counts": {
             "parts": len(payloads),

@@ -56,7 +56,6 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
     from encoders.bundle import load_bundle
     from store.factory import open_store
 
-    from . import run as run_module
     from .run import _score, eval_settings
 
     bundle = load_bundle(bundle)
@@ -65,8 +64,6 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
     records = {r["part_id"]: r for r in load_manifest(catalog)}
     results = []
     original = dict(query_module.DEFAULT_WEIGHTS)
-    quick_cap = run_module.QUICK_MAX_QUERIES
-    run_module.QUICK_MAX_QUERIES = limit
     try:
         run_index(str(catalog), settings, full=True, run_dir=root / "index-run")
         store = open_store(settings.store, collection_spec(bundle))
@@ -74,7 +71,7 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
             for table in candidate_tables():
                 query_module.DEFAULT_WEIGHTS.clear()
                 query_module.DEFAULT_WEIGHTS.update(table)
-                scored = _score(store, bundle, records, settings, "train", True, seed, {})
+                scored = _score(store, bundle, records, settings, "train", limit, seed, {})
                 line = {k: round(float(scored[k]), 4) for k in HEADLINE}
                 line["weights"] = {f"{m}->{t}": w for (m, t), w in table.items()}
                 line["objective"] = round(
@@ -87,7 +84,6 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
     finally:
         query_module.DEFAULT_WEIGHTS.clear()
         query_module.DEFAULT_WEIGHTS.update(original)
-        run_module.QUICK_MAX_QUERIES = quick_cap
         shutil.rmtree(root, ignore_errors=True)
     return results
 

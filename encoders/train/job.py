@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from encoders.train.loop import CHECKPOINT_FILE, train_loop
+from encoders.train.loop import CHECKPOINT_FILE, texts_of, train_loop
 
 TEXT_CACHE = "text_cache.npz"
 TRAINING_FILE = "training.json"
@@ -38,12 +38,10 @@ class TrainResult:
 
 
 def _texts(rows: list[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for row in rows:
-        seen[str(row["description"])] = None
-        for text in row["descriptions"] if row["descriptions"] is not None else []:
-            if str(text):
-                seen[str(text)] = None
+    """Every distinct text of the rows, in first-seen order."""
+    seen = dict.fromkeys(
+        t for row in rows for t in texts_of(row["description"], row["descriptions"])
+    )
     return list(seen)
 
 

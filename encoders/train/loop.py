@@ -103,7 +103,8 @@ def load_text_cache(path: str) -> tuple[dict[str, int], np.ndarray]:
     return {t: i for i, t in enumerate(texts)}, data["vectors"].astype(np.float32)
 
 
-def _texts_of(row_description: str, variants: Any) -> list[str]:
+def texts_of(row_description: str, variants: Any) -> list[str]:
+    """A row's texts: its indexed description first, then its non-empty variants."""
     texts = [str(row_description)]
     if variants is not None:
         texts += [str(t) for t in list(variants) if str(t)]
@@ -135,7 +136,7 @@ def make_batch(
             points.append(stored[rng.choice(len(stored), num_points, replace=False)])
         else:
             points.append(np.ascontiguousarray(stored[:num_points]))
-        texts = _texts_of(batch["description"][i], batch["descriptions"][i])
+        texts = texts_of(batch["description"][i], batch["descriptions"][i])
         chosen = texts[int(rng.integers(len(texts)))] if train else texts[0]
         text.append(text_vectors[text_index[chosen]])
         labels.append(categories.get(str(batch["category"][i]), -1))
