@@ -353,6 +353,22 @@ class ClipEncoder:
         text = getattr(model, "text", None)
         hf_config = getattr(text, "config", None)  # HFTextEncoder: trailing pads can be trimmed
         self._pad_id = getattr(hf_config, "pad_token_id", None) if hf_config is not None else None
+        self.runtime = {"text": "torch", "image": "torch"}  # or "onnx": use_runtime()
+        self._onnx: dict[str, Any] = {}
+
+    def use_runtime(self, tower: str, runtime: str, threads: int = 1) -> None:
+        """Run ``tower`` ("text", "image") on ``runtime`` from now on: "torch", or "onnx" (ONNX
+        Runtime on the CPU, encoders/onnx_towers.py). Raises
+        encoders.onnx_towers.OnnxTowerError when that is not possible; nothing changes then."""
+        from encoders.onnx_towers import onnx_forward
+
+        if runtime not in ("torch", "onnx"):
+            raise ValueError(f"unknown runtime {runtime!r}; known: torch, onnx")
+        if runtime == "onnx":
+            self._onnx[tower] = onnx_forward(self, tower, threads)
+        else:
+            self._onnx.pop(tower, None)
+        self.runtime[tower] = runtime
 
     # ---- loading ----------------------------------------------------------------------------
 
@@ -576,8 +592,11 @@ class ClipEncoder:
             if self._pad_id is not None:  # HF towers mask padding, so trailing pad columns go
                 used = (tokens != self._pad_id).any(dim=0).nonzero()
                 tokens = tokens[:, : int(used.max()) + 1 if len(used) else 1]
-            with self._inference():
-                features = self.model.encode_text(tokens.to(self.device))
+            if "text" in self._onnx:
+                features = self._onnx["text"](tokens)
+            else:
+                with self._inference():
+                    features = self.model.encode_text(tokens.to(self.device))
             out[start : start + len(chunk)] = F.normalize(features.float(), dim=-1).cpu().numpy()
         return out
 
@@ -596,8 +615,11 @@ class ClipEncoder:
             pixels = torch.stack(
                 [self.preprocess(_to_pil(item, start + i)) for i, item in enumerate(chunk)]
             )
-            with self._inference():
-                features = self.model.encode_image(pixels.to(self.device))
+            if "image" in self._onnx:
+                features = self._onnx["image"](pixels)
+            else:
+                with self._inference():
+                    features = self.model.encode_image(pixels.to(self.device))
             out[start : start + len(chunk)] = F.normalize(features.float(), dim=-1).cpu().numpy()
         return out
 

@@ -1,4 +1,5 @@
-"""ImageEncoder deployment: the bundle's CLIP image tower only, dynamically batched."""
+"""ImageEncoder deployment: the bundle's CLIP image tower only, dynamically batched; on CPUs in
+fp32 on ONNX Runtime when it is installed (serve.replica.tower_runtime)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from serve.replica import apply_batching, set_torch_threads
+from serve.replica import RUNTIME_KEY, apply_batching, apply_runtime, set_torch_threads
 
 
 @serve.deployment(name="ImageEncoder", max_ongoing_requests=64)
@@ -25,10 +26,15 @@ class ImageEncoder:
         set_torch_threads(torch_threads)
         self.bundle = load_bundle(bundle)
         self.clip = self.bundle.load_clip(device, image_only=True, torch_threads=torch_threads)
+        self.device, self.torch_threads = device, torch_threads
         self.batching: dict[str, Any] = {}
+        apply_runtime(self.clip, "image", "auto", device, torch_threads)
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        self.batching = apply_batching(self._encode_batch, user_config)
+        config = dict(user_config or {})
+        runtime = config.pop(RUNTIME_KEY, "auto")
+        self.batching = apply_batching(self._encode_batch, config)
+        apply_runtime(self.clip, "image", runtime, self.device, self.torch_threads)
 
     async def encode(self, images: list[bytes]) -> np.ndarray:
         """(n, D) float32 unit vectors; raises ImageDecodeError naming the first bad image."""
@@ -53,7 +59,12 @@ class ImageEncoder:
         return [item if isinstance(item, Exception) else next(vectors) for item in decoded]
 
     def info(self) -> dict[str, Any]:
-        return {"bundle_id": self.bundle.id, "dim": self.bundle.embed_dim, **self.batching}
+        return {
+            "bundle_id": self.bundle.id,
+            "dim": self.bundle.embed_dim,
+            RUNTIME_KEY: self.clip.runtime["image"],
+            **self.batching,
+        }
 
 
 def _decode(data: Any) -> Any:

@@ -43,7 +43,7 @@ from serve.http_util import (
     install_error_handlers,
     read_search_request,
 )
-from serve.inputs import check_image, decode_base64, make_search_input, point_array
+from serve.inputs import check_image, decode_base64, make_search_input, point_array, preload
 from serve.web import add_web_ui
 
 app = FastAPI(
@@ -126,6 +126,7 @@ class SearchIngress:
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)
         app.state.serve_settings = self.serve_settings
         app.state.api_keys = self.api_keys
+        preload()
         # what is loaded by now lives as long as the replica: the collector stops scanning it
         # (measured: collections took ~5% of a search's CPU, under 1% after)
         gc.freeze()

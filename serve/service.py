@@ -226,7 +226,9 @@ class SearchService:
         out = QueryVectors()
         jobs: dict[str, Any] = {}
         if query.part_id is not None:
-            jobs["part"] = self._read(self.store.get, query.part_id, with_vectors=True)
+            # its views only for a rerank (converting them costs more than the query's reads)
+            names = True if query.rerank else list(MODALITIES)
+            jobs["part"] = self._read(self.store.get, query.part_id, with_vectors=names)
         if query.text is not None:
             jobs["text"] = self.encoders.text([query.text])
         if query.image is not None:

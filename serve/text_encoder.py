@@ -1,5 +1,5 @@
-"""TextEncoder deployment: the bundle's CLIP text tower only, dynamically batched, in bf16 on CPUs
-that compute bf16 natively."""
+"""TextEncoder deployment: the bundle's CLIP text tower only, dynamically batched; on CPUs in bf16
+where they compute bf16 natively, else on ONNX Runtime when it is installed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from serve.replica import apply_batching, set_torch_threads
+from serve.replica import RUNTIME_KEY, apply_batching, apply_runtime, set_torch_threads
 
 log = logging.getLogger(__name__)
 PRECISION_KEY = "precision"  # user_config key: "auto" (default), "fp32" or "bf16"
@@ -51,8 +51,10 @@ class TextEncoder:
         self.device = device
         self.bundle = load_bundle(bundle)
         self.clip = self.bundle.load_clip(device, text_only=True, torch_threads=torch_threads)
+        self.torch_threads = torch_threads
         self.batching: dict[str, Any] = {}
         self._set_precision("auto")
+        apply_runtime(self.clip, "text", "auto", device, torch_threads)
 
     def _set_precision(self, requested: str) -> None:
         precision = text_precision(requested, self.device)
@@ -68,9 +70,11 @@ class TextEncoder:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = dict(user_config or {})
         requested = config.pop(PRECISION_KEY, "auto")
+        runtime = config.pop(RUNTIME_KEY, "auto")
         self.batching = apply_batching(self._encode_batch, config)
         if text_precision(requested, self.device) != self.clip.precision:
             self._set_precision(requested)
+        apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads)
 
     async def encode(self, texts: list[str]) -> np.ndarray:
         """(n, D) float32 unit vectors; each text joins whatever batch is forming."""
@@ -88,5 +92,6 @@ class TextEncoder:
             "dim": self.bundle.embed_dim,
             "replica": serve.get_replica_context().replica_id.unique_id,
             PRECISION_KEY: self.clip.precision,
+            RUNTIME_KEY: self.clip.runtime["text"],
             **self.batching,
         }

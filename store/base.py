@@ -28,7 +28,9 @@ from store.query import (
     FusedQuery,
     SearchHit,
     SearchPlan,
+    explain_hits,
     finish_hits,
+    page_of,
     plan_search,
 )
 from store.schema import FACET_FIELDS, CollectionSpec, IdEntry, PartRecord, StoredPart, StoreOptions
@@ -77,10 +79,13 @@ class Store(ABC):
     # -- reads --------------------------------------------------------------------------------
 
     @abstractmethod
-    def get_many(self, part_ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPart]:
-        """The stored parts of these part ids, in their order; missing ones are left out."""
+    def get_many(
+        self, part_ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False
+    ) -> list[StoredPart]:
+        """The stored parts of these part ids, in their order; missing ones are left out.
+        ``with_vectors``: all of a part's vectors (True), none, or these names only."""
 
-    def get(self, part_id: str, *, with_vectors: bool = False) -> StoredPart | None:
+    def get(self, part_id: str, *, with_vectors: bool | Sequence[str] = False) -> StoredPart | None:
         """One stored part, or None."""
         found = self.get_many([part_id], with_vectors=with_vectors)
         return found[0] if found else None
@@ -114,8 +119,8 @@ class Store(ABC):
             native = plan.native
         elif native and not plan.native:
             raise ValueError(f"fusion {plan.fusion!r} with unequal weights has no native path")
-        if native:
-            return finish_hits(plan, self._run_fused(plan))
+        if native:  # ids and scores from the engine, then payloads and vectors of the page only
+            return explain_hits(plan, self._fetch_hits(plan, page_of(plan, self._run_fused(plan))))
         lists = self._run_pairs(plan)
         limit = plan.rerank_candidates if plan.rerank_rows is not None else plan.fetch_limit
         if plan.fusion == "rrf":
@@ -127,14 +132,15 @@ class Store(ABC):
         if not fused:
             return []
         if plan.rerank_rows is not None:
-            raw = self._run_rerank(plan, [str(pid) for pid, _ in fused])
-        else:
-            raw = self._fetch_hits(plan, [(str(pid), score) for pid, score in fused])
-        return finish_hits(plan, raw)
+            return finish_hits(plan, self._run_rerank(plan, [str(pid) for pid, _ in fused]))
+        return explain_hits(plan, self._fetch_hits(plan, page_of(plan, fused)))
 
     @abstractmethod
-    def _run_fused(self, plan: SearchPlan) -> list[RawHit]:
-        """The whole plan as one engine query (prefetches, fusion, filter, optional rerank)."""
+    def _run_fused(self, plan: SearchPlan) -> list[tuple[str, float]]:
+        """The whole plan as one engine query (prefetches, fusion, filter, optional rerank):
+        ``(id, score)`` of the best ``plan.fetch_limit``. No payloads or vectors: asking the
+        engine's query for them cost Qdrant Edge more than a separate read of the page (measured:
+        1.2 ms against 0.5 ms for 15 and 10 hits)."""
 
     @abstractmethod
     def _run_pairs(self, plan: SearchPlan) -> list[list[tuple[str, float]]]:

@@ -267,7 +267,9 @@ class EdgeStore(Store):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def get_many(self, part_ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPart]:
+    def get_many(
+        self, part_ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False
+    ) -> list[StoredPart]:
         ids = [point_id(p) for p in part_ids]
         records = self.shard.retrieve(ids, with_payload=True, with_vector=with_vectors)
         by_id = {str(r.id): r for r in records}
@@ -278,7 +280,7 @@ class EdgeStore(Store):
         return out
 
     @staticmethod
-    def _stored(record: Any, with_vectors: bool) -> StoredPart:
+    def _stored(record: Any, with_vectors: bool | Sequence[str]) -> StoredPart:
         payload = dict(record.payload or {})
         vectors = vectors_from_stored(record.vector) if with_vectors else None
         return StoredPart(str(record.id), payload.get("part_id", ""), payload, vectors)
@@ -359,7 +361,7 @@ class EdgeStore(Store):
     def _raw(self, points: list[Any]) -> list[RawHit]:
         return [(str(p.id), p.score, dict(p.payload or {}), p.vector or {}) for p in points]
 
-    def _run_fused(self, plan: SearchPlan) -> list[RawHit]:
+    def _run_fused(self, plan: SearchPlan) -> list[tuple[str, float]]:
         flt = _filter(plan.must, plan.must_not)
         fused = self._fusion(plan)
         prefetches = self._prefetches(plan, flt)
@@ -376,10 +378,10 @@ class EdgeStore(Store):
             query=query,
             prefetches=prefetches,
             filter=flt,
-            with_payload=True,
-            with_vector=hit_vector_names(plan),
+            with_payload=False,
+            with_vector=False,
         )
-        return self._raw(self.shard.query(request))
+        return [(str(p.id), p.score) for p in self.shard.query(request)]
 
     def _run_pairs(self, plan: SearchPlan) -> list[list[tuple[str, float]]]:
         flt = _filter(plan.must, plan.must_not)

@@ -280,14 +280,25 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
     )
 
 
+def page_of(plan: SearchPlan, scored) -> list[tuple[str, float]]:
+    """``(id, score)`` candidates -> the requested page, best first, ties in a stable order."""
+    ranked = sort_ranked((str(pid), float(score)) for pid, score in scored)
+    return ranked[plan.offset : plan.offset + plan.top_k]
+
+
 def finish_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:
-    """Engine answers ``(id, score, payload, vectors)`` -> the page of SearchHits, stable order.
+    """Engine answers ``(id, score, payload, vectors)`` -> the page of SearchHits, stable order."""
+    by_id = {str(hit[0]): hit for hit in raw}
+    return explain_hits(plan, [by_id[pid] for pid, _ in page_of(plan, (h[:2] for h in raw))])
+
+
+def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:
+    """One page of ``(id, score, payload, vectors)``, in its order -> SearchHits.
 
     Cosines (and MaxSim) are computed exactly from the stored, L2-normalized vectors.
     """
     by_id = {str(pid): (score, payload, vectors or {}) for pid, score, payload, vectors in raw}
-    page = sort_ranked((pid, entry[0]) for pid, entry in by_id.items())
-    page = page[plan.offset : plan.offset + plan.top_k]
+    page = [(pid, entry[0]) for pid, entry in by_id.items()]
     cosines: list[dict[str, float]] = [{} for _ in page]
     for target in {pair.target for pair in plan.pairs}:
         rows = [i for i, (pid, _) in enumerate(page) if by_id[pid][2].get(target) is not None]

@@ -278,7 +278,9 @@ class ServerStore(Store):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def get_many(self, part_ids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPart]:
+    def get_many(
+        self, part_ids: Sequence[str], *, with_vectors: bool | Sequence[str] = False
+    ) -> list[StoredPart]:
         ids = [point_id(p) for p in part_ids]
         records = self._retry(
             "retrieve",
@@ -290,7 +292,7 @@ class ServerStore(Store):
         return [self._stored(by_id[pid], with_vectors) for pid in ids if pid in by_id]
 
     @staticmethod
-    def _stored(record: Any, with_vectors: bool) -> StoredPart:
+    def _stored(record: Any, with_vectors: bool | Sequence[str]) -> StoredPart:
         payload = dict(record.payload or {})
         vectors = vectors_from_stored(record.vector) if with_vectors else None
         return StoredPart(str(record.id), payload.get("part_id", ""), payload, vectors)
@@ -384,7 +386,7 @@ class ServerStore(Store):
     def _raw(points: list[Any]) -> list[RawHit]:
         return [(str(p.id), p.score, dict(p.payload or {}), p.vector or {}) for p in points]
 
-    def _run_fused(self, plan: SearchPlan) -> list[RawHit]:
+    def _run_fused(self, plan: SearchPlan) -> list[tuple[str, float]]:
         flt = _filter(plan.must, plan.must_not)
         fused = self._fusion(plan)
         prefetch = self._prefetches(plan, flt)
@@ -403,11 +405,11 @@ class ServerStore(Store):
                 prefetch=prefetch,
                 query_filter=flt,
                 limit=plan.fetch_limit,
-                with_payload=True,
-                with_vectors=hit_vector_names(plan),
+                with_payload=False,
+                with_vectors=False,
             ),
         )
-        return self._raw(response.points)
+        return [(str(p.id), p.score) for p in response.points]
 
     def _run_pairs(self, plan: SearchPlan) -> list[list[tuple[str, float]]]:
         flt = _filter(plan.must, plan.must_not)
