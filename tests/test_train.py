@@ -53,6 +53,19 @@ def test_loss_is_lower_for_aligned_pairs_and_temperature_learnable():
 # -- augmentation ----------------------------------------------------------------------------
 
 
+def test_validation_parts_are_a_fixed_pick_whatever_the_order():
+    from encoders.train.job import validation_parts
+
+    ids = [f"part-{i:04d}" for i in range(500)]
+    picked = validation_parts(ids, 40)
+    assert len(picked) == 40 and set(picked) <= set(ids)
+    assert validation_parts(list(reversed(ids)), 40) == picked  # block order does not matter
+    assert validation_parts(ids + ids[:10], 40) == picked  # nor duplicates
+    assert picked != ids[:40]  # spread over the ids, not the first ones
+    assert set(validation_parts(ids, 20)) < set(picked)  # a smaller pick is a subset
+    assert validation_parts(ids, 1000) == sorted(ids)
+
+
 def test_point_augment_is_seeded_and_keeps_the_cloud_in_shape():
     rng = np.random.default_rng(0)
     cloud = rng.normal(size=(1024, 3)).astype(np.float32)

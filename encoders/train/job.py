@@ -74,6 +74,14 @@ def init_bundle(init: str | None, run_dir: Path):
     return build_cad_mini(folder)
 
 
+def validation_parts(part_ids: list[str], n: int) -> list[str]:
+    """The ``n`` parts scored after each epoch: a fixed, spread-out pick of ``part_ids``."""
+    import hashlib
+
+    digest = {pid: hashlib.sha256(pid.encode()).hexdigest() for pid in part_ids}
+    return sorted(sorted(set(part_ids), key=digest.__getitem__)[: max(0, int(n))])
+
+
 def run_training(
     data_dirs: str | Path | list[str | Path],
     out: str | Path,
@@ -113,7 +121,8 @@ def run_training(
     ray.data.DataContext.get_current().enable_progress_bars = False
     # read once into the object store: epochs then stream from memory, not from parquet
     dataset = ray.data.read_parquet(shards).materialize()
-    meta = dataset.select_columns(["split", "category", "description", "descriptions"]).take_all()
+    columns = ["part_id", "split", "category", "description", "descriptions"]
+    meta = dataset.select_columns(columns).take_all()
     categories = sorted({str(r["category"]) for r in meta})
     train_rows = sum(r["split"] == "train" for r in meta)
     val_rows = len(meta) - train_rows
@@ -131,7 +140,12 @@ def run_training(
     }
     datasets = {"train": dataset.filter(lambda r: r["split"] == "train").materialize()}
     if train.val_parts and val_rows:
-        datasets["val"] = dataset.filter(lambda r: r["split"] != "train").materialize()
+        # the same held-out parts every epoch and every run (resumed or not): the first
+        # val_parts by a hash of the part id, not whatever blocks come first
+        chosen = set(
+            validation_parts([r["part_id"] for r in meta if r["split"] != "train"], train.val_parts)
+        )
+        datasets["val"] = dataset.filter(lambda r: r["part_id"] in chosen).materialize()
     trainer = TorchTrainer(
         train_loop,
         train_loop_config=config,
