@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from serve.replica import RUNTIME_KEY, apply_batching, apply_runtime, set_torch_threads
+from encoders.onnx_towers import apply_runtime
+from serve.replica import RUNTIME_KEY, apply_batching, set_torch_threads
 
 
 @serve.deployment(name="ImageEncoder", max_ongoing_requests=64)

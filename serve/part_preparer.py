@@ -31,7 +31,9 @@ class PartPreparer:
         settings = settings_from_json(settings_json)
         self.bundle = load_bundle(settings.model.bundle)
         self.settings = effective_settings(settings, self.bundle)
-        self.encode_parts = EncodeParts(settings.model.bundle, device, torch_threads)
+        self.encode_parts = EncodeParts(
+            settings.model.bundle, device, torch_threads, settings.index.clip_runtime
+        )
         self._lock = threading.Lock()
 
     async def prepare_mesh(self, data: bytes, file_type: str) -> dict[str, Any]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 BATCH_KEYS = ("max_batch_size", "batch_wait_timeout_s")
 
@@ -53,34 +50,3 @@ def apply_batching(batch_method: Any, config: dict[str, Any] | None) -> dict[str
 
 
 RUNTIME_KEY = "runtime"  # user_config key of the CLIP encoders: "auto" (default), "torch", "onnx"
-RUNTIMES = ("auto", "torch", "onnx")
-
-
-def tower_runtime(requested: str, device: str, precision: str = "auto") -> str:
-    """A CLIP tower's runtime: ``auto`` is ONNX Runtime on a CPU in fp32 (no native bf16) when
-    onnxruntime is installed (measured here: text 1.25-2x, image 2.2-2.8x torch's throughput,
-    encoders/onnx_towers.py), else torch (GPUs, and bf16 on CPUs that compute it natively)."""
-    from encoders.onnx_towers import available
-
-    if requested not in RUNTIMES:
-        raise ValueError(f"{RUNTIME_KEY} must be one of {RUNTIMES}, got {requested!r}")
-    if requested != "auto":
-        return requested
-    on_cpu_fp32 = device.startswith("cpu") and precision in ("auto", "fp32")
-    return "onnx" if on_cpu_fp32 and available() else "torch"
-
-
-def apply_runtime(clip, tower: str, requested: str, device: str, threads: int) -> str:
-    """Put ``clip``'s ``tower`` on the runtime ``requested`` resolves to; an ``auto`` choice of
-    ONNX Runtime that fails its export or check falls back to torch (logged). Returns it."""
-    from encoders.onnx_towers import OnnxTowerError
-
-    runtime = tower_runtime(requested, device, clip.precision)
-    if runtime != clip.runtime[tower]:
-        try:
-            clip.use_runtime(tower, runtime, threads)
-        except OnnxTowerError as e:
-            if requested != "auto":
-                raise
-            log.warning("ONNX Runtime %s tower refused (%s); using torch", tower, e)
-    return clip.runtime[tower]

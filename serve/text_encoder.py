@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from serve.replica import RUNTIME_KEY, apply_batching, apply_runtime, set_torch_threads
+from encoders.onnx_towers import apply_runtime
+from serve.replica import RUNTIME_KEY, apply_batching, set_torch_threads
 
 log = logging.getLogger(__name__)
 PRECISION_KEY = "precision"  # user_config key: "auto" (default), "fp32" or "bf16"

@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from encoders.onnx_towers import OnnxTowerError, available, onnx_forward
-from serve.replica import apply_runtime, tower_runtime
+from encoders.onnx_towers import (
+    OnnxTowerError,
+    apply_runtime,
+    available,
+    onnx_forward,
+    tower_runtime,
+)
 from tests.test_serve_text import DESCRIPTIONS, catalog_descriptions
 
 pytestmark = pytest.mark.skipif(not available(), reason="onnxruntime is a dependency")

@@ -29,13 +29,23 @@ class EncodeParts:
 
     Per part: K view images -> K vectors (``views``) and their normalized mean (``image``); the
     description -> ``text``; the points -> ``geometry``. Rows that arrive as errors pass through.
+    ``runtime`` of the CLIP towers: "auto" (ONNX Runtime on a CPU in fp32), "torch" or "onnx".
     """
 
-    def __init__(self, bundle: str, device: str = "cpu", torch_threads: int | None = 1):
+    def __init__(
+        self,
+        bundle: str,
+        device: str = "cpu",
+        torch_threads: int | None = 1,
+        runtime: str = "auto",
+    ):
         from encoders.bundle import load_bundle
+        from encoders.onnx_towers import apply_runtime
 
         self.bundle = load_bundle(bundle)
         self.clip = self.bundle.load_clip(device=device, torch_threads=torch_threads)
+        for tower in ("image", "text"):  # ONNX Runtime on CPUs in fp32 (encoders/onnx_towers.py)
+            apply_runtime(self.clip, tower, runtime, device, torch_threads or 1)
         self.geometry = self.bundle.load_geometry_encoder(device=device)
         self.device = device
         self.dim = self.bundle.embed_dim

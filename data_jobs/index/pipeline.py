@@ -117,6 +117,7 @@ def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool)
             "bundle": settings.model.bundle,
             "device": "cuda" if index.encode_num_gpus > 0 else settings.model.device,
             "torch_threads": index.torch_threads,
+            "runtime": index.clip_runtime,
         },
         batch_size=index.encode_batch_size,
         compute=ray.data.ActorPoolStrategy(
