@@ -70,11 +70,11 @@ def ideal_run(sources, settings, cores: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="100 parts (under a minute or so)")
+    parser.add_argument("--quick", action="store_true", help="40 parts (about a minute)")
     parser.add_argument("--parts", type=int, default=None)
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    n = args.parts or (100 if args.quick else 1000)
+    n = args.parts or (40 if args.quick else 1000)
 
     import ray
 
