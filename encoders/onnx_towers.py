@@ -120,8 +120,8 @@ def onnx_forward(clip, tower: str, threads: int = 1) -> Callable[[torch.Tensor],
 
 def tower_runtime(requested: str, device: str, precision: str = "auto") -> str:
     """A CLIP tower's runtime: ``auto`` is ONNX Runtime on a CPU in fp32 (no native bf16) when
-    onnxruntime is installed (measured here: text 1.25-2x, image 2.2-2.8x torch's throughput,
-    encoders/onnx_towers.py), else torch (GPUs, and bf16 on CPUs that compute it natively)."""
+    onnxruntime is installed (text 1.25-2x, image 2.2-2.8x torch's throughput: see the module
+    docstring), else torch (GPUs, and bf16 on CPUs that compute it natively)."""
     if requested not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, got {requested!r}")
     if requested != "auto":

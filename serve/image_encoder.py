@@ -1,5 +1,5 @@
 """ImageEncoder deployment: the bundle's CLIP image tower only, dynamically batched; on CPUs in
-fp32 on ONNX Runtime when it is installed (serve.replica.tower_runtime)."""
+fp32 on ONNX Runtime when it is installed (encoders.onnx_towers.tower_runtime)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 BATCH_KEYS = ("max_batch_size", "batch_wait_timeout_s")
+RUNTIME_KEY = "runtime"  # user_config key of the CLIP encoders: "auto" (default), "torch", "onnx"
 
 
 def torch_threads_for(num_cpus: float, explicit: int | None = None) -> int:
@@ -47,6 +48,3 @@ def apply_batching(batch_method: Any, config: dict[str, Any] | None) -> dict[str
         "max_batch_size": batch_method._get_max_batch_size(),
         "batch_wait_timeout_s": batch_method._get_batch_wait_timeout_s(),
     }
-
-
-RUNTIME_KEY = "runtime"  # user_config key of the CLIP encoders: "auto" (default), "torch", "onnx"

@@ -43,7 +43,8 @@ def text_precision(requested: str, device: str) -> str:
 @serve.deployment(name="TextEncoder", max_ongoing_requests=64)
 class TextEncoder:
     """Texts -> unit vectors (n, D). Concurrent requests share forward passes (``@serve.batch``);
-    ``max_batch_size``, ``batch_wait_timeout_s`` and ``precision`` come from the user_config."""
+    ``max_batch_size``, ``batch_wait_timeout_s``, ``precision`` and ``runtime`` come from the
+    user_config."""
 
     def __init__(self, bundle: str, device: str = "cpu", torch_threads: int = 1):
         from encoders.bundle import load_bundle
