@@ -5,8 +5,9 @@ deployment (serve/echo.py, through the same proxy), search by part id ("more lik
 read and one fused query), text search (TextEncoder, batched) and mesh search with a small STL
 (PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them). No text is sent
 twice in a run (warm-up included), so the ingress's cache of query vectors never answers one.
-Then image-embed requests of one image each at concurrency 32 with dynamic batching and with
-``max_batch_size=1`` (a live user_config change): ``embed_batch_gain``.
+Then image-embed requests of one image each at concurrency 32 with batching (the ingress merges
+concurrent requests' images into one call, the ImageEncoder's ``@serve.batch`` forms batches of
+what reaches it) and with ``serve.image.max_batch_size: 1`` (both off): ``embed_batch_gain``.
 
 Ray Serve has two ingress modes: the default proxy, and HAProxy in front of replicas that serve
 HTTP themselves (``RAY_SERVE_ENABLE_HA_PROXY=1 RAY_SERVE_THROUGHPUT_OPTIMIZED=1``). The ceiling is
@@ -301,14 +302,10 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
             }
     if run_service:
         (batched,) = measured["embed"]
-        # the same deployment with max_batch_size 1: a user_config change, applied live (the
-        # other deployments and the ImageEncoder replica keep running)
-        start_service(
-            "local",
-            overrides,
-            http_port=port,
-            user_configs={"ImageEncoder": {"max_batch_size": 1}},
-        )
+        # serve.image.max_batch_size 1: the ImageEncoder's @serve.batch (a user_config change,
+        # applied live) and the ingress's merged image calls (a new ingress replica) both off
+        unbatched = {**overrides, "serve": {**overrides["serve"], "image": {"max_batch_size": 1}}}
+        start_service("local", unbatched, http_port=port)
         (single,) = run_load(port, {"embed": embed})["embed"]
         result["embed_image_c32"] = {"batched": batched, "max_batch_size_1": single}
     Path(out_path).write_text(json.dumps(result))

@@ -84,6 +84,9 @@ class StoreSettings(_Section):
     hnsw_ef_construct: int = 100  # HNSW build-time candidate list
     search_ef: int = 64  # HNSW search-time candidate list
     full_scan_threshold_kb: int = 100  # filtered searches below this (KB of vectors) scan
+    # Qdrant Edge search pool threads; None: the search ingress's CPU share (at least 1), the
+    # shard's own elsewhere (store.schema.StoreOptions.search_threads)
+    search_threads: int | None = Field(None, ge=1)
     shard_number: int | None = None  # backend=server: passed through at creation
     replication_factor: int | None = None  # backend=server
     write_consistency_factor: int | None = None  # backend=server

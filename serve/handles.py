@@ -125,9 +125,9 @@ class Coalescer:
             self._start_waiting()
 
 
-def text_calls_in_flight(section) -> int:
-    """Text encoder calls one ingress replica keeps in flight (settings.serve.text): with a fixed
-    number of replicas, two per replica (one in a forward pass, one forming the next batch);
+def calls_in_flight(section) -> int:
+    """Encoder calls one ingress replica keeps in flight (settings.serve.text / image): with a
+    fixed number of replicas, two per replica (one in a forward pass, one forming the next batch);
     autoscaled, the autoscaling target times the max replicas, so that under load the replicas
     still see the ongoing requests that make the autoscaler add more."""
     if section.min_replicas == section.max_replicas:
@@ -140,7 +140,9 @@ class HandleEncoders:
 
     Query texts: the kept vectors first (``TextVectorCache``), the others through a
     ``Coalescer`` of at most ``text_calls`` calls in flight, each of at most ``text_call_items``
-    texts.
+    texts. Images likewise (``image_calls``, ``image_call_items``: the ImageEncoder's
+    max_batch_size, so that ``max_batch_size: 1`` turns batching off on the whole path); an image
+    that does not decode fails its own request only, not the others merged into its call.
     """
 
     def __init__(
@@ -153,10 +155,13 @@ class HandleEncoders:
         text_cache_size: int = TEXT_CACHE_SIZE,
         text_calls: int = 2,
         text_call_items: int = 32,
+        image_calls: int = 2,
+        image_call_items: int = 16,
     ):
         self.handles = {"text": text, "image": image, "geometry": geometry, "preparer": preparer}
         self.text_cache = TextVectorCache(text_cache_size)
         self.text_calls = Coalescer(self._encode_texts_now, text_calls, text_call_items)
+        self.image_calls = Coalescer(self._encode_images_now, image_calls, image_call_items)
 
     async def _call(self, name: str, method: str, *args: Any) -> Any:
         try:
@@ -176,7 +181,14 @@ class HandleEncoders:
         return await self._call("text", "encode", texts)
 
     async def image(self, images: list[bytes]) -> np.ndarray:
-        return await self._call("image", "encode", images)
+        results = await self.image_calls(images)
+        for index, item in enumerate(results):
+            if isinstance(item, str):
+                raise undecodable("image", f"image {index}: {item}", "bad_image")
+        return np.stack(results)
+
+    async def _encode_images_now(self, images: list[bytes]) -> list[np.ndarray | str]:
+        return await self._call("image", "encode_each", images)
 
     async def geometry(self, clouds: list[np.ndarray]) -> np.ndarray:
         return await self._call("geometry", "encode", clouds)

@@ -49,6 +49,12 @@ class ImageEncoder:
                 raise ImageDecodeError(f"image {index}: {result}", index)
         return np.stack(results)
 
+    async def encode_each(self, images: list[bytes]) -> list[np.ndarray | str]:
+        """Each image's (D,) unit vector, or why it does not decode (a message): the call of an
+        ingress that merged the images of several requests, each of which fails on its own."""
+        results = await asyncio.gather(*(self._encode_batch(image) for image in images))
+        return [str(item) if isinstance(item, Exception) else item for item in results]
+
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
     async def _encode_batch(self, images: list[bytes]) -> list[np.ndarray | Exception]:
         return await asyncio.to_thread(self._encode_each, images)

@@ -108,7 +108,7 @@ class SearchIngress:
 
     def __init__(self, settings_json: str, text, image, geometry, preparer):
         from cadsearch.settings import settings_from_json
-        from serve.handles import HandleEncoders, text_calls_in_flight
+        from serve.handles import HandleEncoders, calls_in_flight
         from serve.service import SearchService
 
         self.settings = settings_from_json(settings_json)
@@ -119,8 +119,10 @@ class SearchIngress:
             image,
             geometry,
             preparer,
-            text_calls=text_calls_in_flight(self.serve_settings.text),
+            text_calls=calls_in_flight(self.serve_settings.text),
             text_call_items=self.serve_settings.text.max_batch_size,
+            image_calls=calls_in_flight(self.serve_settings.image),
+            image_call_items=self.serve_settings.image.max_batch_size,
         )
         self.service = _open_service(self.settings, encoders, SearchService)
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)

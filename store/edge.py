@@ -119,6 +119,7 @@ def edge_config(spec: CollectionSpec, options: StoreOptions) -> qe.EdgeConfig:
         hnsw_config=hnsw,
         quantization_config=quantization,
         payload_memory=qe.Memory.Cold if options.payload_on_disk else qe.Memory.Cached,
+        max_search_threads=options.search_threads,
     )
 
 
@@ -197,7 +198,10 @@ class EdgeStore(Store):
             options_doc = {k: getattr(options, k) for k in CREATION_OPTIONS}
             _write_json_atomic(sidecar, {"metadata": spec.to_metadata(), "options": options_doc})
         if shard_exists:
-            self._shard = qe.EdgeShard.load(str(shard_dir))
+            # a config at load is checked against the shard's and replaces its per-open settings
+            # (the search pool); without one the shard keeps what it was last opened with
+            config = edge_config(spec, options) if options.search_threads else None
+            self._shard = qe.EdgeShard.load(str(shard_dir), config)
         else:
             self._shard = qe.EdgeShard.create(str(shard_dir), edge_config(spec, options))
         self._ensure_indexes(options)
@@ -348,10 +352,11 @@ class EdgeStore(Store):
 
     def _prefetches(self, plan: SearchPlan, flt: qe.Filter | None) -> list[qe.Prefetch]:
         params = self._params(plan)
+        lists = {m: v.tolist() for m, v in plan.queries.items()}  # each once, not once a pair
         return [
             qe.Prefetch(
                 limit=plan.prefetch_limit,
-                query=qe.Query.Nearest(p.vector.tolist(), using=p.target),
+                query=qe.Query.Nearest(lists[p.modality], using=p.target),
                 params=params,
                 filter=flt,
             )

@@ -304,12 +304,14 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
         rows = [i for i, (pid, _) in enumerate(page) if by_id[pid][2].get(target) is not None]
         if not rows:
             continue
-        stored = np.asarray([by_id[page[i][0]][2][target] for i in rows], dtype=np.float64)
+        pairs = [pair for pair in plan.pairs if pair.target == target]
+        stored = np.asarray([by_id[page[i][0]][2][target] for i in rows], dtype=np.float32)
         stored /= np.linalg.norm(stored, axis=1, keepdims=True)
-        for pair in plan.pairs:
-            if pair.target == target:
-                for i, value in zip(rows, stored @ pair.vector, strict=True):
-                    cosines[i][pair.name] = float(value)
+        queries = np.stack([pair.vector for pair in pairs], axis=1).astype(np.float32)
+        # (rows, pairs) in one product, to Python floats in one call
+        for i, values in zip(rows, (stored @ queries).tolist(), strict=True):
+            for pair, value in zip(pairs, values, strict=True):
+                cosines[i][pair.name] = value
     hits = []
     for (pid, score), hit_cosines in zip(page, cosines, strict=True):
         _, payload, vectors = by_id[pid]

@@ -203,6 +203,37 @@ def test_embed_endpoints_return_unit_vectors(served, http, client):
     np.testing.assert_allclose(np.linalg.norm(clouds, axis=1), 1, atol=1e-5)
 
 
+def test_image_calls_merge_under_load_and_a_bad_image_fails_alone(served):
+    """The ingress's image calls (HandleEncoders over the running ImageEncoder): concurrent
+    requests go in fewer, merged calls; an image that does not decode fails its own request and
+    not the ones merged with it; merged vectors equal those of one image alone."""
+    import asyncio
+
+    from ray import serve
+
+    from serve.errors import ApiError
+    from serve.handles import HandleEncoders
+
+    image = serve.get_deployment_handle("ImageEncoder", "cadsearch")
+    pngs = [_png(20 + 4 * i, 30) for i in range(6)]
+
+    async def main():
+        encoders = HandleEncoders(None, image, None, None, image_calls=1, image_call_items=16)
+        alone = await encoders.image([pngs[0]])
+        jobs = [encoders.image([png]) for png in pngs]
+        jobs.append(encoders.image([pngs[1], b"not an image"]))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        return alone, results, encoders.image_calls
+
+    alone, results, calls = asyncio.run(main())
+    assert calls.calls < len(results) and calls.items == 1 + 6 + 2  # merged into fewer calls
+    np.testing.assert_allclose(results[0], alone, atol=1e-5)
+    assert all(np.asarray(r).shape == (1, 256) for r in results[:6])
+    error = results[6]
+    assert isinstance(error, ApiError) and error.status == 400 and error.field == "image"
+    assert "image 1:" in error.message and "cannot decode" in error.message
+
+
 # -- index one, get, delete ------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from serve.handles import Coalescer, TextVectorCache, text_calls_in_flight
+from serve.handles import Coalescer, TextVectorCache, calls_in_flight
 from serve.text_encoder import native_bf16, text_precision
 
 # catalog-style descriptions, as users type them (the generated catalog's come in the test)
@@ -194,9 +194,9 @@ def test_coalescer_passes_errors_to_every_merged_caller_and_drops_cancelled_ones
     asyncio.run(main())
 
 
-def test_text_calls_in_flight_follow_the_replicas():
+def test_calls_in_flight_follow_the_replicas():
     from cadsearch.settings import load_settings
 
-    assert text_calls_in_flight(load_settings("local").serve.text) == 2  # 1 replica, fixed
+    assert calls_in_flight(load_settings("local").serve.text) == 2  # 1 replica, fixed
     production = load_settings("production").serve.text  # autoscaled: target x max replicas
-    assert text_calls_in_flight(production) == 8 * production.max_replicas
+    assert calls_in_flight(production) == 8 * production.max_replicas

@@ -99,3 +99,38 @@ def test_open_store_factory(tmp_path, records):
         assert store.upsert(records[:3]) == 3
     with pytest.raises(ValueError, match="store.url"):
         open_store(StoreSettings(backend="server"), SPEC)
+
+
+def _engine_search_threads(path) -> int | None:
+    return json.loads((path / "shard" / "edge_config.json").read_text()).get("max_search_threads")
+
+
+@pytest.mark.parametrize("creation", [{}, {"quantization": "int8", "views_on_disk": True}])
+def test_search_threads_reach_the_engine_per_open(tmp_path, records, creation):
+    """search_threads is a per-open setting: given, the engine's pool takes it (the shard's own
+    config says so) and answers stay the same; not given, the shard keeps what it had."""
+    path = tmp_path / "parts"
+    q = FusedQuery(image=records[3].vectors["image"], geometry=records[3].vectors["geometry"])
+    with EdgeStore(path, SPEC, StoreOptions(**creation)) as store:
+        store.upsert(records)
+        store.optimize()
+        default = [(h.part_id, h.score) for h in store.search(q)]
+    assert _engine_search_threads(path) is None
+    for threads in (1, 3):
+        with EdgeStore(path, SPEC, StoreOptions(**creation, search_threads=threads)) as store:
+            assert [(h.part_id, h.score) for h in store.search(q)] == default
+        assert _engine_search_threads(path) == threads
+    with EdgeStore(path) as store:  # not given: the shard's own (3)
+        assert [(h.part_id, h.score) for h in store.search(q)] == default
+    assert _engine_search_threads(path) == 3
+    with pytest.raises(ValueError):
+        StoreOptions(search_threads=0)
+
+
+def test_search_ingress_opens_the_store_with_its_cpu_share():
+    from cadsearch.settings import DeploymentSettings
+    from serve.service import search_threads_for
+
+    assert search_threads_for(DeploymentSettings(num_cpus=0.0)) == 1
+    assert search_threads_for(DeploymentSettings(num_cpus=0.5)) == 1
+    assert search_threads_for(DeploymentSettings(num_cpus=4.0)) == 4
