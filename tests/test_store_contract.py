@@ -192,6 +192,8 @@ def test_filters(store, records, case):
         hits = store.search(query_of(records[2], filters=filters, top_k=N, fusion=fusion))
         assert set(ids(hits)) <= expected
         assert len(hits) == min(len(expected), N)
+    reranked = store.search(query_of(records[2], filters=filters, top_k=N, rerank=True))
+    assert reranked and set(ids(reranked)) <= expected
 
 
 def test_facets(store, records):
