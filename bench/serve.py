@@ -15,11 +15,11 @@ the faster of the two echoes (the full run measures both; ``--quick`` only HAPro
 one here), and the service ratios are taken in that mode.
 
 Each mode runs in its own process (the modes are read from the environment when Ray starts), the
-load generator in another one (httpx + asyncio, keep-alive, one connection per concurrent
-request), every run bounded in requests and seconds; each run takes the requests of its target
-that follow the ones the run (or warm-up) before it took. The catalog is synthetic (2,000
-parts at cad-mini's dimension, planted structure; store/synthetic.py): search cost, not ranking
-quality, is measured here.
+load generator in another one (httpx + asyncio, one keep-alive connection and client per
+concurrent worker, opened before the runs), every run bounded in requests and seconds; each run
+takes the requests of its target that follow the ones the run (or warm-up) before it took. The
+catalog is synthetic (2,000 parts at cad-mini's dimension, planted structure;
+store/synthetic.py): search cost, not ranking quality, is measured here.
 """
 
 from __future__ import annotations
@@ -68,9 +68,10 @@ MATERIALS = ["steel 8.8", "stainless A2", "brass", "aluminium 6061", "POM"]
 
 
 async def _measure(
-    client, requests: list, concurrency: int, total: int, seconds: float, start: int = 0
+    clients: list, requests: list, concurrency: int, total: int, seconds: float, start: int = 0
 ) -> dict:
-    """At most ``total`` requests in ``seconds``, from ``requests[start]`` on (cycling)."""
+    """At most ``total`` requests in ``seconds``, from ``requests[start]`` on (cycling); worker
+    ``i`` sends on ``clients[i]``, its own connection."""
     import httpx
 
     latencies: list[float] = []
@@ -80,7 +81,7 @@ async def _measure(
     started = time.perf_counter()
     deadline = started + seconds
 
-    async def worker() -> None:
+    async def worker(client) -> None:
         nonlocal next_index
         while next_index < total and time.perf_counter() < deadline:
             method, path, headers, body = requests[next_index % len(requests)]
@@ -95,7 +96,7 @@ async def _measure(
             if status != "200":
                 statuses[status] = statuses.get(status, 0) + 1
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(client) for client in clients[:concurrency]))
     elapsed = time.perf_counter() - started
     ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
     return {
@@ -111,25 +112,37 @@ async def _measure(
 
 
 async def _run_load(spec: dict) -> dict[str, list[dict]]:
-    """Each target of the spec in turn: a warm-up (its first 4 requests: every replica on the
-    path), then its runs (concurrency, max requests, max seconds), each on the requests after
-    the ones taken before it."""
+    """One keep-alive connection per concurrent worker (an httpx client each), all opened
+    before anything is measured; then each target of the spec in turn: a warm-up (its first 4
+    requests: every replica on the path), then its runs (concurrency, max requests, max
+    seconds), each on the requests after the ones taken before it.
+
+    One client per connection, not one client with a pool of them: measured here, httpx's pool
+    at 32 connections cost the load generator a core at ~140 echo requests/s (its bookkeeping
+    grows with the pool), which made the echo ceiling at c=32 a third of what Serve serves
+    (~450/s with a connection per client) and lower than at c=8."""
     import httpx
 
     top = max(run[0] for plan in spec["plans"].values() for run in plan["runs"])
-    limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=120) for _ in range(top)
+    ]
     out = {}
-    async with httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=120) as client:
+    try:
+        await asyncio.gather(*(client.get("/healthz") for client in clients))  # connections
         for name, plan in spec["plans"].items():
             requests = [
                 (r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
                 for r in plan["requests"]
             ]
-            await _measure(client, requests, 4, 4, 60)
+            await _measure(clients, requests, 4, 4, 60)
             taken, out[name] = 4, []
             for run in plan["runs"]:
-                out[name].append(await _measure(client, requests, *run, start=taken))
+                out[name].append(await _measure(clients, requests, *run, start=taken))
                 taken += out[name][-1]["requests"]
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
     return out
 
 
