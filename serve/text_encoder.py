@@ -55,28 +55,37 @@ class TextEncoder:
         self.clip = self.bundle.load_clip(device, text_only=True, torch_threads=torch_threads)
         self.torch_threads = torch_threads
         self.batching: dict[str, Any] = {}
-        self._set_precision("auto")
-        apply_runtime(self.clip, "text", "auto", device, torch_threads)
+        self._configure("auto", "auto", warm_up=True)
 
-    def _set_precision(self, requested: str) -> None:
+    def _configure(self, requested: str, runtime: str, warm_up: bool) -> None:
+        """The precision, then the runtime it resolves with (bf16 runs on torch), then, when
+        either changed, one pass on what queries will run: the first bf16 pass builds its
+        kernels here, not in a user's query. bf16 chosen by ``auto`` that fails falls back to
+        ClipEncoder's own ``auto`` (fp32 on a CPU) and its runtime."""
         precision = text_precision(requested, self.device)
+        changed = warm_up or precision != self.clip.precision
         self.clip.precision = precision
-        try:  # the first bf16 pass builds its kernels: here, not in a user's query
+        before = self.clip.runtime["text"]
+        if apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads) != before:
+            changed = True
+        if not changed:
+            return
+        try:
             self.clip.encode_text(["warm up"])
         except RuntimeError as e:
             if requested != "auto" or precision == "auto":
                 raise
             log.warning("bf16 text encoding failed (%s); using fp32", e)
             self.clip.precision = "auto"
+            apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads)
+            self.clip.encode_text(["warm up"])
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = dict(user_config or {})
         requested = config.pop(PRECISION_KEY, "auto")
         runtime = config.pop(RUNTIME_KEY, "auto")
         self.batching = apply_batching(self._encode_batch, config)
-        if text_precision(requested, self.device) != self.clip.precision:
-            self._set_precision(requested)
-        apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads)
+        self._configure(requested, runtime, warm_up=False)
 
     async def encode(self, texts: list[str]) -> np.ndarray:
         """(n, D) float32 unit vectors; each text joins whatever batch is forming."""

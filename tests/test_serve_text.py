@@ -75,6 +75,40 @@ def test_bf16_text_vectors_match_fp32(text_clip):
         assert int(np.argmax(reference @ fast[i])) == int(np.argmax(reference @ reference[i]))
 
 
+def test_text_encoder_warms_up_on_what_queries_will_run():
+    """The TextEncoder replica class itself (no cluster): a precision change re-resolves the
+    runtime first (bf16 runs on torch), then makes one pass on it; nothing changed, no pass."""
+    import torch
+
+    from encoders.onnx_towers import tower_runtime
+    from serve.text_encoder import TextEncoder
+
+    threads = torch.get_num_threads()
+    try:
+        encoder = TextEncoder.func_or_class("cad-mini")
+        clip = encoder.clip
+        auto = text_precision("auto", "cpu")
+        assert (clip.precision, clip.runtime["text"]) == (auto, tower_runtime("auto", "cpu", auto))
+        passes = []
+        encode_text = clip.encode_text
+
+        def recorded(texts, *args, **kwargs):
+            passes.append((clip.precision, clip.runtime["text"]))
+            return encode_text(texts, *args, **kwargs)
+
+        clip.encode_text = recorded
+        encoder.reconfigure({"precision": "bf16", "max_batch_size": 8})
+        assert passes == [("bf16", "torch")] and encoder.batching["max_batch_size"] == 8
+        encoder.reconfigure({"precision": "bf16", "max_batch_size": 4})
+        assert len(passes) == 1  # precision and runtime as they were: no pass
+        encoder.reconfigure({"precision": "fp32", "runtime": "torch"})
+        assert passes[-1] == ("fp32", "torch")
+        encoder.reconfigure({"precision": "fp32"})  # auto runtime: ONNX Runtime on a CPU in fp32
+        assert passes[-1] == ("fp32", tower_runtime("auto", "cpu", "fp32")) and len(passes) == 3
+    finally:
+        torch.set_num_threads(threads)
+
+
 # -- the cache of query vectors ---------------------------------------------------------------
 
 
