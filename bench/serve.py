@@ -47,10 +47,9 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-MODES = {
-    "default": {},
-    "haproxy": {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"},
-}
+from serve.local import HAPROXY_ENV  # noqa: E402
+
+MODES = {"default": {}, "haproxy": HAPROXY_ENV}  # the service's `serve.haproxy` sets the latter
 CONCURRENCY = (1, 8, 32)
 TARGETS = ("echo", "id_search", "text_search", "mesh_search")
 CATALOG_PARTS = {False: 2000, True: 500}  # full / quick

@@ -178,6 +178,11 @@ class ServeSettings(_Section):
     host: str = "127.0.0.1"  # HTTP proxy host ("0.0.0.0" to listen on every interface)
     http_port: int = Field(8000, ge=1, le=65535)
     grpc_port: int | None = Field(9000, ge=1, le=65535)  # None: no gRPC proxy
+    # Ray Serve's HAProxy ingress instead of its default proxy, for a Ray this service starts
+    # (serve.local.HAPROXY_ENV; a cluster you join has its own environment): measured here,
+    # ~3x the default proxy's echo requests/s at c=32 (bench/serve.py). Ray then binds the
+    # replicas' HTTP ports, and HAProxy its stats (8404) and metrics (9101), on every interface
+    haproxy: bool = False
     text: EncoderDeploymentSettings = EncoderDeploymentSettings()
     image: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
     geometry: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)

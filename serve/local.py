@@ -9,10 +9,36 @@ batch sizes of ``@serve.batch``) are exported by Ray's metrics agent of every no
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
 log = logging.getLogger(__name__)
+# Ray Serve's HAProxy ingress (serve.haproxy): read from the environment when Ray starts, by Ray's
+# processes (they inherit the environment of the process that starts Ray)
+HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+
+
+def haproxy_on() -> bool:
+    """Whether this process's environment asks Ray Serve for the HAProxy ingress."""
+    return all(os.environ.get(name) == value for name, value in HAPROXY_ENV.items())
+
+
+def ask_for_haproxy(settings) -> None:
+    """With ``serve.haproxy``, put HAPROXY_ENV in this process's environment before Ray starts;
+    on a Ray that runs already (or a cluster joined) only its own environment counts."""
+    import ray
+
+    if not settings.serve.haproxy or haproxy_on():
+        return
+    if ray.is_initialized() or settings.serve.ray_address is not None:
+        log.warning(
+            "serve.haproxy: Ray runs already; its environment decides the ingress (set %s "
+            "where it starts)",
+            " ".join(f"{k}={v}" for k, v in HAPROXY_ENV.items()),
+        )
+        return
+    os.environ.update(HAPROXY_ENV)
 
 
 def http_options(settings, port: int | None = None) -> dict[str, Any]:
@@ -51,6 +77,7 @@ def start_service(
 
     overrides = overrides or {}
     settings = load_settings(config, **overrides)
+    ask_for_haproxy(settings)
     if not ray.is_initialized():
         ray.init(
             address=settings.serve.ray_address,
