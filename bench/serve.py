@@ -77,6 +77,7 @@ async def _measure(
     statuses: dict[str, int] = {}
     next_index = start
     total += start
+    cpu_started = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -97,6 +98,7 @@ async def _measure(
 
     await asyncio.gather(*(worker(client) for client in clients[:concurrency]))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
     return {
         "concurrency": concurrency,
@@ -107,6 +109,9 @@ async def _measure(
         "qps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        # the load generator's own CPU, as a share of one core: near 1 it shares the machine's
+        # cores with Serve as an equal, and a leaner client would raise the queries/s
+        "loadgen_cpu": round(cpu / elapsed, 2),
     }
 
 
@@ -397,7 +402,9 @@ def summary(results: dict[str, dict], quick: bool) -> dict:
     service_mode = next(m for m, r in results.items() if "id_search" in r["targets"])
     service = results[service_mode]
     table = {
-        f"{mode}:{name}:c{c}": {k: run[k] for k in ("qps", "p50_ms", "p99_ms", "errors")}
+        f"{mode}:{name}:c{c}": {
+            k: run[k] for k in ("qps", "p50_ms", "p99_ms", "errors", "loadgen_cpu")
+        }
         for mode, r in results.items()
         for name, runs in r["targets"].items()
         for c, run in runs.items()
@@ -410,6 +417,8 @@ def summary(results: dict[str, dict], quick: bool) -> dict:
         "echo_qps_c32": echo,
         "ceiling_mode": ceiling_mode,
         "ceiling_qps": ceiling,
+        # near 1.0, the load generator's own cost is part of what bounds the ceiling
+        "ceiling_loadgen_cpu": results[ceiling_mode]["targets"]["echo"]["32"]["loadgen_cpu"],
         "service_mode": service_mode,
         "runs": table,
         "id_search_vs_echo": round(service["targets"]["id_search"]["32"]["qps"] / ceiling, 3),

@@ -646,8 +646,8 @@ def test_cli_search(served, capsys):
 
 
 def test_a_user_config_change_is_applied_live(served, http):
-    # running the app again with another user_config reconfigures the running replicas (the
-    # bench's unbatched image run does this): same replica, new settings, service answering
+    # running the app again with another user_config reconfigures the running replicas (an
+    # operator's live change of batching or precision): same replica, new settings, answering
     from ray import serve
 
     from serve.local import start_service
