@@ -27,7 +27,7 @@ from serve.geometry_encoder import GeometryEncoder
 from serve.image_encoder import ImageEncoder
 from serve.ingress import SearchIngress
 from serve.part_preparer import PartPreparer
-from serve.replica import torch_threads_for
+from serve.replica import cpu_share_threads
 from serve.text_encoder import TextEncoder
 
 GRPC_SERVICER = "serve.proto.cad_retrieval_pb2_grpc.add_CADRetrievalServiceServicer_to_server"
@@ -83,7 +83,7 @@ def model_args(section) -> tuple[str, int]:
     """(device, torch threads) of a model replica: cuda when Ray gives it a GPU share, else cpu
     (Ray hides every GPU from an actor that asked for none)."""
     device = "cuda" if section.num_gpus > 0 else "cpu"
-    return device, torch_threads_for(section.num_cpus, section.torch_threads)
+    return device, cpu_share_threads(section.num_cpus, section.torch_threads)
 
 
 def bundle_digest(bundle: str) -> str:

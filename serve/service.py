@@ -148,6 +148,7 @@ class SearchService:
     def __init__(self, settings, encoders: Encoders, store=None, view_store=None):
         from data_jobs.index.pipeline import collection_spec
         from encoders.bundle import load_bundle
+        from serve.replica import cpu_share_threads
         from store.factory import open_store, store_options
         from store.views import open_view_store
 
@@ -160,7 +161,10 @@ class SearchService:
         self.spec = collection_spec(bundle)
         self.encoders = encoders
         if store is None:
-            threads = settings.store.search_threads or search_threads_for(settings.serve.ingress)
+            # the Edge search pool: the ingress's CPU share unless store.search_threads is set
+            threads = cpu_share_threads(
+                settings.serve.ingress.num_cpus, settings.store.search_threads
+            )
             options = store_options(settings.store, search_threads=threads)
             store = open_store(settings.store, self.spec, options=options)
         self.store = store
@@ -441,16 +445,6 @@ class SearchService:
                 f"encoders {wrong} run another bundle than the collection's {self.bundle_id!r}",
             )
         return {"ready": True, "parts": count, "bundle_id": self.bundle_id, "encoders": encoders}
-
-
-def search_threads_for(ingress) -> int:
-    """Qdrant Edge search threads of an ingress replica: its CPU share (floor, at least 1). Its
-    searches run one at a time (see ``SearchService._read``), so more threads than its cores
-    only hand each query's segments around: measured on 2 cores, 2,000 parts, a fused query cost
-    3.7-4.2 ms CPU on 1 thread, 5.3-6.0 ms on 2, 5.9-6.5 ms with the engine's default pool."""
-    import math
-
-    return max(1, math.floor(ingress.num_cpus))
 
 
 def _holds_gil(store) -> bool:

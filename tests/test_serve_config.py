@@ -24,7 +24,7 @@ from serve.inputs import (
     point_array,
     prepare_cloud,
 )
-from serve.replica import apply_batching, torch_threads_for
+from serve.replica import apply_batching, cpu_share_threads
 
 SERVE_CONFIGS = sorted(CONFIG_DIR.glob("serve*.yaml"))
 
@@ -65,8 +65,8 @@ def test_deployment_options_and_threads():
     assert text["user_config"] == {"max_batch_size": 64, "batch_wait_timeout_s": 0.005}
     local = deployment_options(load_settings("local").serve.preparer)
     assert local["num_replicas"] == 1 and "user_config" not in local
-    assert [torch_threads_for(c) for c in (0.25, 0.5, 1, 2.5)] == [1, 1, 1, 2]
-    assert torch_threads_for(4, explicit=3) == 3
+    assert [cpu_share_threads(c) for c in (0.0, 0.25, 0.5, 1, 2.5, 4.0)] == [1, 1, 1, 1, 2, 4]
+    assert cpu_share_threads(4, explicit=3) == 3
 
 
 def test_edge_store_refuses_a_scaled_out_ingress():

@@ -125,12 +125,3 @@ def test_search_threads_reach_the_engine_per_open(tmp_path, records, creation):
     assert _engine_search_threads(path) == 3
     with pytest.raises(ValueError):
         StoreOptions(search_threads=0)
-
-
-def test_search_ingress_opens_the_store_with_its_cpu_share():
-    from cadsearch.settings import DeploymentSettings
-    from serve.service import search_threads_for
-
-    assert search_threads_for(DeploymentSettings(num_cpus=0.0)) == 1
-    assert search_threads_for(DeploymentSettings(num_cpus=0.5)) == 1
-    assert search_threads_for(DeploymentSettings(num_cpus=4.0)) == 4
