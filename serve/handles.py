@@ -170,8 +170,6 @@ class HandleEncoders:
             cause = _cause(e)
             if isinstance(cause, ApiError):
                 raise ApiError(cause.status, cause.code, cause.message, cause.field) from None
-            if name == "image" and isinstance(cause, ValueError):
-                raise undecodable("image", str(cause), "bad_image") from None
             raise
 
     async def text(self, texts: list[str]) -> np.ndarray:

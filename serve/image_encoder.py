@@ -15,10 +15,10 @@ from serve.replica import RUNTIME_KEY, apply_batching, set_torch_threads
 
 @serve.deployment(name="ImageEncoder", max_ongoing_requests=64)
 class ImageEncoder:
-    """Encoded images (PNG, JPEG, ... bytes) -> unit vectors (n, D), batched across requests.
+    """Encoded images (PNG, JPEG, ... bytes) -> a (D,) unit vector each, batched across requests.
 
-    An image that does not decode fails its own request only (``ImageDecodeError``), never the
-    other requests of its batch.
+    An image that does not decode fails its own request only (``encode_each`` returns why), never
+    the other requests of its batch.
     """
 
     def __init__(self, bundle: str, device: str = "cpu", torch_threads: int = 1):
@@ -36,18 +36,6 @@ class ImageEncoder:
         runtime = config.pop(RUNTIME_KEY, "auto")
         self.batching = apply_batching(self._encode_batch, config)
         apply_runtime(self.clip, "image", runtime, self.device, self.torch_threads)
-
-    async def encode(self, images: list[bytes]) -> np.ndarray:
-        """(n, D) float32 unit vectors; raises ImageDecodeError naming the first bad image."""
-        if not images:
-            return np.zeros((0, self.bundle.embed_dim), dtype=np.float32)
-        results = await asyncio.gather(*(self._encode_batch(image) for image in images))
-        for index, result in enumerate(results):
-            if isinstance(result, Exception):
-                from encoders.clip import ImageDecodeError
-
-                raise ImageDecodeError(f"image {index}: {result}", index)
-        return np.stack(results)
 
     async def encode_each(self, images: list[bytes]) -> list[np.ndarray | str]:
         """Each image's (D,) unit vector, or why it does not decode (a message): the call of an
