@@ -11,7 +11,8 @@ Fusion paths (both backends alike):
 - ``dbsf``: native (``Fusion.DBSF``) when every weight is 1; otherwise the pair queries run as
   one batch (``query_batch``) and ``store.fusion.dbsf`` fuses them in Python, because Qdrant's
   DBSF takes no weights.
-- rerank: native, in the same query: MaxSim over ``views`` on top of the fused prefetch; on the
+- rerank: native, in the same query: MaxSim over ``views`` on top of the fused prefetch (plus any
+  rerank pairs' weighted cosines, a formula over stages rescoring its points); on the
   Python path a second query reranks the fused candidates. Parts without views drop out.
 """
 

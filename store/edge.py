@@ -374,8 +374,7 @@ class EdgeStore(Store):
         # of their own (measured: repeating it there cost ~10-25% of the query)
         if plan.rerank_rows is not None:
             inner = qe.Prefetch(limit=plan.rerank_candidates, query=fused, prefetches=prefetches)
-            query = qe.Query.Nearest(plan.rerank_rows.tolist(), using=VIEWS)
-            prefetches = [inner]
+            query, prefetches = self._rerank(plan, [inner])
         else:
             query = fused
         request = qe.QueryRequest(
@@ -404,15 +403,50 @@ class EdgeStore(Store):
         answers = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[(str(p.id), p.score) for p in answer] for answer in answers]
 
+    def _rerank(
+        self,
+        plan: SearchPlan,
+        candidates: list[qe.Prefetch] | None,
+        flt: qe.Filter | None = None,
+        params: qe.SearchParams | None = None,
+    ) -> tuple[Any, list[qe.Prefetch] | None]:
+        """The rerank stage over ``candidates`` (or the filter's points): MaxSim over views, plus
+        the rerank pairs as a formula over stages that rescore the views stage's points (so parts
+        without views still drop out). Returns (query, prefetches) of the enclosing request."""
+        by_views = qe.Query.Nearest(plan.rerank_rows.tolist(), using=VIEWS)
+        if not plan.rerank_pairs:
+            return by_views, candidates
+        limit = plan.rerank_candidates
+        stage = qe.Prefetch(
+            limit=limit, query=by_views, prefetches=candidates, filter=flt, params=params
+        )
+        stages = [stage] + [
+            qe.Prefetch(
+                limit=limit,
+                query=qe.Query.Nearest(p.vector.tolist(), using=p.target),
+                prefetches=[stage],
+                params=params,
+            )
+            for p in plan.rerank_pairs
+        ]
+        E = qe.Expression
+        terms = [E.Variable("$score[0]")] + [
+            E.Mult([E.Constant(p.weight), E.Variable(f"$score[{i}]")])
+            for i, p in enumerate(plan.rerank_pairs, start=1)
+        ]
+        defaults = {f"$score[{i}]": 0.0 for i in range(1, len(stages))}
+        return qe.Formula(E.Sum(terms), defaults=defaults), stages
+
     def _run_rerank(self, plan: SearchPlan, ids: list[str]) -> list[RawHit]:
         flt = _filter([*plan.must, ("ids", ids)], plan.must_not)
+        exact = qe.SearchParams(exact=True, quantization=qe.QuantizationSearchParams(ignore=True))
+        query, stages = self._rerank(plan, None, flt, exact)
         request = qe.QueryRequest(
             limit=plan.fetch_limit,
-            query=qe.Query.Nearest(plan.rerank_rows.tolist(), using=VIEWS),
-            filter=flt,
-            params=qe.SearchParams(
-                exact=True, quantization=qe.QuantizationSearchParams(ignore=True)
-            ),
+            query=query,
+            prefetches=stages,
+            filter=None if stages else flt,
+            params=None if stages else exact,
             with_payload=True,
             with_vector=hit_vector_names(plan),
         )

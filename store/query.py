@@ -122,6 +122,9 @@ class FusedQuery:
     weights : {(modality, target) or "modality->target": weight}, merged over DEFAULT_WEIGHTS
     fusion : "rrf" (weighted RRF with ``rrf_k``), "dbsf", or "weighted_sum" of cosines
     rerank : rescore the fused candidates by MaxSim over the stored ``views`` multivector
+    rerank_weights : {"modality->target": weight} added to the rerank score: weight x that pair's
+        cosine per query row (against MaxSim / rows, the mean best view match); pairs of
+        modalities the query lacks are skipped
     """
 
     text: Any = None
@@ -135,6 +138,7 @@ class FusedQuery:
     top_k: int = 10
     offset: int = 0
     rerank: bool = False
+    rerank_weights: Mapping[Any, float] | None = None
     prefetch_limit: int | None = None  # candidates per pair; None: max(30, 3 * (offset + top_k))
     rerank_candidates: int | None = None  # fused candidates reranked; None: prefetch_limit
     exact: bool = False  # exact kNN instead of HNSW (slow; for recall checks)
@@ -173,6 +177,8 @@ class SearchPlan:
     rerank_rows: np.ndarray | None  # (R, D) float32 MaxSim query rows, None: no rerank
     rerank_candidates: int
     queries: dict[str, np.ndarray] = field(default_factory=dict)  # modality -> (D,) vector
+    # terms added to the MaxSim rerank score, weights scaled by the rerank rows (see FusedQuery)
+    rerank_pairs: list[Pair] = field(default_factory=list)
 
     @property
     def weights(self) -> list[float]:
@@ -185,14 +191,15 @@ class SearchHit:
 
     id: str  # point id
     part_id: str
-    score: float  # fused score, or the MaxSim score when reranked
+    score: float  # fused score; reranked: MaxSim plus the rerank pairs' weighted cosines
     cosines: dict[str, float]  # "modality->target" -> exact cosine of that pair
     maxsim: float | None  # exact MaxSim of the rerank rows against the stored views
     payload: dict[str, Any]
 
 
-def _weight_table(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
-    table = dict(DEFAULT_WEIGHTS)
+def _weight_entries(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
+    """A query's ``{"modality->target" or (modality, target): weight}``, checked."""
+    table: dict[tuple[str, str], float] = {}
     for key, value in (weights or {}).items():
         pair = tuple(key.split("->")) if isinstance(key, str) else tuple(key)
         if len(pair) != 2 or pair[0] not in MODALITIES or pair[1] not in DENSE_VECTORS:
@@ -242,7 +249,7 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         raise InvalidQueryError(str(e)) from e
     if not queries:
         raise InvalidQueryError("a query needs at least one of text, image, geometry or views")
-    table = _weight_table(query.weights)
+    table = {**DEFAULT_WEIGHTS, **_weight_entries(query.weights)}
     pairs = [
         Pair(m, target, table[(m, target)], queries[m])
         for m in MODALITIES
@@ -256,10 +263,16 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
     prefetch_limit = query.prefetch_limit or max(30, 3 * depth)
     if prefetch_limit < depth:
         raise InvalidQueryError(f"prefetch_limit {prefetch_limit} is below offset + top_k {depth}")
-    rerank_rows = None
+    rerank_rows, rerank_pairs = None, []
+    rerank_table = _weight_entries(query.rerank_weights)
     if query.rerank:
         rows = views if views is not None else np.stack([queries[m] for m in queries])
         rerank_rows = rows.astype(np.float32)
+        rerank_pairs = [
+            Pair(m, target, weight * len(rows), queries[m])
+            for (m, target), weight in rerank_table.items()
+            if m in queries and weight > 0
+        ]
     must, must_not = filter_conditions(query.filters)
     native = query.fusion != "dbsf" or all(pair.weight == 1.0 for pair in pairs)
     return SearchPlan(
@@ -277,6 +290,7 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         rerank_rows=rerank_rows,
         rerank_candidates=max(query.rerank_candidates or prefetch_limit, depth),
         queries=queries,
+        rerank_pairs=rerank_pairs,
     )
 
 
@@ -299,12 +313,13 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
     """
     by_id = {str(pid): (score, payload, vectors or {}) for pid, score, payload, vectors in raw}
     page = [(pid, entry[0]) for pid, entry in by_id.items()]
+    explained = explained_pairs(plan)
     cosines: list[dict[str, float]] = [{} for _ in page]
-    for target in {pair.target for pair in plan.pairs}:
+    for target in {pair.target for pair in explained}:
         rows = [i for i, (pid, _) in enumerate(page) if by_id[pid][2].get(target) is not None]
         if not rows:
             continue
-        pairs = [pair for pair in plan.pairs if pair.target == target]
+        pairs = [pair for pair in explained if pair.target == target]
         stored = np.asarray([by_id[page[i][0]][2][target] for i in rows], dtype=np.float32)
         stored /= np.linalg.norm(stored, axis=1, keepdims=True)
         queries = np.stack([pair.vector for pair in pairs], axis=1).astype(np.float32)
@@ -319,7 +334,7 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
         if plan.rerank_rows is not None and vectors.get(VIEWS) is not None:
             score_maxsim = maxsim(plan.rerank_rows, np.asarray(vectors[VIEWS]))
         order = {
-            pair.name: hit_cosines[pair.name] for pair in plan.pairs if pair.name in hit_cosines
+            pair.name: hit_cosines[pair.name] for pair in explained if pair.name in hit_cosines
         }
         hits.append(
             SearchHit(
@@ -334,7 +349,13 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
     return hits
 
 
+def explained_pairs(plan: SearchPlan) -> list[Pair]:
+    """The pairs whose cosines a hit shows: the fused ones, then any only the rerank adds."""
+    fused = {pair.name for pair in plan.pairs}
+    return [*plan.pairs, *(pair for pair in plan.rerank_pairs if pair.name not in fused)]
+
+
 def hit_vector_names(plan: SearchPlan) -> list[str]:
     """Stored vectors a search must return to explain its hits."""
-    names = sorted({pair.target for pair in plan.pairs}, key=DENSE_VECTORS.index)
+    names = sorted({pair.target for pair in explained_pairs(plan)}, key=DENSE_VECTORS.index)
     return [*names, VIEWS] if plan.rerank_rows is not None else names

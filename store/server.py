@@ -392,10 +392,10 @@ class ServerStore(Store):
         prefetch = self._prefetches(plan, flt)
         using = None
         if plan.rerank_rows is not None:
-            prefetch = [
-                m.Prefetch(prefetch=prefetch, query=fused, limit=plan.rerank_candidates, filter=flt)
-            ]
-            fused, using = plan.rerank_rows.tolist(), VIEWS
+            inner = m.Prefetch(
+                prefetch=prefetch, query=fused, limit=plan.rerank_candidates, filter=flt
+            )
+            fused, using, prefetch = self._rerank(plan, [inner])
         response = self._retry(
             "query_points",
             lambda: self.client.query_points(
@@ -432,20 +432,53 @@ class ServerStore(Store):
         )
         return [[(str(p.id), p.score) for p in answer.points] for answer in answers]
 
+    def _rerank(
+        self,
+        plan: SearchPlan,
+        candidates: list[m.Prefetch] | None,
+        flt: m.Filter | None = None,
+        params: m.SearchParams | None = None,
+    ) -> tuple[Any, str | None, list[m.Prefetch] | None]:
+        """The rerank stage as EdgeStore._rerank builds it: (query, using, prefetch)."""
+        rows = plan.rerank_rows.tolist()
+        if not plan.rerank_pairs:
+            return rows, VIEWS, candidates
+        limit = plan.rerank_candidates
+        stage = m.Prefetch(
+            prefetch=candidates, query=rows, using=VIEWS, limit=limit, filter=flt, params=params
+        )
+        stages = [stage] + [
+            m.Prefetch(
+                prefetch=[stage],
+                query=p.vector.tolist(),
+                using=p.target,
+                limit=limit,
+                params=params,
+            )
+            for p in plan.rerank_pairs
+        ]
+        terms = ["$score[0]"] + [
+            m.MultExpression(mult=[p.weight, f"$score[{i}]"])
+            for i, p in enumerate(plan.rerank_pairs, start=1)
+        ]
+        defaults = {f"$score[{i}]": 0.0 for i in range(1, len(stages))}
+        return m.FormulaQuery(formula=m.SumExpression(sum=terms), defaults=defaults), None, stages
+
     def _run_rerank(self, plan: SearchPlan, ids: list[str]) -> list[RawHit]:
         flt = _filter([*plan.must, ("ids", ids)], plan.must_not)
+        exact = None
+        if not self._local:
+            exact = m.SearchParams(exact=True, quantization=m.QuantizationSearchParams(ignore=True))
+        query, using, stages = self._rerank(plan, None, flt, exact)
         response = self._retry(
             "query_points",
             lambda: self.client.query_points(
                 self.collection,
-                query=plan.rerank_rows.tolist(),
-                using=VIEWS,
-                query_filter=flt,
-                search_params=None
-                if self._local
-                else m.SearchParams(
-                    exact=True, quantization=m.QuantizationSearchParams(ignore=True)
-                ),
+                query=query,
+                using=using,
+                prefetch=stages,
+                query_filter=None if stages else flt,
+                search_params=None if stages else exact,
                 limit=plan.fetch_limit,
                 with_payload=True,
                 with_vectors=hit_vector_names(plan),
