@@ -325,7 +325,7 @@ def _demo_serve(args: argparse.Namespace, settings, catalog: Path) -> int:
                     f"image {views[0].name}" if views else "image",
                     {"image": views[0]} if views else None,
                 ),
-                (f"mesh {mesh_row['file']}", {"mesh": catalog / mesh_row["file"], "rerank": True}),
+                (f"mesh {mesh_row['file']}", {"mesh": catalog / mesh_row["file"]}),
             ]
             for label, query in queries:
                 if query is None:
@@ -494,7 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--category", action="append", default=[], help="repeatable")
     search.add_argument("--tag", action="append", default=[], help="repeatable (all must match)")
     search.add_argument("--max-size", type=float, default=None, help="largest extent, mm")
-    search.add_argument("--rerank", action="store_true", help="multi-view MaxSim rerank")
+    search.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="multi-view MaxSim rerank (default: the service's, on for --image and --mesh)",
+    )
     search.add_argument("--url", default=None, help="service URL (default from settings)")
     search.add_argument("--api-key", default=None, help="default: $CADSEARCH_API_KEY")
     search.add_argument("--json", action="store_true", help="print the raw JSON answer")

@@ -102,12 +102,13 @@ class CadsearchClient:
         offset: int = 0,
         weights: dict[str, float] | None = None,
         fusion: str = "rrf",
-        rerank: bool = False,
+        rerank: bool | None = None,
         include_embeddings: bool = False,
     ) -> dict[str, Any]:
         """A fused search; returns the response (``results``, ``bundle_id``, ...).
 
         image / mesh : a file path or bytes; like : a part id ("more like this")
+        rerank : None leaves it to the service (its search.rerank: image and mesh queries)
         points : (N, 3) array-like surface points
         """
         body: dict[str, Any] = {

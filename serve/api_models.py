@@ -32,7 +32,11 @@ class SearchRequest(_Request):
         None, description="'modality->target': weight over the defaults; 0 drops a pair"
     )
     fusion: Literal["rrf", "dbsf", "weighted_sum"] = "rrf"
-    rerank: bool = Field(False, description="multi-view MaxSim rerank of the fused candidates")
+    rerank: bool | None = Field(
+        None,
+        description="multi-view MaxSim rerank of the fused candidates (plus search.rerank_geometry"
+        " x the geometry cosine for a mesh); null: the service's search.rerank (image and mesh queries)",
+    )
     include_embeddings: bool = Field(False, description="return the query vectors")
 
 

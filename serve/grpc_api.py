@@ -115,7 +115,7 @@ def search_input_of(request: pb.SimilarModelsRequest, limits):
         offset=request.offset,
         weights=dict(request.weights) or None,
         fusion=request.fusion if request.HasField("fusion") else "rrf",
-        rerank=request.rerank,
+        rerank=request.rerank if request.HasField("rerank") else None,
         include_embeddings=request.include_embeddings,
     )
 

@@ -203,7 +203,7 @@ def make_search_input(
     offset: int = 0,
     weights: dict[str, float] | None = None,
     fusion: str = "rrf",
-    rerank: bool = False,
+    rerank: bool | None = None,
     include_embeddings: bool = False,
 ):
     """A checked ``SearchInput`` of already parsed request fields (images and meshes as bytes)."""
@@ -216,7 +216,7 @@ def make_search_input(
         offset=offset,
         weights=dict(weights) if weights else None,
         fusion=fusion,
-        rerank=bool(rerank),
+        rerank=None if rerank is None else bool(rerank),
         include_embeddings=bool(include_embeddings),
     )
     if text is not None:

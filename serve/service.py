@@ -62,7 +62,7 @@ class SearchInput:
     offset: int = 0
     weights: dict[str, float] | None = None
     fusion: str = "rrf"
-    rerank: bool = False
+    rerank: bool | None = None  # None: the settings' search.rerank for the query's kinds
     include_embeddings: bool = False
 
     def modalities(self) -> list[str]:
@@ -155,6 +155,7 @@ class SearchService:
         bundle = load_bundle(settings.model.bundle)
         self.settings = settings
         self.limits = settings.serve.limits
+        self.search_defaults = settings.search
         self.bundle_id = bundle.id
         self.dim = bundle.embed_dim
         self.num_points = bundle.num_points
@@ -186,7 +187,10 @@ class SearchService:
             )
         if query.mesh is not None and query.points is not None:
             raise invalid("points", "give either points or a mesh, not both")
-        vectors = await self._query_vectors(query)
+        rerank = query.rerank
+        if rerank is None:
+            rerank = self.search_defaults.reranks(query.modalities())
+        vectors = await self._query_vectors(query, rerank)
         filters = query.filters or Filters()
         if query.part_id is not None:
             excluded = [*filters.exclude_part_ids, query.part_id]
@@ -196,13 +200,14 @@ class SearchService:
             image=vectors.vectors.get("image"),
             geometry=vectors.vectors.get("geometry"),
             # a part's or mesh's views: the rerank's rows, or the image query (their mean)
-            views=vectors.views if query.rerank or "image" not in vectors.vectors else None,
+            views=vectors.views if rerank or "image" not in vectors.vectors else None,
             weights=query.weights,
             fusion=query.fusion,
             filters=filters,
             top_k=query.top_k,
             offset=query.offset,
-            rerank=query.rerank,
+            rerank=rerank,
+            rerank_weights=self.search_defaults.rerank_weights(vectors.vectors) if rerank else None,
             bundle_id=self.bundle_id,
         )
         try:
@@ -230,12 +235,12 @@ class SearchService:
             return call(*args, **kwargs)
         return await asyncio.to_thread(call, *args, **kwargs)
 
-    async def _query_vectors(self, query: SearchInput) -> QueryVectors:
+    async def _query_vectors(self, query: SearchInput, rerank: bool) -> QueryVectors:
         out = QueryVectors()
         jobs: dict[str, Any] = {}
         if query.part_id is not None:
             # its views only for a rerank (converting them costs more than the query's reads)
-            names = True if query.rerank else list(MODALITIES)
+            names = True if rerank else list(MODALITIES)
             jobs["part"] = self._read(self.store.get, query.part_id, with_vectors=names)
         if query.text is not None:
             jobs["text"] = self.encoders.text([query.text])

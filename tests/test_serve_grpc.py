@@ -86,12 +86,15 @@ def test_find_similar_filters_like_and_geometry(stub, served):
     cloud = pb.PointCloud(points=[pb.Point3D(x=p[0], y=p[1], z=p[2]) for p in points])
     by_shape = stub.FindSimilarModels(pb.SimilarModelsRequest(geometry_query=cloud, top_k=2))
     assert by_shape.results[0].HasField("geometry_similarity")
-    by_mesh = stub.FindSimilarModels(
-        pb.SimilarModelsRequest(
-            mesh_data=served.file(nut).read_bytes(), mesh_format="stl", rerank=True, top_k=1
-        )
+    data = served.file(nut).read_bytes()
+    by_mesh = stub.FindSimilarModels(  # rerank unset: the service's default for a mesh (on)
+        pb.SimilarModelsRequest(mesh_data=data, mesh_format="stl", top_k=1)
     )
     assert by_mesh.results[0].genome_id == nut["part_id"] and by_mesh.results[0].HasField("maxsim")
+    plain = stub.FindSimilarModels(
+        pb.SimilarModelsRequest(mesh_data=data, mesh_format="stl", rerank=False, top_k=1)
+    )
+    assert plain.results[0].genome_id == nut["part_id"] and not plain.results[0].HasField("maxsim")
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ def test_mesh_upload_search_finds_the_same_part(served, http):
     data = served.file(nut).read_bytes()
     answer = http.post(
         "/v1/search",
-        data={"top_k": "3", "include_embeddings": "true", "rerank": "true"},
+        data={"top_k": "3", "include_embeddings": "true"},
         files={"mesh": ("query.stl", data)},
     )
     assert answer.status_code == 200, answer.text
@@ -158,7 +158,14 @@ def test_mesh_upload_search_finds_the_same_part(served, http):
     assert top["part_id"] == nut["part_id"]
     # same views rendered the same way: the mean view vector matches the stored one
     assert top["similarity"]["image"] > 0.99 and top["similarity"]["geometry"] > 0.9
-    assert top["maxsim"] is not None
+    # reranked by default (search.rerank): MaxSim over the 10 views + 0.3 x geometry, per view
+    for hit in body["results"]:
+        expected = hit["maxsim"] + 10 * 0.3 * hit["cosines"]["geometry->geometry"]
+        assert hit["score"] == pytest.approx(expected, abs=1e-3)
+    plain = http.post(
+        "/v1/search", data={"top_k": "3", "rerank": "false"}, files={"mesh": ("q.stl", data)}
+    ).json()["results"]
+    assert plain[0]["part_id"] == nut["part_id"] and plain[0]["maxsim"] is None
     embeddings = body["embeddings"]
     assert len(embeddings["views"]) == 10 and len(embeddings["geometry"]) == 256
 
@@ -169,11 +176,15 @@ def test_image_and_points_search(served, http):
     view = http.get(part["view_urls"][0]).content
     hit = http.post("/v1/search", json={"image": _b64(view), "top_k": 1}).json()["results"][0]
     assert hit["part_id"] == washer["part_id"] and hit["cosines"]["image->image"] > 0.8
+    # an image query reranks by MaxSim over the views by default: its own view matches exactly
+    assert hit["maxsim"] == pytest.approx(1.0, abs=1e-2)
+    assert hit["score"] == pytest.approx(hit["maxsim"], abs=1e-4)
     mesh = trimesh.load(served.file(washer), force="mesh")
     points = trimesh.sample.sample_surface(mesh, 2000, seed=0)[0]
     answer = http.post("/v1/search", json={"points": np.asarray(points).tolist(), "top_k": 3})
     assert answer.status_code == 200, answer.text
     assert "geometry->geometry" in answer.json()["results"][0]["cosines"]
+    assert answer.json()["results"][0]["maxsim"] is None  # points alone: no rerank by default
     # multipart search with an image file and a text field
     multi = http.post(
         "/v1/search", data={"text": "washer", "top_k": "2"}, files={"image": ("v.png", view)}

@@ -100,6 +100,7 @@ def _cards(page) -> list[dict]:
                 category: text('card-category'),
                 size: text('card-size'),
                 score: text('card-score'),
+                score_label: card.querySelector('.score-label').textContent.trim(),
                 pairs: [...card.querySelectorAll('.cosines tr')].map(r => r.dataset.pair),
                 thumb: img ? img.getAttribute('src') : null,
             };
@@ -198,10 +199,14 @@ def test_mesh_upload_finds_the_part(served, ui, tmp_path):
     path = served.file(nut)
     assert path.suffix == ".stl"
     page.get_by_label("3D file").set_input_files(str(path))
-    page.get_by_label("Rerank by multi-view MaxSim").check()
+    assert page.get_by_label("Multi-view MaxSim rerank").input_value() == ""  # service default
     _search(page, lambda: page.get_by_role("button", name="Search").click())
     cards = _cards(page)
     assert cards[0]["part_id"] == nut["part_id"]
+    assert cards[0]["score_label"] == "Rerank score"  # a mesh query reranks by default
+    page.get_by_label("Multi-view MaxSim rerank").select_option("false")
+    _search(page, lambda: page.get_by_role("button", name="Search").click())
+    assert _cards(page)[0]["score_label"] != "Rerank score"
     assert "image->image" in cards[0]["pairs"] and "geometry->geometry" in cards[0]["pairs"]
     assert page.get_by_test_id("error-banner").is_hidden()
     assert all(w > 0 for w in _thumbnail_widths(page))

@@ -64,3 +64,22 @@ def test_bad_values_and_unknown_fields(tmp_path, monkeypatch):
         load_settings(typo)
     with pytest.raises(FileNotFoundError, match="unknown settings profile 'nope'"):
         load_settings("nope")
+
+
+def test_search_defaults_rerank_image_and_mesh_queries(monkeypatch):
+    search = load_settings("local").search
+    assert search.reranks(["image"]) and search.reranks(["text", "mesh"])
+    assert not search.reranks(["text"]) and not search.reranks(["part_id"])
+    # the geometry term needs the query's own geometry vector (a mesh, points or a part)
+    assert search.rerank_weights(["image", "geometry"]) == {"geometry->geometry": 0.3}
+    assert search.rerank_weights(["image"]) == {}
+    monkeypatch.setenv("CADSEARCH_SEARCH__RERANK", '["part_id"]')
+    monkeypatch.setenv("CADSEARCH_SEARCH__RERANK_GEOMETRY", "0")
+    search = load_settings("local").search
+    assert search.reranks(["part_id"]) and not search.reranks(["image"])
+    assert search.rerank_weights(["geometry"]) == {}
+    with pytest.raises(ValidationError, match="rerank"):
+        load_settings("local", search={"rerank": ["sketch"]})
+    monkeypatch.setenv("CADSEARCH_SEARCH__RERANK", "[image")
+    with pytest.raises(ValueError, match="CADSEARCH_SEARCH__RERANK: not valid JSON"):
+        load_settings("local")

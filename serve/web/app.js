@@ -79,8 +79,9 @@
     const fields = {
       top_k: els.topK.value === "" ? 12 : Number(els.topK.value),
       fusion: els.fusion.value,
-      rerank: els.rerank.checked,
     };
+    // empty: the service's default (on for image and 3D-file queries)
+    if (els.rerank.value) fields.rerank = els.rerank.value === "true";
     if (text) fields.text = text;
     if (likePart) fields.part_id = likePart.part_id;
     const found = filters();
@@ -168,8 +169,10 @@
     const score = card.querySelector("[data-testid=card-score]");
     score.textContent = Number(result.score).toFixed(4);
     if (result.maxsim != null) {
-      card.querySelector(".score-label").textContent = "MaxSim score";
-      score.title = "sum over the query's views of the best cosine to this part's views";
+      card.querySelector(".score-label").textContent = "Rerank score";
+      score.title =
+        "MaxSim: the sum over the query's views of the best cosine to this part's views " +
+        `(${Number(result.maxsim).toFixed(4)}), plus any geometry term`;
     } else {
       score.title = `fused score (${els.fusion.value})`;
     }
