@@ -24,9 +24,9 @@ FAMILIES = (
 )  # fmt: skip
 HEADLINE = ("mesh_map", "text_recall_at_5", "image_top1", "zero_shot_top1", "fused_gain")
 RATES = (
-    "mesh_map", "mesh_map_geometry", "mesh_map_image", "text_recall_at_1", "text_recall_at_5",
-    "text_recall_at_10", "text_map", "image_top1", "image_top1_excluding_self", "image_self_top1",
-    "image_recall_at_5", "image_map", "zero_shot_top1", "zero_shot_top1_image",
+    "mesh_map", "mesh_map_geometry", "mesh_map_image", "mesh_map_views", "text_recall_at_1",
+    "text_recall_at_5", "text_recall_at_10", "text_map", "image_top1", "image_top1_excluding_self",
+    "image_self_top1", "image_recall_at_5", "image_map", "zero_shot_top1", "zero_shot_top1_image",
 )  # fmt: skip
 
 
@@ -145,3 +145,16 @@ def test_cli_eval_prints_a_table_and_writes_the_report(tmp_path, capsys, monkeyp
     page = (tmp_path / "eval.md").read_text()
     assert "| `text_recall_at_5` | 0.500 |" in page and "| nut | 1 | 1 | 1.000 |" in page
     assert (tmp_path / "eval.png").stat().st_size > 1000
+
+
+def test_tune_rerank_candidates_are_valid_search_settings():
+    from cadsearch.settings import SearchSettings
+    from data_jobs.evaluate.tune import candidate_searches
+
+    searches = [SearchSettings(**candidate) for candidate in candidate_searches()]
+    assert not searches[0].reranks(["image"]) and not searches[0].reranks(["mesh"])
+    assert all(s.reranks(["image"]) and s.reranks(["mesh"]) for s in searches[1:])
+    assert [s.rerank_weights(["geometry"]) for s in searches[1:3]] == [
+        {},
+        {"geometry->geometry": 0.2},
+    ]

@@ -3,7 +3,9 @@
 Four tasks, all over the whole indexed catalog as the database and relevance = same category:
 - text -> part: description variants the index never saw, service default text weights;
 - image -> part: renders from cameras and at sizes the index never used, default image weights;
-- mesh -> part: a part's own stored geometry and image vectors ("more like this"), itself excluded;
+  image and mesh queries rerank as the service does by default (settings ``search``);
+- mesh -> part: a part's own stored geometry, image and view vectors (what an uploaded mesh gives),
+  itself excluded;
 - zero-shot: stored geometry (and image) vectors against one text prompt per category.
 """
 
@@ -54,21 +56,34 @@ class EvalContext:
     records: dict[str, dict[str, Any]]  # part id -> manifest record (descriptions)
     query_ids: list[str]
     counts: Counter = field(default_factory=Counter)  # category -> parts in the database
+    search: Any = None  # SearchSettings: which query kinds rerank, the rerank pairs
+
+    def reranks(self, kind: str) -> bool:
+        return self.search is not None and self.search.reranks([kind])
 
     def category(self, part_id: str) -> str:
         return self.payloads[part_id]["category"]
 
-    def ranked(self, exclude: str | None = None, weights=None, **vectors) -> list:
+    def ranked(
+        self, exclude: str | None = None, weights=None, rerank=False, rerank_weights=None, **vectors
+    ) -> list:
         """Hits of one fused query, best first, over the whole database (exact scoring).
 
-        Exact kNN, so the numbers measure the model and not the HNSW graph.
+        Exact kNN, so the numbers measure the model and not the HNSW graph. ``rerank``: as the
+        service reranks (MaxSim over views plus its rerank pairs unless ``rerank_weights``).
         """
         from store import Filters, FusedQuery
 
         size = len(self.payloads) - (1 if exclude else 0)
+        if rerank and rerank_weights is None and self.search is not None:
+            rerank_weights = self.search.rerank_weights(
+                [m for m, v in vectors.items() if v is not None]
+            )
         query = FusedQuery(
             **vectors,
             weights=weights,
+            rerank=rerank,
+            rerank_weights=rerank_weights if rerank else None,
             top_k=max(1, min(size, MAX_RANK)),
             exact=True,
             filters=Filters(exclude_part_ids=[exclude] if exclude else []),
@@ -166,13 +181,14 @@ def eval_image(ctx: EvalContext, clip, settings, seed: int) -> tuple[dict, dict,
     labels, rankings, top1_self, excluding, details = [], [], [], [], []
     for (pid, size, view), vector in zip(meta, vectors, strict=True):
         label = ctx.category(pid)
-        hits = ctx.ranked(image=vector)
+        rerank = ctx.reranks("image")
+        hits = ctx.ranked(image=vector, rerank=rerank)
         labels.append(label)
         rankings.append(ctx.labels(hits))
         top1_self.append(float(bool(hits) and hits[0].part_id == pid))
         others = ctx.counts[label] - 1
         if others > 0:
-            rest = ctx.ranked(image=vector, exclude=pid)
+            rest = ctx.ranked(image=vector, exclude=pid, rerank=rerank)
             excluding.append(metrics.top1_accuracy([ctx.labels(rest)], [label]))
         else:
             excluding.append(math.nan)  # no other part of its category: undefined, skipped
@@ -196,12 +212,26 @@ def eval_image(ctx: EvalContext, clip, settings, seed: int) -> tuple[dict, dict,
 
 
 def eval_mesh(ctx: EvalContext) -> tuple[dict, dict, list]:
-    """mesh -> part: stored geometry + image vectors, the part excluded; mAP fused and single."""
+    """mesh -> part: stored geometry + image (+ views) vectors, the part excluded; mAP fused and
+    single: geometry, the mean image vector, and the views alone (MaxSim over the image's hits)."""
     parts = ctx.store.get_many(ctx.query_ids, with_vectors=True)
+    rerank = ctx.reranks("mesh")
     modes = {
-        "mesh_map": lambda v: {"geometry": v["geometry"], "image": v["image"]},
+        "mesh_map": lambda v: {
+            "geometry": v["geometry"],
+            "image": v["image"],
+            "views": v.get("views") if rerank else None,
+            "rerank": rerank,
+        },
         "mesh_map_geometry": lambda v: {"geometry": v["geometry"], "weights": GEOMETRY_ONLY},
         "mesh_map_image": lambda v: {"image": v["image"], "weights": IMAGE_ONLY},
+        "mesh_map_views": lambda v: {
+            "image": v["image"],
+            "views": v.get("views"),
+            "weights": IMAGE_ONLY,
+            "rerank": v.get("views") is not None,
+            "rerank_weights": {},
+        },
     }
     values: dict[str, list[float]] = {name: [] for name in modes}
     labels, details, self_hits = [], [], 0
@@ -219,7 +249,8 @@ def eval_mesh(ctx: EvalContext) -> tuple[dict, dict, list]:
                 detail["top"] = [h.part_id for h in hits[:DETAIL_TOP]]
         details.append(detail)
     headline = _means(values)
-    best_single = max(headline["mesh_map_geometry"], headline["mesh_map_image"])
+    singles = ("mesh_map_geometry", "mesh_map_image", "mesh_map_views")
+    best_single = max(headline[name] for name in singles)
     undefined = any(math.isnan(headline[name]) for name in modes)
     headline["fused_gain"] = math.nan if undefined else headline["mesh_map"] - best_single
     headline["mesh_self_hits"] = self_hits  # the query part among its own results: must be 0
@@ -305,9 +336,11 @@ def run_eval(
     timings: dict[str, float] = {}
     try:
         clock = time.perf_counter()
-        summary = run_index(str(catalog_dir), settings, full=True, run_dir=root / "index-run")
+        # incremental: a kept workdir re-renders and re-encodes only the parts that changed
+        # (the job's skip list: content hash and bundle id); a new one indexes everything
+        summary = run_index(str(catalog_dir), settings, run_dir=root / "index-run")
         timings["index_s"] = time.perf_counter() - clock
-        if summary.systemic or not summary.indexed:
+        if summary.systemic or not (summary.indexed or summary.skipped):
             stages = ", ".join(f"{stage} {n}" for stage, n in summary.stages.items())
             raise EvalError(f"indexing {catalog_dir} failed: {summary.line()}; by stage: {stages}")
         store = open_store(settings.store, collection_spec(bundle))
@@ -342,7 +375,7 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
             f"no {split!r} parts among the {len(payloads)} indexed; try split 'all' "
             "(e.g. for a catalog generated with an unseen seed)"
         )
-    ctx = EvalContext(store, bundle.id, payloads, records, query_ids, counts)
+    ctx = EvalContext(store, bundle.id, payloads, records, query_ids, counts, settings.search)
     clock = time.perf_counter()
     clip = bundle.load_clip(
         device=settings.model.device, torch_threads=settings.model.torch_threads

@@ -1,9 +1,10 @@
-"""Choose the default fusion weights on TRAINING parts: ``python -m data_jobs.evaluate.tune``.
+"""Choose search defaults on TRAINING parts: ``python -m data_jobs.evaluate.tune``.
 
-Indexes a catalog once, then scores the eval's tasks with each candidate weight table (as the
-service's defaults, ``store.query.DEFAULT_WEIGHTS``) on queries from the training split only, so
-the held-out numbers that ``cadsearch eval`` reports stay untouched by the choice. Prints one JSON
-line per candidate and the best by the sum of mesh mAP, image top-1 and text recall@5.
+Indexes a catalog once, then scores the eval's tasks with each candidate on queries from the
+training split only, so the held-out numbers that ``cadsearch eval`` reports stay untouched by the
+choice. ``--what weights``: fusion weight tables (as ``store.query.DEFAULT_WEIGHTS``); ``--what
+rerank``: the settings' ``search`` section (which query kinds rerank, the geometry term). Prints
+one JSON line per candidate and the best by the sum of mesh mAP, image top-1 and text recall@5.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ HEADLINE = (
     "mesh_map",
     "mesh_map_geometry",
     "mesh_map_image",
+    "mesh_map_views",
     "fused_gain",
     "image_top1",
     "text_recall_at_5",
@@ -47,8 +49,27 @@ def candidate_tables() -> list[dict[tuple[str, str], float]]:
     return tables
 
 
-def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
-    """Score every candidate table on at most ``limit`` training-split query parts."""
+def candidate_searches() -> list[dict[str, Any]]:
+    """``search`` settings: no rerank, then image and mesh queries reranked with a grid of
+    geometry terms."""
+    return [{"rerank": []}] + [
+        {"rerank": ["image", "mesh"], "rerank_geometry": weight} for weight in (0.0, 0.2, 0.3, 0.5)
+    ]
+
+
+def tune(
+    bundle,
+    catalog: str,
+    *,
+    what: str = "weights",
+    limit: int = 100,
+    seed: int = 0,
+    workdir: str | None = None,
+) -> list[dict[str, Any]]:
+    """Score every candidate on at most ``limit`` training-split query parts.
+
+    workdir : keep the index there (a kept one is reused: the job skips unchanged parts)
+    """
     import store.query as query_module
     from cadsearch.settings import load_settings
     from data_jobs.catalog.generate import load_manifest
@@ -58,22 +79,35 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
 
     from .run import _score, eval_settings
 
+    if what not in ("weights", "rerank"):
+        raise ValueError(f"unknown candidates {what!r}: weights or rerank")
     bundle = load_bundle(bundle)
-    root = Path(tempfile.mkdtemp(prefix="cadsearch-tune-"))
-    settings = eval_settings(load_settings(), bundle, root)
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cadsearch-tune-"))
+    base = eval_settings(load_settings(), bundle, root)
     records = {r["part_id"]: r for r in load_manifest(catalog)}
     results = []
     original = dict(query_module.DEFAULT_WEIGHTS)
+    if what == "weights":
+        candidates = [({"weights": table}, base) for table in candidate_tables()]
+    else:
+        candidates = [
+            ({"search": search}, base.model_copy(update={"search": type(base.search)(**search)}))
+            for search in candidate_searches()
+        ]
     try:
-        run_index(str(catalog), settings, full=True, run_dir=root / "index-run")
-        store = open_store(settings.store, collection_spec(bundle))
+        run_index(str(catalog), base, run_dir=root / "index-run")
+        store = open_store(base.store, collection_spec(bundle))
         try:
-            for table in candidate_tables():
-                query_module.DEFAULT_WEIGHTS.clear()
-                query_module.DEFAULT_WEIGHTS.update(table)
+            for candidate, settings in candidates:
+                if "weights" in candidate:
+                    query_module.DEFAULT_WEIGHTS.clear()
+                    query_module.DEFAULT_WEIGHTS.update(candidate["weights"])
+                    candidate = {
+                        "weights": {f"{m}->{t}": w for (m, t), w in candidate["weights"].items()}
+                    }
                 scored = _score(store, bundle, records, settings, "train", limit, seed, {})
                 line = {k: round(float(scored[k]), 4) for k in HEADLINE}
-                line["weights"] = {f"{m}->{t}": w for (m, t), w in table.items()}
+                line.update(candidate)
                 line["objective"] = round(
                     scored["mesh_map"] + scored["image_top1"] + scored["text_recall_at_5"], 4
                 )
@@ -84,7 +118,8 @@ def tune(bundle, catalog: str, *, limit: int = 100, seed: int = 0) -> list[dict[
     finally:
         query_module.DEFAULT_WEIGHTS.clear()
         query_module.DEFAULT_WEIGHTS.update(original)
-        shutil.rmtree(root, ignore_errors=True)
+        if not workdir:
+            shutil.rmtree(root, ignore_errors=True)
     return results
 
 
@@ -94,8 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=100, help="training-split query parts")
+    parser.add_argument("--what", choices=("weights", "rerank"), default="weights")
+    parser.add_argument("--workdir", default=None, help="keep (or reuse) the index there")
     args = parser.parse_args(argv)
-    results = tune(args.bundle, args.catalog, limit=args.limit, seed=args.seed)
+    results = tune(
+        args.bundle,
+        args.catalog,
+        what=args.what,
+        limit=args.limit,
+        seed=args.seed,
+        workdir=args.workdir,
+    )
     best = max(results, key=lambda r: r["objective"])
     print(json.dumps({"best": best}))
     return 0

@@ -17,7 +17,8 @@ from encoders.bundle import MODEL_CARD_FILE, load_bundle
 TABLE = (
     ("mesh_map", "mesh -> part mAP (by category, query excluded)", 0.8),
     ("mesh_map_geometry", "  geometry only", None),
-    ("mesh_map_image", "  views only", None),
+    ("mesh_map_image", "  image only (mean view vector)", None),
+    ("mesh_map_views", "  views only (MaxSim)", None),
     ("fused_gain", "fused - best single modality (mesh mAP)", 0.03),
     ("text_recall_at_1", "text -> part category recall@1", None),
     ("text_recall_at_5", "text -> part category recall@5", 0.9),
