@@ -115,10 +115,10 @@ class CadsearchClient:
             "top_k": top_k,
             "offset": offset,
             "fusion": fusion,
-            "rerank": rerank,
             "include_embeddings": include_embeddings,
         }
         optional = {
+            "rerank": rerank,
             "text": text,
             "part_id": like,
             "filters": filters,
