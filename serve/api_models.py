@@ -34,8 +34,9 @@ class SearchRequest(_Request):
     fusion: Literal["rrf", "dbsf", "weighted_sum"] = "rrf"
     rerank: bool | None = Field(
         None,
-        description="multi-view MaxSim rerank of the fused candidates (plus search.rerank_geometry"
-        " x the geometry cosine for a mesh); null: the service's search.rerank (image and mesh queries)",
+        description="multi-view MaxSim rerank of the fused candidates (plus "
+        "search.rerank_geometry x the geometry cosine for a mesh); null: the service's "
+        "search.rerank (image and mesh queries)",
     )
     include_embeddings: bool = Field(False, description="return the query vectors")
 
