@@ -201,7 +201,7 @@ class SearchService:
             geometry=vectors.vectors.get("geometry"),
             # a part's or mesh's views: the rerank's rows, or the image query (their mean)
             views=vectors.views if rerank or "image" not in vectors.vectors else None,
-            weights=query.weights,
+            weights=self._weights(query),
             fusion=query.fusion,
             filters=filters,
             top_k=query.top_k,
@@ -226,6 +226,12 @@ class SearchService:
         if query.include_embeddings:
             out["embeddings"] = self._embeddings_json(vectors)
         return out
+
+    def _weights(self, query: SearchInput) -> dict[str, float] | None:
+        """The request's weights, over search.like_weights for "more like this" alone."""
+        if query.modalities() != ["part_id"]:
+            return query.weights
+        return {**self.search_defaults.like_weights, **(query.weights or {})}
 
     async def _read(self, call, *args, **kwargs):
         """A search's store read (get, search): in a worker thread, except on an in-process Edge

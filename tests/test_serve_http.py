@@ -107,6 +107,14 @@ def test_more_like_this_excludes_the_part(served, http):
     ids = [r["part_id"] for r in answer["results"]]
     assert nut["part_id"] not in ids and len(ids) == 11
     assert "part_id" in answer["modalities"]
+    # search.like_weights: each stored vector against its own kind; a request's weights add pairs
+    same = {"text->text", "image->image", "geometry->geometry"}
+    assert all(set(r["cosines"]) == same for r in answer["results"])
+    crossed = http.post(
+        "/v1/search",
+        json={"part_id": nut["part_id"], "top_k": 3, "weights": {"image->geometry": 0.5}},
+    ).json()
+    assert set(crossed["results"][0]["cosines"]) == same | {"image->geometry"}
     with_filters = http.post(
         "/v1/search",
         json={"part_id": nut["part_id"], "filters": {"exclude_part_ids": [ids[0]]}, "top_k": 20},

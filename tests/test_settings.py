@@ -80,6 +80,13 @@ def test_search_defaults_rerank_image_and_mesh_queries(monkeypatch):
     assert search.rerank_weights(["geometry"]) == {}
     with pytest.raises(ValidationError, match="rerank"):
         load_settings("local", search={"rerank": ["sketch"]})
+    like = load_settings("local").search.like_weights
+    assert like["text->text"] == like["image->image"] == 1.0 and like["geometry->geometry"] == 0.2
+    assert like["image->geometry"] == 0.0
+    with pytest.raises(ValidationError, match="unknown pair 'views->image'"):
+        load_settings("local", search={"like_weights": {"views->image": 1.0}})
+    with pytest.raises(ValidationError, match="must be >= 0"):
+        load_settings("local", search={"like_weights": {"text->text": -1.0}})
     monkeypatch.setenv("CADSEARCH_SEARCH__RERANK", "[image")
     with pytest.raises(ValueError, match="CADSEARCH_SEARCH__RERANK: not valid JSON"):
         load_settings("local")
