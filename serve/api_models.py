@@ -78,7 +78,7 @@ class SearchResult(BaseModel):
     name: str
     category: str
     tags: list[str]
-    score: float = Field(..., description="fused score (MaxSim when reranked)")
+    score: float = Field(..., description="fused score (reranked: MaxSim + the geometry term)")
     cosines: dict[str, float] = Field(..., description="'modality->target' -> cosine")
     similarity: dict[str, float] = Field(..., description="cosine of each same-modality pair")
     maxsim: float | None = None
