@@ -238,13 +238,9 @@ class SearchSettings(_Section):
     @field_validator("like_weights")
     @classmethod
     def _check_pairs(cls, value: dict[str, float]) -> dict[str, float]:
-        kinds = ("text", "image", "geometry")
-        for key, weight in value.items():
-            parts = key.split("->")
-            if len(parts) != 2 or parts[0] not in kinds or parts[1] not in kinds:
-                raise ValueError(f"unknown pair {key!r}: expected 'modality->target' of {kinds}")
-            if not weight >= 0:
-                raise ValueError(f"weight of {key!r} must be >= 0, got {weight}")
+        from store.query import check_weights  # the store's own check of a query's weights
+
+        check_weights(value)  # InvalidQueryError is a ValueError: a ValidationError here
         return value
 
     def reranks(self, kinds) -> bool:

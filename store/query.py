@@ -197,8 +197,8 @@ class SearchHit:
     payload: dict[str, Any]
 
 
-def _weight_entries(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
-    """A query's ``{"modality->target" or (modality, target): weight}``, checked."""
+def check_weights(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
+    """``{"modality->target" or (modality, target): weight}``, checked (InvalidQueryError)."""
     table: dict[tuple[str, str], float] = {}
     for key, value in (weights or {}).items():
         pair = tuple(key.split("->")) if isinstance(key, str) else tuple(key)
@@ -249,7 +249,7 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         raise InvalidQueryError(str(e)) from e
     if not queries:
         raise InvalidQueryError("a query needs at least one of text, image, geometry or views")
-    table = {**DEFAULT_WEIGHTS, **_weight_entries(query.weights)}
+    table = {**DEFAULT_WEIGHTS, **check_weights(query.weights)}
     pairs = [
         Pair(m, target, table[(m, target)], queries[m])
         for m in MODALITIES
@@ -264,7 +264,7 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
     if prefetch_limit < depth:
         raise InvalidQueryError(f"prefetch_limit {prefetch_limit} is below offset + top_k {depth}")
     rerank_rows, rerank_pairs = None, []
-    rerank_table = _weight_entries(query.rerank_weights)
+    rerank_table = check_weights(query.rerank_weights)
     if query.rerank:
         rows = views if views is not None else np.stack([queries[m] for m in queries])
         rerank_rows = rows.astype(np.float32)
