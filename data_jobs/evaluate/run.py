@@ -179,9 +179,9 @@ def eval_image(ctx: EvalContext, clip, settings, seed: int) -> tuple[dict, dict,
         renderer.close()
     vectors = clip.encode_images(images) if images else []
     labels, rankings, top1_self, excluding, details = [], [], [], [], []
+    rerank = ctx.reranks("image")
     for (pid, size, view), vector in zip(meta, vectors, strict=True):
         label = ctx.category(pid)
-        rerank = ctx.reranks("image")
         hits = ctx.ranked(image=vector, rerank=rerank)
         labels.append(label)
         rankings.append(ctx.labels(hits))

@@ -71,7 +71,7 @@ def tune(
     workdir : keep the index there (a kept one is reused: the job skips unchanged parts)
     """
     import store.query as query_module
-    from cadsearch.settings import load_settings
+    from cadsearch.settings import SearchSettings, load_settings
     from data_jobs.catalog.generate import load_manifest
     from data_jobs.index.pipeline import collection_spec, run_index
     from encoders.bundle import load_bundle
@@ -91,7 +91,7 @@ def tune(
         candidates = [({"weights": table}, base) for table in candidate_tables()]
     else:
         candidates = [
-            ({"search": search}, base.model_copy(update={"search": type(base.search)(**search)}))
+            ({"search": search}, base.model_copy(update={"search": SearchSettings(**search)}))
             for search in candidate_searches()
         ]
     try:
