@@ -64,12 +64,13 @@ def list_bundles() -> list[str]:
 
 
 def bundle_path(name_or_path: str | Path) -> Path:
-    """The directory of a bundle: a directory (or its bundle.json), else a shipped name."""
+    """The directory of a bundle: a directory (or its bundle.json), else a shipped name. Always
+    absolute: a bundle's path goes to Ray workers, whose working directory is not the caller's."""
     candidate = Path(name_or_path).expanduser()
     if candidate.name == BUNDLE_FILE and candidate.is_file():
-        return candidate.parent
+        return candidate.parent.resolve()
     if (candidate / BUNDLE_FILE).is_file():
-        return candidate
+        return candidate.resolve()
     if isinstance(name_or_path, str) and _NAME.match(name_or_path):
         if (SHIPPED_DIR / name_or_path / BUNDLE_FILE).is_file():
             return SHIPPED_DIR / name_or_path

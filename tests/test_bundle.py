@@ -107,6 +107,17 @@ def test_round_trip_by_path(tiny_bundle):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+def test_relative_path_loads_as_absolute(tiny_bundle, monkeypatch):
+    # a bundle's path is handed to Ray Train workers and Serve replicas, which run elsewhere:
+    # `cadsearch train --init encoders/bundles/cad-mini` once failed in the worker this way
+    bundle, _ = tiny_bundle
+    monkeypatch.chdir(bundle.path.parent.parent)
+    relative = bundle.path.relative_to(bundle.path.parent.parent)
+    for given in (str(relative), relative / BUNDLE_FILE):
+        loaded = load_bundle(given)
+        assert loaded.path.is_absolute() and loaded.path == bundle.path.resolve()
+
+
 def test_id_stable_and_sensitive(tmp_path, tiny_bundle):
     bundle, _ = tiny_bundle
     same, _ = write_tiny(tmp_path / "same")
