@@ -206,6 +206,7 @@ def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_dat
     record = json.loads((bundle.path / TRAINING_FILE).read_text())
     assert record["mode"] == "B" and record["train_rows"] + record["val_rows"] == 24
     assert {"loss", "val_geometry_nn_top1", "samples_per_s"} <= set(record["history"][-1])
+    assert record["init_bundle_id"] == init.id and record["init_trained"] is False
     before = _fixed_loss(init.path, root / "data")
     after = _fixed_loss(bundle.path, root / "data")
     assert after["total"] < before["total"], (before, after)
@@ -262,3 +263,10 @@ def test_model_card_carries_recipe_commands_and_the_eval_table(tmp_path):
     assert "| mesh -> part mAP (by category, query excluded) | 0.850 |" in card
     assert "| image -> part top-1 category (new angles, 160/320 px) | - |" in card
     assert "600 / 120 / 28" in card and "Mode B" in card
+    assert "Started from" not in card
+    # a run from a trained bundle is one stage of a longer recipe: the card says which
+    training.update(init_bundle_id="cad-mini-0123456789ab", init_trained=True)
+    (bundle.path / "training.json").write_text(json.dumps(training))
+    assert write_card([str(bundle.path), "--command", "cadsearch train --init I"]) == 0
+    card = (bundle.path / "MODEL_CARD.md").read_text()
+    assert "Started from the trained bundle `cad-mini-0123456789ab`" in card

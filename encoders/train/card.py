@@ -98,6 +98,14 @@ def model_card(
         "",
         "## Recipe",
         "",
+        *(
+            [
+                f"Started from the trained bundle `{training['init_bundle_id']}` (see Reproduce: "
+                "its runs come first), then one more run:",
+            ]
+            if training.get("init_trained")
+            else []
+        ),
         f"Mode {training.get('mode')}: symmetric contrastive loss (CLIP's, learnable temperature)",
         "over image-text, geometry-text and geometry-image pairs; the targets give "
         f"{config.get('category_weight')} of each",

@@ -189,6 +189,9 @@ def run_training(
         "config": {k: v for k, v in config.items() if k != "categories"},
         "categories": categories,
         "data_dirs": [str(f) for f in folders],
+        # what this run started from: a trained bundle makes this run one stage of a longer recipe
+        "init_bundle_id": base.id,
+        "init_trained": any(base.trained.values()),
     }
     (bundle.path / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
     return summary
