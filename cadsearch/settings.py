@@ -208,7 +208,12 @@ class SearchSettings(_Section):
     cosine as well: +0.015 on the sample, -0.028 on KiCad, so it is left out. Through the engine
     (``python -m data_jobs.evaluate.tune --what rerank``, 100 training parts of the sample,
     docs/rerank-tuning-sample.jsonl): no rerank: image top-1 0.48, mesh mAP 0.757; rerank with
-    geometry 0 / 0.2 / 0.3 / 0.5: image 0.54, mesh 0.748 / 0.776 / 0.778 / 0.777.
+    geometry 0 / 0.2 / 0.3 / 0.5: image 0.54, mesh 0.748 / 0.776 / 0.778 / 0.777. Those runs used
+    cad-mini-411831f186ba. The same tuning with cad-mini-e43a1e255526 (its stronger geometry
+    tower; docs/rerank-tuning-sample-e43a1e255526.jsonl): no rerank: image 0.63, mesh 0.831;
+    rerank with geometry 0 / 0.2 / 0.3: image 0.64, mesh 0.775 / 0.796 / 0.798, so a mesh query
+    may do better unreranked now; not changed until KiCad's training split and the held-out eval
+    agree.
     """
 
     # query kinds reranked unless the request says: "image" (an uploaded image), "mesh" (an
