@@ -191,7 +191,8 @@ def run_training(
         "data_dirs": [str(f) for f in folders],
         # what this run started from: a trained bundle makes this run one stage of a longer recipe
         "init_bundle_id": base.id,
-        "init_trained": any(base.trained.values()),
+        # (the text tower is pretrained MiniLM even in the untrained architecture)
+        "init_trained": bool(base.trained["image_tower"] or base.trained["geometry_encoder"]),
     }
     (bundle.path / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
     return summary
