@@ -75,19 +75,24 @@ def test_bf16_text_vectors_match_fp32(text_clip):
         assert int(np.argmax(reference @ fast[i])) == int(np.argmax(reference @ reference[i]))
 
 
-def test_text_encoder_warms_up_on_what_queries_will_run():
-    """The TextEncoder replica class itself (no cluster): a precision change re-resolves the
-    runtime first (bf16 runs on torch), then makes one pass on it; nothing changed, no pass."""
+@pytest.mark.parametrize("native", [False, True], ids=["emulated-bf16", "native-bf16"])
+def test_text_encoder_warms_up_on_what_queries_will_run(monkeypatch, native):
+    """The TextEncoder replica class itself (no cluster), as on a CPU with and without native
+    bf16 (which ``auto`` follows): a precision change re-resolves the runtime first (bf16 runs
+    on torch), then makes one pass on it; nothing changed, no pass."""
     import torch
 
+    import serve.text_encoder as text_encoder
     from encoders.onnx_towers import tower_runtime
     from serve.text_encoder import TextEncoder
 
+    monkeypatch.setattr(text_encoder, "native_bf16", lambda: native)
     threads = torch.get_num_threads()
     try:
         encoder = TextEncoder.func_or_class("cad-mini")
         clip = encoder.clip
         auto = text_precision("auto", "cpu")
+        assert auto == ("bf16" if native else "auto")
         assert (clip.precision, clip.runtime["text"]) == (auto, tower_runtime("auto", "cpu", auto))
         passes = []
         encode_text = clip.encode_text
@@ -97,14 +102,17 @@ def test_text_encoder_warms_up_on_what_queries_will_run():
             return encode_text(texts, *args, **kwargs)
 
         clip.encode_text = recorded
-        encoder.reconfigure({"precision": "bf16", "max_batch_size": 8})
-        assert passes == [("bf16", "torch")] and encoder.batching["max_batch_size"] == 8
-        encoder.reconfigure({"precision": "bf16", "max_batch_size": 4})
-        assert len(passes) == 1  # precision and runtime as they were: no pass
+        # fp32 on torch differs from what auto chose on either CPU: one pass
         encoder.reconfigure({"precision": "fp32", "runtime": "torch"})
-        assert passes[-1] == ("fp32", "torch")
+        assert passes == [("fp32", "torch")]
+        encoder.reconfigure({"precision": "bf16", "max_batch_size": 8})
+        assert passes[-1] == ("bf16", "torch") and encoder.batching["max_batch_size"] == 8
+        encoder.reconfigure({"precision": "bf16", "max_batch_size": 4})
+        assert len(passes) == 2  # precision and runtime as they were: no pass
         encoder.reconfigure({"precision": "fp32"})  # auto runtime: ONNX Runtime on a CPU in fp32
         assert passes[-1] == ("fp32", tower_runtime("auto", "cpu", "fp32")) and len(passes) == 3
+        encoder.reconfigure({})  # back to auto: what this CPU's auto resolves to
+        assert passes[-1] == (auto, tower_runtime("auto", "cpu", auto)) and len(passes) == 4
     finally:
         torch.set_num_threads(threads)
 

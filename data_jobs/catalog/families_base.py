@@ -12,6 +12,8 @@ import shapely.geometry as sg
 import trimesh
 from shapely.geometry.polygon import orient
 
+from data_jobs.catalog.attributes import ShapeAttributes
+
 Solid = m3.Manifold
 
 
@@ -25,6 +27,7 @@ class GeneratedPart:
     parameters    : defining dimensions (mm) and counts, rounded for display
     descriptions  : >= 3 paraphrased natural-language descriptions, the first one canonical
     through_holes : expected genus of the mesh (number of through holes), None when not defined
+    attributes    : shape attributes in the shared vocabulary (``attributes.ShapeAttributes``)
     """
 
     mesh: trimesh.Trimesh
@@ -33,6 +36,7 @@ class GeneratedPart:
     parameters: dict[str, float | int | str]
     descriptions: list[str]
     through_holes: int | None = None
+    attributes: ShapeAttributes | None = None
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,15 @@ class Family:
     """A kind of mechanical part and the function that draws random instances of it.
 
     name      : registry key, snake_case, e.g. "hex_bolt"
-    category  : part category shared by genuinely same kinds of part, e.g. "washer"
+    category  : the kind of part, shared by genuinely same kinds, e.g. "blind_flange"
     generator : callable(numpy Generator) -> GeneratedPart, a closed solid in mm
+    parent    : the broader kind it belongs to, e.g. "flange" ("" when it is itself the broadest)
     """
 
     name: str
     category: str
     generator: Callable[[np.random.Generator], GeneratedPart]
+    parent: str = ""
 
 
 # --------------------------------------------------------------------------- wording

@@ -9,6 +9,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     Solid,
     box,
@@ -262,3 +263,11 @@ def compression_spring(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=0,
     )
+
+
+FAMILY_LIST = (
+    Family("ball_bearing", "bearing", ball_bearing),
+    Family("flanged_bushing", "bushing", flanged_bushing),
+    Family("o_ring", "seal", o_ring),
+    Family("compression_spring", "spring", compression_spring),
+)

@@ -9,6 +9,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     along_x,
     box,
@@ -426,3 +427,12 @@ def shaft_collar(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+
+
+FAMILY_LIST = (
+    Family("spur_gear", "gear", spur_gear),
+    Family("chain_sprocket", "sprocket", chain_sprocket),
+    Family("vbelt_pulley", "pulley", vbelt_pulley),
+    Family("keyed_shaft", "shaft", keyed_shaft),
+    Family("shaft_collar", "collar", shaft_collar),
+)

@@ -10,6 +10,7 @@ import trimesh
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     chamfered_hex,
     circle,
@@ -427,3 +428,15 @@ def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=2,
     )
+
+
+FAMILY_LIST = (
+    Family("hex_bolt", "bolt", hex_bolt),
+    Family("socket_head_cap_screw", "screw", socket_head_cap_screw),
+    Family("hex_nut", "nut", hex_nut),
+    Family("flat_washer", "washer", flat_washer),
+    Family("spring_lock_washer", "washer", spring_lock_washer),
+    Family("dowel_pin", "pin", dowel_pin),
+    Family("hex_standoff", "spacer", hex_standoff),
+    Family("retaining_ring", "retaining_ring", retaining_ring),
+)

@@ -9,6 +9,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     Solid,
     box,
@@ -319,3 +320,11 @@ def star_knob(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+
+
+FAMILY_LIST = (
+    Family("l_bracket", "bracket", l_bracket),
+    Family("mounting_plate", "plate", mounting_plate),
+    Family("butt_hinge", "hinge", butt_hinge),
+    Family("star_knob", "knob", star_knob),
+)

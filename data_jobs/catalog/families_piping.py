@@ -9,6 +9,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     Solid,
     along_x,
@@ -225,3 +226,11 @@ def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+
+
+FAMILY_LIST = (
+    Family("straight_pipe", "pipe", straight_pipe),
+    Family("pipe_elbow", "pipe_fitting", pipe_elbow),
+    Family("pipe_tee", "pipe_fitting", pipe_tee),
+    Family("pipe_flange", "flange", pipe_flange),
+)

@@ -8,6 +8,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.families_base import (
+    Family,
     GeneratedPart,
     circle,
     cylinder,
@@ -309,3 +310,12 @@ def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+
+
+FAMILY_LIST = (
+    Family("i_beam", "beam", i_beam),
+    Family("c_channel", "channel", c_channel),
+    Family("angle_section", "angle", angle_section),
+    Family("rectangular_hollow_section", "hollow_section", rectangular_hollow_section),
+    Family("t_slot_profile", "extrusion", t_slot_profile),
+)

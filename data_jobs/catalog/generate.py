@@ -16,8 +16,8 @@ MANIFEST_NAME = "manifest.jsonl"
 PARTS_DIR = "parts"
 MESH_FORMATS = ("stl", "ply", "obj", "glb", "off")
 MANIFEST_KEYS = (
-    "part_id", "file", "name", "category", "family", "tags", "parameters", "description",
-    "descriptions", "units",
+    "part_id", "file", "name", "category", "parent", "family", "tags", "parameters",
+    "attributes", "description", "descriptions", "units",
 )  # fmt: skip
 
 
@@ -86,9 +86,11 @@ def generate_catalog(
             file=rel,
             name=part.name,
             category=family.category,
+            parent=family.parent or family.category,
             family=family.name,
             tags=list(part.tags),
             parameters=dict(part.parameters),
+            attributes=part.attributes.as_dict() if part.attributes else None,
             description=part.descriptions[0],
             descriptions=list(part.descriptions),
             units="mm",

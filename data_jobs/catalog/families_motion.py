@@ -1,0 +1,7 @@
+"""Bearings and linear motion: roller, needle and thrust bearings, housed units, rails, lead screws."""
+
+from __future__ import annotations
+
+from data_jobs.catalog.families_base import Family
+
+FAMILY_LIST: tuple[Family, ...] = ()
