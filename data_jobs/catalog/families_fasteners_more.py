@@ -1,4 +1,4 @@
-"""More fasteners: countersunk, button, set and shoulder screws, studs, rivets, special nuts, pins, keys."""
+"""More fasteners: countersunk, button, set and shoulder screws, studs, rivets, nuts, pins, keys."""
 
 from __future__ import annotations
 

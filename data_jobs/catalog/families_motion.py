@@ -1,4 +1,4 @@
-"""Bearings and linear motion: roller, needle and thrust bearings, housed units, rails, lead screws."""
+"""Bearings and linear motion: roller, needle and thrust bearings, housed units, rails, screws."""
 
 from __future__ import annotations
 
