@@ -112,7 +112,7 @@ class ShapeAttributes:
 
 
 def proportions_of(mesh: trimesh.Trimesh) -> str:
-    """"slender" when the longest extent is >= 4x the middle one, "flat" when the shortest is
+    """ "slender" when the longest extent is >= 4x the middle one, "flat" when the shortest is
     <= 0.25x the middle one, else "compact"."""
     small, middle, large = np.sort(np.asarray(mesh.extents, dtype=float))
     if large >= 4.0 * middle:
