@@ -129,8 +129,8 @@ class IndexSettings(_Section):
     encode_num_gpus: float = Field(0.0, ge=0)  # GPUs per encode actor (fractional allowed)
     encode_resources: dict[str, float] = Field(default_factory=dict)  # e.g. {"encode": 1}
     torch_threads: int | None = 1  # torch threads per encode actor (None: torch's default)
-    # CLIP towers of the encode actors: "auto" = ONNX Runtime on a CPU in fp32 (2.2-2.8x torch's
-    # image throughput here, same vectors to cosine 0.9999), torch on GPUs; or "torch", "onnx"
+    # CLIP towers of the encode actors: "auto" = ONNX Runtime on a CPU in fp32 (faster than eager
+    # torch there, same vectors: docs/tuning.md#onnx-towers), torch on GPUs; or "torch", "onnx"
     clip_runtime: Literal["auto", "torch", "onnx"] = "auto"
     write_batch_size: int = Field(64, ge=1)  # parts per store upsert
     reports_dir: str = "data/index-runs"  # one folder per run: errors.jsonl, summary.json
@@ -179,8 +179,8 @@ class ServeSettings(_Section):
     http_port: int = Field(8000, ge=1, le=65535)
     grpc_port: int | None = Field(9000, ge=1, le=65535)  # None: no gRPC proxy
     # Ray Serve's HAProxy ingress instead of its default proxy, for a Ray this service starts
-    # (serve.local.HAPROXY_ENV; a cluster you join has its own environment): measured here,
-    # ~3x the default proxy's echo requests/s at c=32 (bench/serve.py). Ray then binds the
+    # (serve.local.HAPROXY_ENV; a cluster you join has its own environment): more requests/s
+    # than the default proxy (docs/tuning.md#haproxy-ingress). Off by default: Ray then binds the
     # replicas' HTTP ports, and HAProxy its stats (8404) and metrics (9101), on every interface
     haproxy: bool = False
     text: EncoderDeploymentSettings = EncoderDeploymentSettings()
@@ -200,25 +200,13 @@ class ServeSettings(_Section):
 class SearchSettings(_Section):
     """Defaults of a search that does not set them: the service, the CLI and the eval alike.
 
-    Chosen on TRAINING-split queries of the sample catalog and of KiCad with cad-mini (numpy over
-    every indexed part, 300-400 queries each): rescoring by MaxSim over the stored views took
-    image top-1 0.570 -> 0.593 (sample) and 0.225 -> 0.233 (KiCad) over the RRF of the pairs;
-    for mesh queries MaxSim + 0.3 x the geometry cosine took mesh mAP 0.801 -> 0.813 (sample) and
-    0.297 -> 0.309 (KiCad), where 0.2-0.5 were within 0.005. An image query's image->geometry
-    cosine as well: +0.015 on the sample, -0.028 on KiCad, so it is left out. Through the engine
-    (``python -m data_jobs.evaluate.tune --what rerank``, 100 training parts of the sample,
-    docs/rerank-tuning-sample.jsonl): no rerank: image top-1 0.48, mesh mAP 0.757; rerank with
-    geometry 0 / 0.2 / 0.3 / 0.5: image 0.54, mesh 0.748 / 0.776 / 0.778 / 0.777. Those runs used
-    cad-mini-411831f186ba. The same tuning with cad-mini-e43a1e255526 (its stronger geometry
-    tower; docs/rerank-tuning-sample-e43a1e255526.jsonl): no rerank: image 0.63, mesh 0.831;
-    rerank with geometry 0 / 0.2 / 0.3: image 0.64, mesh 0.775 / 0.796 / 0.798, so a mesh query
-    may do better unreranked now; not changed until KiCad's training split and the held-out eval
-    agree.
+    Chosen on training-split queries of the sample catalog and of KiCad, so that the held-out
+    eval stays an honest test; the measurements and a pending decision: see docs/tuning.md#rerank.
     """
 
     # query kinds reranked unless the request says: "image" (an uploaded image), "mesh" (an
     # uploaded mesh: its rendered views), "part_id" ("more like this": the part's stored views;
-    # off by default: it reads and compares 10 views a candidate, the cheap path's cost x ~1.5)
+    # off by default: it reads and compares 10 views a candidate, see docs/tuning.md#rerank)
     rerank: list[Literal["image", "mesh", "part_id"]] = Field(
         default_factory=lambda: ["image", "mesh"]
     )
@@ -226,12 +214,9 @@ class SearchSettings(_Section):
     # query's (a mesh, points or part query; 0: MaxSim alone)
     rerank_geometry: float = Field(0.3, ge=0.0, le=10.0)
     # "more like this" (a part id alone): weights over the fusion defaults, under the request's
-    # own. Each stored vector against its own kind only, geometry at 0.2: on training-split
-    # queries (numpy, RRF, 30 candidates a pair, mAP by category over 200 ranks) 0.891 -> 0.932
-    # on the sample and 0.479 -> 0.523 on KiCad against the nine default pairs, with a third of
-    # the prefetches; geometry at 0.3 / 0.5: 0.927 / 0.924 and 0.519 / 0.517. Through the
-    # engine on the service's path (top 10, HNSW), precision@10 by category, train / held-out:
-    # sample 0.894 / 0.903 -> 0.939 / 0.946, KiCad 0.560 / 0.577 -> 0.643 / 0.654
+    # own. Each stored vector against its own kind only, geometry at 0.2: it ranked same-category
+    # parts higher than the nine default pairs, with a third of the prefetches
+    # (see docs/tuning.md#more-like-this)
     like_weights: dict[str, float] = Field(
         default_factory=lambda: {
             f"{m}->{t}": (0.2 if m == "geometry" else 1.0) if m == t else 0.0
