@@ -140,8 +140,8 @@ class Store(ABC):
     def _run_fused(self, plan: SearchPlan) -> list[tuple[str, float]]:
         """The whole plan as one engine query (prefetches, fusion, filter, optional rerank):
         ``(id, score)`` of the best ``plan.fetch_limit``. No payloads or vectors: asking the
-        engine's query for them cost Qdrant Edge more than a separate read of the page (measured:
-        1.2 ms against 0.5 ms for 15 and 10 hits)."""
+        engine's query for them cost Qdrant Edge more than a separate read of the page
+        (docs/tuning.md#store-options)."""
 
     @abstractmethod
     def _run_pairs(self, plan: SearchPlan) -> list[list[tuple[str, float]]]:

@@ -371,7 +371,7 @@ class EdgeStore(Store):
         fused = self._fusion(plan)
         prefetches = self._prefetches(plan, flt)
         # every candidate comes from the filtered prefetches: the outer stages need no filter
-        # of their own (measured: repeating it there cost ~10-25% of the query)
+        # of their own (repeating it there costs time: docs/tuning.md#store-options)
         if plan.rerank_rows is not None:
             inner = qe.Prefetch(limit=plan.rerank_candidates, query=fused, prefetches=prefetches)
             query, prefetches = self._rerank(plan, [inner])

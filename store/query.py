@@ -24,10 +24,9 @@ MODALITIES = DENSE_VECTORS  # query modalities: text, image, geometry (views act
 FusionMethod = Literal["rrf", "dbsf", "weighted_sum"]
 FUSIONS: tuple[str, ...] = ("rrf", "dbsf", "weighted_sum")
 # (query modality, target vector) -> weight; a query's own entries override these, 0 drops a pair.
-# Each modality against its own vector at 1, every cross-modal pair at 0.6: chosen with
-# ``python -m data_jobs.evaluate.tune`` over a grid of cross weights (0.3 / 0.6 / 1.0 visual,
-# 0 / 0.3 / 0.6 text) on TRAINING-split queries of the sample catalog with the trained cad-mini
-# (best sum of mesh mAP, image top-1 and text recall@5; dropping the pairs to text: -0.05 mesh mAP)
+# Each modality against its own vector at 1, every cross-modal pair at 0.6: the best of a grid
+# tuned on training-split queries (``python -m data_jobs.evaluate.tune``), see
+# docs/tuning.md#fusion-weights
 DEFAULT_WEIGHTS: dict[tuple[str, str], float] = {
     (modality, target): 1.0 if modality == target else 0.6
     for modality in ("text", "image", "geometry")

@@ -120,20 +120,20 @@ class StoreOptions(BaseModel):
     views_on_disk: bool = False  # keep the views multivector on disk (mmap), not in RAM
     payload_on_disk: bool = False  # payload read from disk per hit (saves RAM, costs latency)
     # lay storage out by category (Qdrant is_tenant): category-filtered search gets faster,
-    # unfiltered HNSW recall lower (measured 0.995 -> 0.963 at 50k parts, ef 128)
+    # unfiltered HNSW recall lower (docs/tuning.md#store-options)
     group_by_category: bool = False
     hnsw_m: int = Field(16, ge=4)  # HNSW edges per node (dense vectors)
     hnsw_ef_construct: int = Field(100, ge=4)  # HNSW build-time candidate list
     # HNSW search-time candidate list (at least the prefetch limit); with the low full-scan
     # threshold below, category-filtered queries walk the per-category HNSW links instead of
-    # scanning every part of the category: p50 grows 1.4x from 10k to 100k parts (1.8x at ef 128,
-    # 2.3x with Qdrant's default 10 MB threshold), fused recall@10 >= 0.99 (bench/store.py)
+    # scanning every part of the category, so p50 grows slowly with the catalog at high recall
+    # (bench/store.py; docs/tuning.md#store-options)
     search_ef: int = Field(64, ge=1)
     full_scan_threshold_kb: int = Field(100, ge=0)  # filtered below this (KB of vectors): scan
     # Qdrant Edge: threads of the shard's search pool (per-segment reads run in parallel); None
     # keeps the shard's own (the engine derives it from the CPUs). An opener that runs queries
-    # one at a time on a small CPU share wants 1: measured on 2 cores, a fused "more like this"
-    # query over 2,000 parts cost 3.7-4.2 ms CPU with 1 thread, 5.9-6.5 ms with the default pool
+    # one at a time on a small CPU share wants 1: a bigger pool only adds hand-offs
+    # (docs/tuning.md#search-threads)
     search_threads: int | None = Field(None, ge=1)
     # server backend only (passed through at creation; None: the server's default)
     shard_number: int | None = Field(None, ge=1)
