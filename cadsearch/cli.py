@@ -40,12 +40,20 @@ def _catalog_preview(args: argparse.Namespace) -> int:
 def _catalog_kicad(args: argparse.Namespace) -> int:
     from data_jobs.catalog.kicad import DEFAULT_CACHE, build_kicad_catalog
 
+    if args.all and args.per_category is not None:
+        print("error: --all takes every model; leave out --per-category", file=sys.stderr)
+        return 1
+    per_category = None if args.all else (40 if args.per_category is None else args.per_category)
+    if args.min_per_category is not None:
+        min_per_category = args.min_per_category
+    else:
+        min_per_category = 1 if args.all else 8
     try:
         summary = build_kicad_catalog(
             args.out,
             deb=args.deb,
-            per_category=args.per_category,
-            min_per_category=args.min_per_category,
+            per_category=per_category,
+            min_per_category=min_per_category,
             categories=args.categories,
             limit=args.limit,
             seed=args.seed,
@@ -394,9 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--deb", default=None, help="the kicad-packages3d .deb (default: apt-get download, cached)"
     )
     kicad.add_argument("--cache", default=None, help="download folder (~/.cache/cadsearch/kicad)")
-    kicad.add_argument("--per-category", type=int, default=40, help="most models per category")
     kicad.add_argument(
-        "--min-per-category", type=int, default=8, help="leave out categories with fewer models"
+        "--all", action="store_true", help="every model of every category (about 6,200)"
+    )
+    kicad.add_argument(
+        "--per-category", type=int, default=None, help="most models per category (40)"
+    )
+    kicad.add_argument(
+        "--min-per-category",
+        type=int,
+        default=None,
+        help="leave out categories with fewer models (8; 1 with --all)",
     )
     kicad.add_argument("--categories", nargs="+", default=None, help="only these (Package_DIP ...)")
     kicad.add_argument("--limit", type=int, default=None, help="most models in all")

@@ -1,12 +1,13 @@
 """Build a catalog of real CAD models from Debian's kicad-packages3d: meshes in mm + manifest.jsonl.
 
 The package holds about 6,200 VRML models in about 90 category folders
-(``usr/share/kicad/3dmodels/<Category>.3dshapes``, 5 GB unpacked). A seeded subset is chosen from
-the package's member list, only those ``.wrl`` files are extracted (one streaming pass over the
-package's data archive), and each is converted with pymeshlab to a binary PLY or STL in
-millimetres (KiCad's VRML unit is 0.1 inch). The folder written has the layout of the sample
-catalog (``manifest.jsonl`` + ``parts/``), so the reindex job reads it as is; models that fail to
-convert are rows of ``errors.jsonl``, never the end of the job.
+(``usr/share/kicad/3dmodels/<Category>.3dshapes``, 5 GB unpacked). A seeded subset (or every
+model) is chosen from the package's member list, only those ``.wrl`` files are extracted, in
+batches during one streaming pass over the package's data archive, and each batch is converted
+with pymeshlab to binary PLY or STL in millimetres (KiCad's VRML unit is 0.1 inch) and deleted
+before the next is extracted, so disk and memory stay bounded by a batch. The folder written has
+the layout of the sample catalog (``manifest.jsonl`` + ``parts/``), so the reindex job reads it
+as is; models that fail to convert are rows of ``errors.jsonl``, never the end of the job.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def list_models(deb: str | Path) -> list[KicadModel]:
 
 def select_models(
     models: Sequence[KicadModel],
-    per_category: int = 40,
+    per_category: int | None = 40,
     min_per_category: int = 8,
     categories: Sequence[str] | None = None,
     limit: int | None = None,
@@ -217,13 +218,15 @@ def select_models(
     """A deterministic subset: up to per_category models from each category that has at least
     min_per_category, drawn with seed; limit caps the total, taken round-robin over categories.
 
+    per_category : None takes every model of each category kept
+
     A category's draw depends only on the seed and its own models, so adding or removing
     categories does not change the models chosen in the others.
     returns: the chosen models sorted by (category, name); categories left out for having too few
         models, with their counts
     Raises ValueError for unknown names in categories, or a named category with too few models.
     """
-    if per_category < 1 or min_per_category < 1:
+    if (per_category is not None and per_category < 1) or min_per_category < 1:
         raise ValueError(
             "per_category and min_per_category must be >= 1, "
             f"got {per_category} and {min_per_category}"
@@ -244,6 +247,8 @@ def select_models(
             )
         by_category = {c: by_category[c] for c in sorted(set(categories))}
     skipped = {c: len(ms) for c, ms in by_category.items() if len(ms) < min_per_category}
+    if per_category is None:
+        per_category = max((len(ms) for ms in by_category.values()), default=0)
     drawn = []
     for category, members in by_category.items():
         if category in skipped:
@@ -258,29 +263,38 @@ def select_models(
     return sorted(chosen, key=lambda m: (m.category, m.name)), skipped
 
 
-def extract_models(
-    deb: str | Path, models: Sequence[KicadModel], into: str | Path
-) -> dict[str, Path]:
-    """Write the chosen models' .wrl files into a folder, in one pass over the package.
+def extract_in_batches(
+    deb: str | Path, models: Sequence[KicadModel], into: str | Path, batch_size: int
+) -> Iterator[dict[str, Path]]:
+    """Extract the chosen models' .wrl files into a folder in one pass over the package, a batch
+    at a time: the archive waits while the caller converts a batch (and deletes its files).
 
-    returns: member path -> extracted file; members not found in the package are absent
+    yields: member path -> extracted file, up to batch_size a batch, in archive order; members
+        not found in the package are in no batch
     """
-    wanted = {m.member: m for m in models}
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    wanted = {m.member for m in models}
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
+    batch: dict[str, Path] = {}
+    found = 0
     with open_deb_data(deb) as archive:
         for member in archive:
-            model = wanted.get(member.name)
-            if model is None or not member.isfile():
+            if member.name not in wanted or not member.isfile():
                 continue
-            path = into / f"{len(written):05d}.wrl"
+            path = into / f"{found:05d}.wrl"
             with archive.extractfile(member) as src, open(path, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-            written[member.name] = path
-            if len(written) == len(wanted):
-                break
-    return written
+            batch[member.name] = path
+            found += 1
+            if len(batch) == batch_size or found == len(wanted):
+                yield batch
+                batch = {}
+            if found == len(wanted):
+                return
+    if batch:
+        yield batch
 
 
 # ---------------------------------------------------------------- conversion
@@ -381,9 +395,11 @@ def model_record(model: KicadModel, part_id: str, file: str, version: str = "") 
         file=file,
         name=model.name,
         category=model.category,
+        parent=model.category,  # a folder is its own parent kind
         family=model.category,
         tags=model_tags(model.name, model.category, parameters),
         parameters=parameters,
+        attributes=None,  # the shared shape vocabulary is the generator's; names give none
         description=descriptions[0],
         descriptions=descriptions,
         units="mm",
@@ -414,7 +430,7 @@ def build_kicad_catalog(
     out_dir: str | Path,
     deb: str | Path | None = None,
     *,
-    per_category: int = 40,
+    per_category: int | None = 40,
     min_per_category: int = 8,
     categories: Sequence[str] | None = None,
     limit: int | None = None,
@@ -427,7 +443,9 @@ def build_kicad_catalog(
     """Choose, extract and convert KiCad models into out_dir (manifest.jsonl, parts/, errors.jsonl).
 
     deb : the kicad-packages3d .deb; None: the one in cache_dir, downloaded when missing
-    workers : conversion processes
+    per_category : None takes every model (with min_per_category 1: the whole package)
+    workers : conversion processes; a batch of workers x TASKS_PER_CHILD models is extracted,
+        converted and deleted at a time
     log : called with progress lines
     Part files of an earlier run that this one did not write are removed from out_dir/parts/.
     """
@@ -443,6 +461,7 @@ def build_kicad_catalog(
         models, per_category, min_per_category, categories, limit, seed
     )
     ids = _unique_ids(chosen)
+    by_member = {m.member: m for m in chosen}
     summary.seconds["list"] = time.perf_counter() - started
     n_categories = len({m.category for m in chosen})
     log(
@@ -451,30 +470,41 @@ def build_kicad_catalog(
     parts_dir = out_dir / PARTS_DIR
     parts_dir.mkdir(parents=True, exist_ok=True)
     version = deb_version(deb)
-    records, errors = [], []
+    records, errors, seen = [], [], set()
+    summary.seconds.update(extract=0.0, convert=0.0)
+    batch_size = max(workers, 1) * TASKS_PER_CHILD
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".kicad-extract-") as scratch:
         t0 = time.perf_counter()
-        extracted = extract_models(deb, chosen, scratch)
-        summary.seconds["extract"] = time.perf_counter() - t0
-        jobs, by_id = [], {}
-        for model in chosen:
-            pid = ids[model.member]
-            by_id[pid] = model
-            if model.member not in extracted:
-                errors.append(_error(pid, model, "extract", "not found in the package"))
-                continue
-            target = parts_dir / f"{pid}.{mesh_format}"
-            jobs.append((pid, str(extracted[model.member]), str(target)))
-        t0 = time.perf_counter()
-        results = convert_in_workers(jobs, workers)
-        summary.seconds["convert"] = time.perf_counter() - t0
-    for pid, facts, message in results:
-        model = by_id[pid]
-        if facts is None:
-            errors.append(_error(pid, model, "convert", message))
-            continue
-        records.append(model_record(model, pid, f"{PARTS_DIR}/{pid}.{mesh_format}", version))
-        summary.per_category[model.category] = summary.per_category.get(model.category, 0) + 1
+        for batch in extract_in_batches(deb, chosen, scratch, batch_size):
+            t1 = time.perf_counter()
+            summary.seconds["extract"] += t1 - t0
+            jobs = []
+            for member, source in batch.items():
+                pid = ids[member]
+                jobs.append((pid, str(source), str(parts_dir / f"{pid}.{mesh_format}")))
+            results = convert_in_workers(jobs, workers)
+            for source in batch.values():
+                source.unlink()
+            for (pid, facts, message), member in zip(results, batch, strict=True):
+                model = by_member[member]
+                seen.add(member)
+                if facts is None:
+                    errors.append(_error(pid, model, "convert", message))
+                    continue
+                file = f"{PARTS_DIR}/{pid}.{mesh_format}"
+                records.append(model_record(model, pid, file, version))
+                summary.per_category[model.category] = (
+                    summary.per_category.get(model.category, 0) + 1
+                )
+            t0 = time.perf_counter()
+            summary.seconds["convert"] += t0 - t1
+            log(f"  {len(seen)}/{len(chosen)} done, {len(errors)} failed ({t0 - started:.0f} s)")
+    for model in chosen:
+        if model.member not in seen:
+            errors.append(_error(ids[model.member], model, "extract", "not found in the package"))
+    order = {ids[m.member]: i for i, m in enumerate(chosen)}
+    records.sort(key=lambda r: order[r["part_id"]])
+    errors.sort(key=lambda e: e["part_id"])
     _write_jsonl(out_dir / MANIFEST_NAME, records)
     _write_jsonl(out_dir / ERRORS_NAME, errors)
     keep = {PurePosixPath(r["file"]).name for r in records}
