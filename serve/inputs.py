@@ -149,7 +149,7 @@ def file_type_for(filename: str | None, explicit: str | None, field: str) -> str
 
 def preload() -> None:
     """Import what the checks import lazily (part id rules, mesh loaders, PIL): a replica does
-    it while it starts, not in its first requests (measured: ~0.5 s of the first id search)."""
+    it while it starts, not in its first requests (docs/tuning.md#ingress)."""
     import PIL.Image  # noqa: F401
 
     from data_jobs.sources import validate_part_id  # noqa: F401

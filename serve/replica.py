@@ -13,10 +13,9 @@ def cpu_share_threads(num_cpus: float, explicit: int | None = None) -> int:
     """Compute threads of a replica (torch's; the search ingress's Qdrant Edge search pool):
     ``explicit``, else its CPU share (floor, at least 1).
 
-    More threads than the replica's share oversubscribes the cores its neighbours were given:
-    measured here, 2 torch threads per process under contention ran ~60x slower than 1; the
-    ingress's Edge queries run one at a time, and a fused query over 2,000 parts cost 3.7-4.2 ms
-    CPU on 1 search thread, 5.3-6.0 ms on 2, 5.9-6.5 ms with the engine's default pool.
+    More threads than the replica's share oversubscribe the cores its neighbours were given, and
+    the ingress's Edge queries run one at a time, so a bigger search pool only adds hand-offs
+    (docs/tuning.md#replica-threads, docs/tuning.md#search-threads).
     """
     if explicit is not None:
         return max(1, int(explicit))

@@ -236,7 +236,7 @@ class SearchService:
     async def _read(self, call, *args, **kwargs):
         """A search's store read (get, search): in a worker thread, except on an in-process Edge
         shard. Its calls hold the GIL (no other thread runs while one does) and take about a
-        millisecond, so a thread only adds hand-offs: measured, 5-15% of a search's CPU."""
+        millisecond, so a thread only adds hand-offs (docs/tuning.md#ingress)."""
         if self._reads_inline:
             return call(*args, **kwargs)
         return await asyncio.to_thread(call, *args, **kwargs)

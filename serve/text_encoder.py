@@ -28,11 +28,10 @@ def native_bf16() -> bool:
 
 
 def text_precision(requested: str, device: str) -> str:
-    """The text tower's precision for queries: ``auto`` is bf16 on a CPU with native bf16
-    (MiniLM: 2.5x the fp32 throughput at batch 8 here, cosine to the fp32 vectors >= 0.9999; a
-    text's vector moves by ~1e-3 a component with the batch it shares), else ClipEncoder's
-    ``auto`` (fp32 on CPU, bf16/fp16 on CUDA). Dynamic int8 was measured too and refused:
-    cosine 0.96 to fp32."""
+    """The text tower's precision for queries: ``auto`` is bf16 on a CPU with native bf16 (faster
+    than fp32 there, with vectors that agree: docs/tuning.md#text-precision), else ClipEncoder's
+    ``auto`` (fp32 on CPU, bf16/fp16 on CUDA). Dynamic int8 is not offered: its vectors drift
+    too far from fp32's."""
     if requested not in PRECISIONS:
         raise ValueError(f"{PRECISION_KEY} must be one of {PRECISIONS}, got {requested!r}")
     if requested != "auto":
