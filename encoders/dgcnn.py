@@ -62,7 +62,7 @@ from torch import Tensor, nn
 __all__ = ["DGCNN", "DGCNNConfig", "DGCNNReference", "knn"]
 
 # bytes of gathered neighbour features per block of the gather-max: the (rows, k, C) block stays in
-# cache and is reused by the allocator (one big (B*N, k, C) gather is 5-10x slower on CPU)
+# cache and is reused by the allocator (one big (B*N, k, C) gather is much slower on CPU)
 _GATHER_BLOCK_BYTES = 8 << 20
 # bytes of the (points, emb) global-feature block before its max over points (eval path)
 _GLOBAL_BLOCK_BYTES = 8 << 20
@@ -111,7 +111,7 @@ class DGCNNConfig:
 def _topk_indices(scores: Tensor, k: int, shift: int = 3) -> Tensor:
     """Column indices of the k largest scores of each row, largest first.
 
-    scores : (R, N) float  ->  (R, k) int64. Exact, 2-3x faster than ``topk`` over N on CPU: the
+    scores : (R, N) float  ->  (R, k) int64. Exact, and faster than ``topk`` over N on CPU: the
     row is cut into blocks of ``2**shift`` columns; the k blocks with the largest maxima hold the
     k largest scores (k distinct scores are >= the k-th largest block maximum, and every other
     block's scores are <= it), so one ``topk`` over the N / 2**shift block maxima and one over those

@@ -28,11 +28,11 @@ from encoders.bundle import (
 NAME = "cad-mini"
 SEED = 0  # torch seed of the random initialisation
 EMBED_DIM = 256  # vector length of every modality
-NUM_POINTS = 512  # points per part: half of DGCNN's usual 1024, 2.5x faster to train on a CPU
+NUM_POINTS = 512  # points per part: half of DGCNN's usual 1024, to train on a CPU (docs/tuning.md)
 VIEW_SET = "canonical10"  # rendered views per part
 STORAGE_DTYPE = "float16"  # halves the repository size; loading upcasts to float32
-# a narrow DGCNN (k 16, half the default widths): 50 training samples/s on one CPU core here,
-# against 7 for the default (k 20, 1024 points); measured with 32-part batches
+# a narrow DGCNN (k 16, half the default widths), several times faster to train on a CPU than
+# the default (docs/tuning.md#model-architecture)
 GEOMETRY = {"arch": "dgcnn", "k": 16, "edge_widths": [32, 32, 64, 128], "emb_dim": 512}
 UNTRAINED = {  # what the training job replaces; False: random weights
     "image_tower": False,

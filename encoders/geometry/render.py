@@ -24,9 +24,8 @@ FEATURE_ANGLE = 30.0  # degrees between face normals above which an edge is draw
 EDGE_DARKEN = 0.35  # feature edges take the part colour times this
 CLIP_PAD = 1.02  # near/far planes sit this far outside the (unit) bounding sphere
 # Anti-aliasing: FXAA (a post-process shader) looks close to 4x MSAA on CAD parts and costs less on
-# a software GL (llvmpipe, measured here: ~8 ms against 10-14 ms per 224 px view of a 9k-face part,
-# five lights). MSAA is set explicitly (off), and the plotter gets a fresh default theme, so a
-# changed pyvista global theme cannot change the images.
+# a software GL (docs/tuning.md#kernels-and-rendering). MSAA is set explicitly (off), and the
+# plotter gets a fresh default theme, so a changed pyvista global theme cannot change the images.
 USE_FXAA = True
 MULTI_SAMPLES = 0
 
