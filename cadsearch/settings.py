@@ -134,6 +134,23 @@ class IndexSettings(_Section):
     clip_runtime: Literal["auto", "torch", "onnx"] = "auto"
     write_batch_size: int = Field(64, ge=1)  # parts per store upsert
     reports_dir: str = "data/index-runs"  # one folder per run: errors.jsonl, summary.json
+    # a part without a category gets a predicted kind (docs/predicted-kind.md): zero-shot over
+    # the parts library's kinds plus ``extra_kinds`` ("cam follower", "spur_gear" reads as words)
+    predict_kinds: bool = True
+    extra_kinds: list[str] = Field(default_factory=list)
+    # modality -> weight of its prompt cosines, and the softmax temperature of predicted_score:
+    # measured on a training split (docs/predicted-kind.md)
+    kind_weights: dict[str, float] = Field(
+        default_factory=lambda: {"image": 1.0, "geometry": 1.0, "views": 1.0}
+    )
+    kind_temperature: float = Field(0.07, gt=0)
+
+    @field_validator("kind_weights")
+    @classmethod
+    def _check_kind_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        from encoders.zero_shot import check_weights
+
+        return check_weights(value)
 
 
 class DeploymentSettings(_Section):

@@ -23,7 +23,7 @@ from serve.replica import set_torch_threads
 class PartPreparer:
     def __init__(self, settings_json: str, device: str = "cpu", torch_threads: int = 1):
         from cadsearch.settings import settings_from_json
-        from data_jobs.index.encode import EncodeParts
+        from data_jobs.index.encode import EncodeParts, kind_options
         from data_jobs.index.pipeline import effective_settings
         from encoders.bundle import load_bundle
 
@@ -32,7 +32,11 @@ class PartPreparer:
         self.bundle = load_bundle(settings.model.bundle)
         self.settings = effective_settings(settings, self.bundle)
         self.encode_parts = EncodeParts(
-            settings.model.bundle, device, torch_threads, settings.index.clip_runtime
+            settings.model.bundle,
+            device,
+            torch_threads,
+            settings.index.clip_runtime,
+            **kind_options(settings.index),
         )
         self._lock = threading.Lock()
 

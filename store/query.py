@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.errors import BundleMismatchError, InvalidQueryError
 from store.fusion import maxsim, sort_ranked
@@ -64,6 +64,9 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     categories: list[str] = []  # any of
+    # any of, on parts without a category (docs/predicted-kind.md); with its least probability
+    predicted_categories: list[str] = []
+    min_predicted_score: float | None = Field(None, ge=0.0, le=1.0)
     tags_any: list[str] = []  # at least one of
     tags_all: list[str] = []  # every one of
     extent_max: Range | None = None  # largest bbox extent
@@ -101,6 +104,10 @@ def filter_conditions(
         return must, must_not
     if filters.categories:
         must.append(("any", "category", list(filters.categories)))
+    if filters.predicted_categories:
+        must.append(("any", "predicted_category", list(filters.predicted_categories)))
+    if filters.min_predicted_score is not None:
+        must.append(("range", "predicted_score", filters.min_predicted_score, None))
     if filters.tags_any:
         must.append(("any", "tags", list(filters.tags_any)))
     for tag in filters.tags_all:

@@ -28,8 +28,12 @@ PART_NAMESPACE = uuid.UUID("161803b2-55a4-5a07-a6c9-ef5daa148ef2")
 DENSE_VECTORS = ("text", "image", "geometry")  # one (D,) vector each, HNSW-indexed
 VIEWS = "views"  # (K, D) multivector, MaxSim, rerank only
 ALL_VECTORS = (*DENSE_VECTORS, VIEWS)
-KEYWORD_INDEXES = ("category", "tags", "bundle_id", "part_id")  # keyword payload indexes
-FLOAT_INDEXES = ("extent_max", "extent_mid", "extent_min", "size_x", "size_y", "size_z")
+# keyword payload indexes
+KEYWORD_INDEXES = ("category", "tags", "bundle_id", "part_id", "predicted_category")
+FLOAT_INDEXES = (
+    *("extent_max", "extent_mid", "extent_min", "size_x", "size_y", "size_z"),
+    "predicted_score",
+)
 # fields whose values get their own HNSW sub-graphs (selective filters stay fast and exact
 # enough); the others filter through the main graph or a plain scan, and cost no build time
 HNSW_FILTER_FIELDS = ("category",)
@@ -169,6 +173,10 @@ class PartRecord:
     fingerprint: str = ""  # cheap change key of the source ("sha256:..", "b2id:.."), optional
     bundle_id: str | None = None  # if given, must equal the collection's bundle
     indexed_at: str | None = None  # ISO-8601 UTC; None: the time of the upsert
+    # zero-shot kind of a part its source gave no category, and its probability 0..1; both or
+    # neither (docs/predicted-kind.md)
+    predicted_category: str = ""
+    predicted_score: float | None = None
 
 
 @dataclass
@@ -292,6 +300,7 @@ def prepare_record(
             raise ValueError(f"face_count must be an int, got {record.face_count!r}")
         if record.face_count < 0:
             raise ValueError(f"face_count must be >= 0, got {record.face_count}")
+        predicted = _predicted(record.predicted_category, record.predicted_score)
         if not isinstance(record.meta, Mapping):
             raise ValueError(f"meta must be a mapping, got {type(record.meta).__name__}")
         try:
@@ -327,8 +336,24 @@ def prepare_record(
         "bundle_id": spec.bundle_id,
         "indexed_at": record.indexed_at or indexed_at or utc_now_iso(),
         "meta": meta,
+        **predicted,
     }
     return PreparedPoint(point_id(pid), vectors, payload)
+
+
+def _predicted(category: Any, score: Any) -> dict[str, Any]:
+    """The payload fields of a predicted kind: none, or both (score a probability)."""
+    if not isinstance(category, str):
+        raise ValueError(f"predicted_category must be a string, got {category!r}")
+    if not category and score is None:
+        return {}
+    if not category or score is None:
+        raise ValueError(
+            f"predicted_category {category!r} and predicted_score {score!r}: give both or neither"
+        )
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+        raise ValueError(f"predicted_score must be a number in [0, 1], got {score!r}")
+    return {"predicted_category": category, "predicted_score": round(float(score), 6)}
 
 
 def id_entry(point: Any, payload: Mapping[str, Any] | None) -> IdEntry:

@@ -226,6 +226,30 @@ def test_facets_drop_a_category_once_its_last_part_is_deleted(store, records):
     assert all(count > 0 for counts in facets.values() for count in counts.values())
 
 
+def test_predicted_kind_is_stored_and_filters(store, records, catalog):
+    fresh = catalog.records(N, 3)
+    predicted = [("spur_gear", 0.72), ("hex nut", 0.4), ("", None)]
+    fresh = [
+        _bad(rec, category="uncategorized", predicted_category=kind, predicted_score=score)
+        for rec, (kind, score) in zip(fresh, predicted, strict=True)
+    ]
+    store.upsert(fresh)
+    store.flush()
+    payload = store.get(fresh[0].part_id).payload
+    assert (payload["predicted_category"], payload["predicted_score"]) == ("spur_gear", 0.72)
+    assert "predicted_category" not in store.get(fresh[2].part_id).payload
+    kinds = Filters(predicted_categories=["spur_gear", "hex nut"])
+    assert store.count(kinds) == 2
+    assert store.count(kinds.model_copy(update={"min_predicted_score": 0.5})) == 1
+    hits = store.search(query_of(fresh[1], filters=kinds, top_k=N))
+    assert ids(hits) == [fresh[1].part_id, fresh[0].part_id]
+    assert store.facets()["category"]["uncategorized"] == 3
+    with pytest.raises(InvalidRecordError, match="both or neither"):
+        store.upsert([_bad(records[0], predicted_category="gear")])
+    with pytest.raises(InvalidRecordError, match=r"in \[0, 1\]"):
+        store.upsert([_bad(records[0], predicted_category="gear", predicted_score=1.5)])
+
+
 # -- search -------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,20 @@ from .rows import (
 )
 
 
+def kind_options(index) -> dict[str, Any]:
+    """EncodeParts keyword arguments of the predicted kind, from the settings' ``index`` section:
+    the parts library's kinds plus the user's ``extra_kinds`` (none when prediction is off)."""
+    from data_jobs.catalog.families import CATEGORIES
+    from encoders.zero_shot import kind_vocabulary
+
+    kinds = kind_vocabulary(CATEGORIES, index.extra_kinds) if index.predict_kinds else ()
+    return {
+        "kinds": list(kinds),
+        "kind_weights": dict(index.kind_weights),
+        "kind_temperature": index.kind_temperature,
+    }
+
+
 def mean_direction(vectors: np.ndarray) -> np.ndarray:
     """The L2-normalized mean of unit vectors : (K, D) -> (D,)."""
     mean = vectors.mean(axis=0)
@@ -30,6 +46,9 @@ class EncodeParts:
     Per part: K view images -> K vectors (``views``) and their normalized mean (``image``); the
     description -> ``text``; the points -> ``geometry``. Rows that arrive as errors pass through.
     ``runtime`` of the CLIP towers: "auto" (ONNX Runtime on a CPU in fp32), "torch" or "onnx".
+    A part whose payload has no category gets ``predicted_category`` and ``predicted_score``
+    from its image, geometry and view vectors against one prompt per kind of ``kinds`` (prompt
+    vectors encoded once per actor), and its description (so its text vector) says so.
     """
 
     def __init__(
@@ -38,9 +57,13 @@ class EncodeParts:
         device: str = "cpu",
         torch_threads: int | None = 1,
         runtime: str = "auto",
+        kinds: Sequence[str] = (),
+        kind_weights: Mapping[str, float] | None = None,
+        kind_temperature: float | None = None,
     ):
         from encoders.bundle import load_bundle
         from encoders.onnx_towers import apply_runtime
+        from encoders.zero_shot import DEFAULT_TEMPERATURE, kind_prompt
 
         self.bundle = load_bundle(bundle)
         self.clip = self.bundle.load_clip(device=device, torch_threads=torch_threads)
@@ -49,6 +72,12 @@ class EncodeParts:
         self.geometry = self.bundle.load_geometry_encoder(device=device)
         self.device = device
         self.dim = self.bundle.embed_dim
+        self.kinds = list(kinds)
+        self.kind_weights = dict(kind_weights) if kind_weights else None
+        self.kind_temperature = kind_temperature or DEFAULT_TEMPERATURE
+        self.kind_vectors = (
+            self.clip.encode_text([kind_prompt(kind) for kind in self.kinds]) if kinds else None
+        )
 
     def encode_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from encoders.point_encoders import encode_points
@@ -59,9 +88,12 @@ class EncodeParts:
             try:
                 images = [png for row in ready for png in row["views_png"]]
                 image_vectors = self.clip.encode_images(images, batch_size=32)
-                text_vectors = self.clip.encode_text([row["description"] for row in ready])
                 clouds = np.stack([points_of(row) for row in ready])
                 geometry_vectors = encode_points(self.geometry, clouds, device=self.device)
+                views_of = np.split(image_vectors, np.cumsum([len(r["views_png"]) for r in ready]))
+                for i, row in enumerate(ready):
+                    self._predict_kind(row, geometry_vectors[i], views_of[i])
+                text_vectors = self.clip.encode_text([row["description"] for row in ready])
             except Exception as e:
                 # a batch that cannot encode is reported part by part, not lost
                 for row in ready:
@@ -69,17 +101,39 @@ class EncodeParts:
                     failed["prepared_on"] = row.get("prepared_on", "")
                     out[row["part_id"]] = failed
                 return [_with_vectors(out[row["part_id"]]) for row in rows]
-            start = 0
             for i, row in enumerate(ready):
-                count = len(row["views_png"])
-                views = image_vectors[start : start + count]
-                start += count
+                views = views_of[i]
                 row["text"] = vector_bytes(text_vectors[i])
                 row["image"] = vector_bytes(mean_direction(views))
                 row["geometry"] = vector_bytes(geometry_vectors[i])
                 row["views"] = vector_bytes(views)
                 row["bundle_id"] = self.bundle.id
         return [_with_vectors(out[row["part_id"]]) for row in rows]
+
+    def _predict_kind(self, row: dict[str, Any], geometry: np.ndarray, views: np.ndarray) -> None:
+        """Add the predicted kind to an uncategorized row's payload and description."""
+        from encoders.zero_shot import predict_kinds, predicted_phrase
+
+        payload = json.loads(row["payload_json"])
+        if self.kind_vectors is None or payload.get("category"):
+            return
+        image = mean_direction(views) if len(views) else None
+        vectors = {"geometry": geometry, "image": image, "views": views if len(views) else None}
+        kinds, scores = predict_kinds(
+            vectors,
+            self.kind_vectors,
+            self.kinds,
+            weights=self.kind_weights,
+            temperature=self.kind_temperature,
+            top_k=1,
+        )
+        phrase = predicted_phrase(kinds[0])
+        description = f"{row['description'].rstrip()} {phrase[:1].upper()}{phrase[1:]}."
+        payload.update(
+            predicted_category=kinds[0], predicted_score=scores[0], description=description
+        )
+        row["payload_json"] = json.dumps(payload, default=str)
+        row["description"] = description
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         return rows_to_batch(self.encode_rows(batch_to_rows(batch)), ENCODED_COLUMNS)

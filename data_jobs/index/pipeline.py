@@ -95,7 +95,7 @@ def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool)
     """The Ray Data pipeline up to the write: prepare tasks, then the encoder actor pool."""
     import ray
 
-    from .encode import EncodeParts
+    from .encode import EncodeParts, kind_options
     from .prepare import prepare_batch
 
     index = settings.index
@@ -118,6 +118,7 @@ def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool)
             "device": "cuda" if index.encode_num_gpus > 0 else settings.model.device,
             "torch_threads": index.torch_threads,
             "runtime": index.clip_runtime,
+            **kind_options(index),
         },
         batch_size=index.encode_batch_size,
         compute=ray.data.ActorPoolStrategy(

@@ -65,6 +65,8 @@ def _record(row: dict[str, Any], spec, view_urls: list[str]):
         view_urls=view_urls,
         meta={**payload["meta"], "through_holes": payload["through_holes"]},
         bundle_id=row["bundle_id"],
+        predicted_category=payload.get("predicted_category", ""),
+        predicted_score=payload.get("predicted_score"),
     )
 
 
