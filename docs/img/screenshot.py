@@ -28,12 +28,12 @@ def main() -> int:
     import ray
     from playwright.sync_api import sync_playwright
     from ray import serve
+    from serve_harness import free_port, service_overrides
 
     from cadsearch.settings import load_settings
     from data_jobs.catalog.generate import generate_catalog
     from data_jobs.index.pipeline import run_index
     from serve.local import start_service
-    from serve_harness import free_port, service_overrides
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
