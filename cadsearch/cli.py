@@ -20,7 +20,10 @@ def _catalog_generate(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else settings.catalog.seed
     fmt = args.format or settings.catalog.mesh_format
     started = time.perf_counter()
-    parts = generate_catalog(args.out, n=n, seed=seed, mesh_format=fmt)
+    exclude_unseen = getattr(args, "exclude_unseen", False)  # the demo's namespace lacks it
+    parts = generate_catalog(
+        args.out, n=n, seed=seed, mesh_format=fmt, exclude_unseen=exclude_unseen
+    )
     categories = sorted({p["category"] for p in parts})
     print(
         f"wrote {len(parts)} parts in {len(categories)} categories to {args.out} "
@@ -236,6 +239,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def kind_label(hit: dict) -> str:
+    """A result's category, or its predicted kind when it has none: ``likely spur gear, 72%``."""
+    category = hit.get("category") or ""
+    predicted = hit.get("predicted_category")
+    if predicted and category in ("", "uncategorized"):
+        words = predicted.replace("_", " ")
+        return f"likely {words}, {round(100 * (hit.get('predicted_score') or 0))}%"
+    return category
+
+
 def _search(args: argparse.Namespace) -> int:
     import os
 
@@ -250,6 +263,8 @@ def _search(args: argparse.Namespace) -> int:
         filters["categories"] = args.category
     if args.tag:
         filters["tags_all"] = args.tag
+    if args.predicted:
+        filters["predicted_categories"] = args.predicted
     if args.max_size is not None:
         filters["extent_max"] = {"lte": args.max_size}
     api_key = args.api_key or os.environ.get("CADSEARCH_API_KEY")
@@ -279,7 +294,7 @@ def _search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(answer["results"], 1):
         size = " x ".join(f"{v:g}" for v in hit["extents_mm"] or [])
         print(
-            f"{rank:>3}  {hit['score']:.4f}  {hit['part_id']:<36} {hit['category']:<16} "
+            f"{rank:>3}  {hit['score']:.4f}  {hit['part_id']:<36} {kind_label(hit):<16} "
             f"{hit['name']}  [{size} mm]"
         )
     if not answer["results"]:
@@ -385,6 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=None, help="random seed")
     generate.add_argument(
         "--format", default=None, help="mesh file format (stl, ply, obj, glb, off)"
+    )
+    generate.add_argument(
+        "--exclude-unseen",
+        action="store_true",
+        help="leave out the families no shipped bundle trains on (docs/unseen.md): training "
+        "catalogs are made with it",
     )
     generate.set_defaults(func=_catalog_generate)
     preview = catalog_commands.add_parser(
@@ -509,6 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top-k", type=int, default=10)
     search.add_argument("--category", action="append", default=[], help="repeatable")
     search.add_argument("--tag", action="append", default=[], help="repeatable (all must match)")
+    search.add_argument(
+        "--predicted",
+        action="append",
+        default=[],
+        help="predicted kind of parts without a category (repeatable, any of)",
+    )
     search.add_argument("--max-size", type=float, default=None, help="largest extent, mm")
     search.add_argument(
         "--rerank",

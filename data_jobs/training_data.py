@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from data_jobs.catalog.unseen import refuse_unseen
 from data_jobs.index.rows import batch_to_rows, error_record, exception_record, rows_to_batch
 from data_jobs.splits import DEFAULT_HOLDOUT, split_of
 
@@ -172,6 +173,21 @@ def training_settings(bundle, settings=None):
     )
 
 
+def check_shards(shard_dirs: Sequence[str | Path]) -> None:
+    """Refuse training shards that hold unseen parts (``data_jobs.catalog.unseen``).
+
+    Reads only the ``part_id`` and ``category`` columns of each parquet file.
+    Raises UnseenPartsError naming the families / folders / kinds and a count.
+    """
+    import pyarrow.parquet as pq
+
+    for folder in shard_dirs:
+        rows = []
+        for path in sorted(Path(folder).glob("*.parquet")):
+            rows += pq.read_table(path, columns=["part_id", "category"]).to_pylist()
+        refuse_unseen(rows, str(folder))
+
+
 def build_training_data(
     catalogs: Sequence[str],
     out_dir: str | Path,
@@ -192,6 +208,8 @@ def build_training_data(
     extra_views : random-angle views per part besides the bundle's view set
     points_factor : points stored per part, in units of the bundle's point count
     limit : at most this many parts per catalog (first by part id), for quick runs
+    Raises UnseenPartsError, before any part is prepared, when a catalog holds parts of the
+    families or KiCad folders no shipped bundle may train on (``data_jobs.catalog.unseen``).
     """
     import ray
 
@@ -206,11 +224,14 @@ def build_training_data(
     shards = out / SHARDS_DIR
     if shards.exists() and any(shards.iterdir()):
         raise FileExistsError(f"{shards} is not empty; choose a new --out")
-    out.mkdir(parents=True, exist_ok=True)
     rows, errors = [], []
     for spec in catalogs:
         name, path = catalog_name(spec)
         sources = discover(path, settings)
+        # before any part is read or rendered: no shipped bundle may see these parts
+        refuse_unseen(
+            ({"part_id": p.part_id, **p.metadata} for p in sources[: limit or None]), path
+        )
         for part in sources[: limit or None]:
             problem = part.problem()
             if problem is not None:
@@ -221,6 +242,7 @@ def build_training_data(
             rows.append(row)
     if not rows:
         raise ValueError(f"no readable parts in {list(catalogs)}")
+    out.mkdir(parents=True, exist_ok=True)
     options = {"extra_views": extra_views, "points_factor": points_factor, "seed": seed}
     ray.init(ignore_reinit_error=True, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from data_jobs.catalog.families import FAMILIES, Family
+from data_jobs.catalog.unseen import UNSEEN_FAMILIES
 
 MANIFEST_NAME = "manifest.jsonl"
 PARTS_DIR = "parts"
@@ -46,6 +47,19 @@ def family_schedule(n: int, seed: int, families: Sequence[str] | None = None) ->
     return schedule
 
 
+def training_families(families: Sequence[str] | None = None) -> list[str]:
+    """``families`` (None: the whole registry) less the unseen ones.
+
+    Raises ValueError when ``families`` names an unseen family, rather than drop it quietly.
+    """
+    if families is None:
+        return [name for name in sorted(FAMILIES) if name not in UNSEEN_FAMILIES]
+    named = sorted(set(families) & set(UNSEEN_FAMILIES))
+    if named:
+        raise ValueError(f"unseen families cannot go into a training catalog: {named}")
+    return list(families)
+
+
 def part_rng(seed: int, index: int) -> np.random.Generator:
     """Independent random stream for part ``index`` of the catalog with ``seed``."""
     return np.random.default_rng(np.random.SeedSequence([seed, index]))
@@ -62,12 +76,17 @@ def generate_catalog(
     seed: int,
     mesh_format: str = "stl",
     families: Sequence[str] | None = None,
+    exclude_unseen: bool = False,
 ) -> list[dict]:
     """Generate n parts into out_dir/parts/ and write out_dir/manifest.jsonl.
 
-    The same (n, seed, mesh_format, families) always gives byte-identical files.
+    The same (n, seed, mesh_format, families, exclude_unseen) always gives byte-identical files.
+    exclude_unseen : leave out the families no shipped bundle trains on
+        (``data_jobs.catalog.unseen``): training catalogs are made this way
     returns: the manifest records, in order
     """
+    if exclude_unseen:
+        families = training_families(families)
     if mesh_format not in MESH_FORMATS:
         raise ValueError(f"mesh_format must be one of {MESH_FORMATS}, got {mesh_format!r}")
     if n < 0:
@@ -119,9 +138,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--format", default="stl", choices=MESH_FORMATS)
     ap.add_argument("--families", nargs="*", default=None, help="restrict to these families")
+    ap.add_argument(
+        "--exclude-unseen", action="store_true", help="leave out the never-trained-on families"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    records = generate_catalog(args.out_dir, args.n, args.seed, args.format, args.families)
+    records = generate_catalog(
+        args.out_dir, args.n, args.seed, args.format, args.families, args.exclude_unseen
+    )
     categories = len({r["category"] for r in records})
     took = time.perf_counter() - t0
     print(f"{len(records)} parts in {categories} categories -> {args.out_dir} ({took:.1f} s)")

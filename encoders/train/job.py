@@ -101,7 +101,7 @@ def run_training(
     from ray.train.torch import TorchTrainer
 
     from cadsearch.settings import Settings
-    from data_jobs.training_data import SHARDS_DIR
+    from data_jobs.training_data import SHARDS_DIR, check_shards
 
     t0 = time.perf_counter()
     settings = settings or Settings()
@@ -115,6 +115,7 @@ def run_training(
     for folder in shards:
         if not any(Path(folder).glob("*.parquet")):
             raise FileNotFoundError(f"no training shards in {folder}; run the training data job")
+    check_shards(shards)  # no shipped bundle may train on the unseen parts (docs/unseen.md)
     base = init_bundle(init, run_dir)
 
     ray.init(ignore_reinit_error=True, log_to_driver=True)
