@@ -35,15 +35,21 @@ def _involute(a: np.ndarray) -> np.ndarray:
 
 
 def involute_gear_outline(
-    module: float, teeth: int, pressure_angle_deg: float = 20.0, flank_points: int = 6
+    module: float,
+    teeth: int,
+    pressure_angle_deg: float = 20.0,
+    flank_points: int = 6,
+    addendum: float = 1.0,
+    dedendum: float = 1.25,
 ) -> np.ndarray:
     """(k, 2) counter-clockwise outline of a standard external spur gear (x = 1, no profile shift).
 
     Flanks are true involutes from the base (or root) circle to the tip circle, sampled at
     ``flank_points`` radii; below the base circle the flank runs radially to the root circle.
+    addendum, dedendum : tooth height above / below the pitch circle, in modules
     """
     r = module * teeth / 2
-    ra, rf = r + module, r - 1.25 * module
+    ra, rf = r + addendum * module, r - dedendum * module
     rb = r * math.cos(math.radians(pressure_angle_deg))
     radii = np.linspace(max(rb, rf), ra, flank_points)
     alpha_r = np.arccos(np.clip(rb / radii, -1.0, 1.0))

@@ -2,6 +2,755 @@
 
 from __future__ import annotations
 
-from data_jobs.catalog.families_base import Family
+import math
 
-FAMILY_LIST: tuple[Family, ...] = ()
+import numpy as np
+import shapely.geometry as sg
+
+from data_jobs.catalog import families_standards as std
+from data_jobs.catalog import standards_motion as sm
+from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.families_base import (
+    Family,
+    GeneratedPart,
+    Solid,
+    along_x,
+    box,
+    circle,
+    cross_section,
+    cylinder,
+    extrude,
+    finish,
+    fmt,
+    material_word,
+    num,
+    polar_copies,
+    revolve,
+    segments_for,
+    subtract,
+    union,
+)
+from data_jobs.catalog.families_drive import (
+    _bore_with_keyway,
+    _standard_bore,
+    involute_gear_outline,
+)
+from data_jobs.catalog.standards_motion import chance, choose
+
+
+def make_part(
+    rng: np.random.Generator,
+    solid: Solid,
+    *,
+    name: str,
+    tags: list[str],
+    parameters: dict,
+    attributes: ShapeAttributes,
+    names: list[str],
+    size: str,
+    standard: str | None,
+    material: str,
+    extras: list[str],
+) -> GeneratedPart:
+    """Mesh, measured attributes and described wording of one part; ``attributes.holes`` is
+    the expected genus."""
+    mesh = finish(solid)
+    attrs = attributes.measured(mesh)
+    return GeneratedPart(
+        mesh=mesh,
+        name=name,
+        tags=[material, *([standard] if standard else []), *tags],
+        parameters={k: (num(v, 3) if isinstance(v, float) else v) for k, v in parameters.items()},
+        descriptions=describe(
+            rng,
+            names=names,
+            size=size,
+            standard=standard,
+            material=material_word(material),
+            attributes=attrs,
+            extras=extras,
+        ),
+        through_holes=attrs.holes,
+        attributes=attrs,
+    )
+
+
+def helical_rod(
+    r_major: float,
+    depth: float,
+    pitch: float,
+    starts: int,
+    length: float,
+    half_angle_deg: float,
+    left_hand: bool = False,
+) -> Solid:
+    """Externally threaded rod along Z from 0 to ``length`` (mm), trapezoidal thread form.
+
+    The polar cross-section r(theta) is the axial tooth profile wound once per lead; twisting it
+    by 360 degrees per lead while extruding sweeps the true helicoid.
+    """
+    lead = pitch * starts
+    flank = min(depth * math.tan(math.radians(half_angle_deg)), 0.3 * pitch)
+    flat = (pitch - 2 * flank) / 2
+    # axial profile over one pitch: root flat, rising flank, crest flat, falling flank
+    knots = np.array([0.0, flat, flat + flank, 2 * flat + flank, pitch])
+    radii = np.array([r_major - depth, r_major - depth, r_major, r_major, r_major - depth])
+    per_start = max(12, int(round(48 / starts)))
+    zeta = np.linspace(0.0, pitch, per_start, endpoint=False)
+    zeta = np.unique(np.concatenate([zeta, knots[:-1]]))
+    theta = np.concatenate([(zeta + k * pitch) / lead * 2 * np.pi for k in range(starts)])
+    r = np.tile(np.interp(zeta, knots, radii), starts)
+    section = sg.Polygon(np.c_[r * np.cos(theta), r * np.sin(theta)])
+    turns = length / lead
+    divisions = max(2, int(math.ceil(turns * 18)))
+    twist = 360.0 * turns * (1 if left_hand else -1)
+    return Solid.extrude(cross_section(section), length, divisions, twist)
+
+
+def helical_faces(pitch: float, starts: int, length: float) -> int:
+    """Rough triangle count of ``helical_rod`` (to choose modelled vs cosmetic thread)."""
+    pts = starts * (max(12, int(round(48 / starts))) + 4)
+    return int(2 * pts * (length / (pitch * starts) * 18 + 2))
+
+
+# --------------------------------------------------------------------------- gears
+
+
+def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Helical gear, 20 deg normal pressure angle, helix 15-30 deg: twisted involute extrusion."""
+    module = float(choose(rng, (1.0, 1.25, 1.5, 2.0, 2.5, 3.0), extreme))
+    teeth = int(choose(rng, tuple(range(14, 41)), extreme))
+    beta = float(choose(rng, sm.HELIX_ANGLES, extreme))
+    left = bool(rng.random() < 0.5)
+    mt = module / math.cos(math.radians(beta))
+    r = mt * teeth / 2
+    rf = r - 1.25 * module
+    width = float(round(choose(rng, (6, 8, 10), extreme) * module, 1))
+    outline = involute_gear_outline(mt, teeth, 20.0, 4, 1.0 * module / mt, 1.25 * module / mt)
+    twist = math.degrees(width * math.tan(math.radians(beta)) / r)
+    divisions = int(np.clip(math.ceil(twist / 3), 2, max(2, 14000 // (2 * len(outline)))))
+    body = Solid.extrude(
+        cross_section(sg.Polygon(outline)), width, divisions, twist * (1 if left else -1)
+    )
+    bore = _standard_bore(min(float(rng.uniform(0.25, 0.4)) * 2 * rf, 40))
+    if chance(rng, 0.5, extreme):  # chamfered tooth ends
+        ra, c = r + module, 0.5 * module
+        ring = revolve(np.array([(ra - c, -0.01), (ra + 1, -0.01), (ra + 1, c)]), 72)
+        body = subtract(body, [ring, ring.mirror((0, 0, 1)).translate((0, 0, width))])
+    hub = chance(rng, 0.5, extreme) and rf - module > 0.9 * bore + 4
+    hub_len = round(0.6 * width + 0.2 * bore, 1) if hub else 0.0
+    parts = [body]
+    if hub:
+        hub_d = min(1.8 * bore + 4, 2 * rf - 2 * module)
+        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+    keyway = bore >= 10 and chance(rng, 0.5, extreme)
+    gear = subtract(union(parts), [_bore_with_keyway(bore, width + hub_len, keyway)])
+    material = choose(rng, ("steel", "steel", "brass", "POM", "cast iron"))
+    hand = "left" if left else "right"
+    return make_part(
+        rng,
+        gear,
+        name=f"Helical gear m{fmt(module)} z{teeth} {fmt(beta)}deg {hand[0].upper()}H",
+        tags=["helical gear", "involute", f"{hand}-hand helix", "DIN 3960"]
+        + (["hub"] if hub else [])
+        + (["keyway"] if keyway else []),
+        parameters=dict(
+            normal_module=module,
+            teeth=teeth,
+            helix_angle=beta,
+            pitch_diameter=2 * r,
+            tip_diameter=2 * r + 2 * module,
+            face_width=width,
+            bore=bore,
+            hand=hand,
+        ),
+        attributes=ShapeAttributes(
+            form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
+        ),
+        names=["helical gear", "helical spur gear", "skew-tooth gear", "helical cylindrical gear"],
+        size=f"mn{fmt(module)} z{teeth}",
+        standard="DIN 3960",
+        material=material,
+        extras=[
+            f"helical gear normal module {fmt(module)}, {teeth} teeth, {fmt(beta)} degree "
+            f"{hand}-hand helix, {fmt(bore)} mm bore",
+            f"{teeth}T helical gear pitch diameter {fmt(2 * r, 1)} mm, face width {fmt(width)} mm"
+            + (", with hub" if hub else ""),
+            f"angled-teeth gear m{fmt(module)} for parallel shafts, quieter than a spur gear",
+        ],
+    )
+
+
+def bevel_gear(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Straight bevel gear (ISO 23509 geometry): toothed frustum narrowing to the cone apex."""
+    module = float(choose(rng, (1.0, 1.5, 2.0, 2.5, 3.0), extreme))
+    teeth = int(choose(rng, (15, 16, 18, 20, 24, 25, 30, 32, 36, 40), extreme))
+    ratio = float(choose(rng, (1.0, 1.5, 2.0, 3.0), None))
+    pinion = bool(rng.random() < 0.5) if ratio > 1 else True
+    delta = math.atan(1 / ratio) if pinion else math.atan(ratio)
+    r = module * teeth / 2
+    cone = r / math.sin(delta)
+    b = min(cone / 3, 10 * module)
+    h = b * math.cos(delta)
+    scale = 1 - b / cone
+    outline = involute_gear_outline(module, teeth, 20.0, 4)
+    teeth_body = Solid.extrude(cross_section(sg.Polygon(outline)), h, 1, 0.0, (scale, scale))
+    rf = r - 1.25 * module
+    back = max(2.0, 0.6 * module + 0.15 * b)
+    bore = _standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf * scale, 40))
+    parts = [teeth_body, cylinder(0.97 * rf, back + 0.1, segments_for(rf, 48, 72), z0=-back)]
+    hub = chance(rng, 0.6, extreme)
+    hub_len = round(0.8 * bore + 4, 1) if hub else 0.0
+    hub_d = min(1.7 * bore + 6, 1.8 * rf * scale)
+    if hub:  # hub behind the mounting face, as on catalogue bevel gears
+        parts.append(
+            cylinder(hub_d / 2, hub_len + 0.1, segments_for(hub_d / 2), z0=-back - hub_len)
+        )
+    keyway = bore >= 10 and chance(rng, 0.5, extreme)
+    total = h + back + hub_len
+    gear = subtract(union(parts), [_bore_with_keyway(bore, total, keyway, z0=-back - hub_len - 1)])
+    material = choose(rng, ("steel", "steel", "brass", "POM", "cast iron"))
+    role = "pinion" if pinion and ratio > 1 else "gear"
+    return make_part(
+        rng,
+        gear,
+        name=f"Bevel {role} m{fmt(module)} z{teeth} 1:{fmt(ratio)}",
+        tags=["bevel gear", "straight teeth", "conical", "90 degree shaft angle", "ISO 23509"]
+        + (["hub"] if hub else [])
+        + (["keyway"] if keyway else []),
+        parameters=dict(
+            module=module,
+            teeth=teeth,
+            ratio=ratio,
+            pitch_cone_angle=round(math.degrees(delta), 2),
+            pitch_diameter=2 * r,
+            face_width=round(b, 2),
+            bore=bore,
+        ),
+        attributes=ShapeAttributes(
+            form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
+        ),
+        names=["bevel gear", "straight bevel gear", "conical gear", "mitre gear"]
+        if ratio == 1
+        else ["bevel gear", "straight bevel gear", "conical gear", f"bevel {role}"],
+        size=f"m{fmt(module)} z{teeth}",
+        standard="ISO 23509",
+        material=material,
+        extras=[
+            f"straight bevel {role} module {fmt(module)}, {teeth} teeth, ratio 1:{fmt(ratio)}, "
+            f"pitch cone {fmt(math.degrees(delta), 1)} degrees",
+            f"conical gear for 90 degree shafts, pitch diameter {fmt(2 * r)} mm, "
+            f"{fmt(bore)} mm bore" + (" with hub" if hub else ""),
+            f"{teeth} tooth right-angle bevel gear m{fmt(module)}",
+        ],
+    )
+
+
+def _worm_set(rng, extreme):
+    module = float(choose(rng, tuple(sm.WORM_PITCH_DIAMETERS), extreme))
+    d1 = sm.WORM_PITCH_DIAMETERS[module]
+    starts = int(choose(rng, (1, 1, 2, 4), extreme and "min"))
+    return module, d1, starts
+
+
+def worm_wheel(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Worm wheel DIN 3975: helical teeth in a throated (concave) rim matching the worm."""
+    module, d1, starts = _worm_set(rng, extreme)
+    teeth = int(choose(rng, (20, 25, 30, 40, 50), extreme))
+    d2 = module * teeth
+    a = (d1 + d2) / 2
+    rk = d1 / 2 - module  # throat radius = worm tip radius
+    b = round(min(2 * module * math.sqrt(d1 / module + 1), 1.6 * rk), 1)
+    r_out = d2 / 2 + 1.5 * module  # turned outer diameter de2 = da2 + m
+    outline = involute_gear_outline(module, teeth, 20.0, 4, 1.6, 1.25)
+    gamma = math.atan(starts * module / d1)
+    twist = math.degrees(b * math.tan(gamma) / (d2 / 2))
+    # longer than the blank so that only the blank's faces bound the wheel's sides
+    prism = Solid.extrude(cross_section(sg.Polygon(outline)), b + 1, 6, twist * (b + 1) / b)
+    prism = prism.translate((0, 0, -0.5))
+    dz = min(b / 2, math.sqrt(rk**2 - (a - r_out) ** 2))
+    arc = [(a - math.sqrt(rk**2 - (z - b / 2) ** 2), z) for z in np.linspace(-dz, dz, 11) + b / 2]
+    if dz < b / 2:
+        arc = [(r_out, 0.0), *arc, (r_out, b)]
+    rf = d2 / 2 - 1.25 * module
+    blank = revolve(np.array([(0.0, 0.0), *arc, (0.0, b)]), 96)
+    wheel = prism ^ blank
+    bore = _standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf, 45))
+    hub = chance(rng, 0.6, extreme) and rf - module > 0.9 * bore + 4
+    hub_len = round(0.5 * b + 0.3 * bore, 1) if hub else 0.0
+    parts = [wheel]
+    if hub:
+        hub_d = min(1.7 * bore + 6, 2 * rf - 2 * module)
+        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=b - 0.5))
+    keyway = bore >= 10 and chance(rng, 0.5, extreme)
+    wheel = subtract(union(parts), [_bore_with_keyway(bore, b + hub_len, keyway)])
+    material = choose(rng, ("bronze", "bronze", "cast iron", "POM"))
+    ratio = teeth / starts
+    return make_part(
+        rng,
+        wheel,
+        name=f"Worm wheel m{fmt(module)} z{teeth} i={fmt(ratio)}",
+        tags=["worm wheel", "throated rim", "worm gear set", "DIN 3975"]
+        + (["hub"] if hub else [])
+        + (["keyway"] if keyway else []),
+        parameters=dict(
+            module=module,
+            teeth=teeth,
+            worm_starts=starts,
+            pitch_diameter=d2,
+            throat_diameter=d2 + 2 * module,
+            center_distance=a,
+            face_width=b,
+            bore=bore,
+        ),
+        attributes=ShapeAttributes(
+            form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
+        ),
+        names=["worm wheel", "worm gear", "wormwheel", "throated worm gear"],
+        size=f"m{fmt(module)} z{teeth}",
+        standard="DIN 3975",
+        material=material,
+        extras=[
+            f"{material_word(material)} worm wheel module {fmt(module)} with {teeth} teeth for a "
+            f"{starts}-start worm, ratio {fmt(ratio)}:1",
+            f"worm gear with concave throated rim, {fmt(d2)} mm pitch diameter, "
+            f"centre distance {fmt(a)} mm",
+            f"globoid-rim gear wheel m{fmt(module)} z{teeth}, {fmt(bore)} mm bore",
+        ],
+    )
+
+
+def worm(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Cylindrical worm DIN 3975 (ZA, 20 deg): helical thread of lead z1*pi*m between journals."""
+    module, d1, starts = _worm_set(rng, extreme)
+    pitch = math.pi * module
+    ra = d1 / 2 + module
+    depth = 2.2 * module
+    thread_len = round(float(choose(rng, (5.0, 6.0, 7.0, 8.0), extreme)) * pitch, 1)
+    journal_d = _standard_bore(d1 - 2.4 * module - 2)
+    journal_len = round(float(rng.uniform(1.0, 2.0)) * journal_d + 5)
+    left = bool(rng.random() < 0.15)
+    thread = helical_rod(ra, depth, pitch, starts, thread_len, 20.0, left)
+    c = 0.5 if journal_d < 15 else 1.0
+    rj = journal_d / 2
+    shaft = revolve(
+        np.array(
+            [
+                (0, -journal_len),
+                (rj - c, -journal_len),
+                (rj, -journal_len + c),
+                (rj, 0.5),
+                (0, 0.5),
+            ]
+        ),
+        segments_for(rj, 24, 40),
+    )
+    other_len = journal_len if chance(rng, 0.5, extreme) else round(0.6 * journal_len)
+    shaft2 = shaft.mirror((0, 0, 1)).translate((0, 0, thread_len))
+    if other_len != journal_len:
+        shaft2 = shaft2.scale((1, 1, other_len / journal_len)).translate(
+            (0, 0, thread_len * (1 - other_len / journal_len))
+        )
+    body = union([thread, shaft, shaft2])
+    keyway = journal_d >= 10 and chance(rng, 0.5, extreme)
+    if keyway:
+        key = std.parallel_key(journal_d)
+        slot_len = 0.6 * journal_len
+        half = (slot_len - key["b"]) / 2
+        stadium = sg.LineString([(-half, 0), (half, 0)]).buffer(key["b"] / 2, quad_segs=6)
+        pocket = extrude(stadium, key["t1"] + 5.0, z0=rj - key["t1"]).rotate((0, -90, 0))
+        body = body - pocket.translate((0, 0, -journal_len / 2))
+    body = along_x(body)
+    material = choose(rng, ("steel", "steel", "stainless", "carbon steel"))
+    total = thread_len + journal_len + other_len
+    hand = "left" if left else "right"
+    return make_part(
+        rng,
+        body,
+        name=f"Worm m{fmt(module)} {starts}-start {fmt(d1)}x{fmt(total)}",
+        tags=["worm", "worm shaft", f"{starts}-start", f"{hand}-hand", "DIN 3975", "ZA profile"]
+        + (["keyway"] if keyway else []),
+        parameters=dict(
+            module=module,
+            starts=starts,
+            pitch_diameter=d1,
+            tip_diameter=2 * ra,
+            axial_pitch=round(pitch, 3),
+            lead=round(pitch * starts, 3),
+            thread_length=thread_len,
+            journal_diameter=journal_d,
+            length=round(total, 2),
+        ),
+        attributes=ShapeAttributes(form="shaft", threaded=True, holes=0, symmetry="none"),
+        names=["worm", "worm shaft", "worm screw", "endless screw"],
+        size=f"m{fmt(module)} z1={starts}",
+        standard="DIN 3975",
+        material=material,
+        extras=[
+            f"{starts}-start {hand}-hand worm module {fmt(module)}, {fmt(d1)} mm pitch diameter, "
+            f"lead {fmt(pitch * starts, 2)} mm",
+            f"worm screw with {fmt(journal_d)} mm journals, {fmt(total)} mm overall length",
+            f"threaded worm shaft m{fmt(module)} for a worm wheel drive",
+        ],
+    )
+
+
+def gear_rack(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Straight-tooth gear rack DIN 3962 quality bar, 20 deg teeth, counterbored mounting holes."""
+    module = float(choose(rng, tuple(sm.GEAR_RACKS), extreme))
+    width, height = sm.GEAR_RACKS[module]
+    length = float(choose(rng, sm.RACK_LENGTHS, extreme))
+    p = math.pi * module
+    t = math.tan(math.radians(20.0))
+    pitch_y = height - module
+    n = int(length // p)
+    x0 = (length - n * p) / 2
+    pts = [(0.0, 0.0), (length, 0.0), (length, pitch_y - 1.25 * module)]
+    for k in range(n - 1, -1, -1):
+        xc = x0 + (k + 0.5) * p
+        pts += [
+            (xc + p / 4 + 1.25 * module * t, pitch_y - 1.25 * module),
+            (xc + p / 4 - module * t, height),
+            (xc - p / 4 + module * t, height),
+            (xc - p / 4 - 1.25 * module * t, pitch_y - 1.25 * module),
+        ]
+    pts.append((0.0, pitch_y - 1.25 * module))
+    bar = extrude(sg.Polygon(pts).buffer(0), width)
+    body_h = pitch_y - 1.25 * module
+    screw = float(max(s for s in (3, 4, 5, 6, 8, 10) if 1.8 * s + 1.5 <= 0.6 * body_h))
+    n_holes = int(choose(rng, (2, 3, 4), extreme))
+    hole_d, cb_d, cb_h = 1.1 * screw, 1.8 * screw, min(1.0 * screw, 0.45 * width)
+    cuts = []
+    for i in range(n_holes):
+        x = length * (i + 0.5) / n_holes
+        y = body_h * 0.45
+        cuts.append(cylinder(hole_d / 2, width + 2, 24, z0=-1).translate((x, y, 0)))
+        cuts.append(cylinder(cb_d / 2, cb_h + 1, 28, z0=width - cb_h).translate((x, y, 0)))
+    rack = subtract(bar, cuts).rotate((90, 0, 0))
+    material = choose(rng, ("steel", "steel", "stainless", "POM", "brass"))
+    return make_part(
+        rng,
+        rack,
+        name=f"Gear rack m{fmt(module)} {fmt(width)}x{fmt(height)}x{fmt(length)}",
+        tags=["gear rack", "straight teeth", "rack and pinion", "DIN 3962", "counterbored holes"],
+        parameters=dict(
+            module=module,
+            face_width=width,
+            height=height,
+            length=length,
+            teeth=n,
+            mounting_holes=n_holes,
+            screw=f"M{fmt(screw)}",
+        ),
+        attributes=ShapeAttributes(
+            form="profile", toothed_rim=True, teeth=n, holes=n_holes, symmetry="mirror"
+        ),
+        names=["gear rack", "toothed rack", "rack bar", "linear gear rack"],
+        size=f"m{fmt(module)} {fmt(width)}x{fmt(height)}x{fmt(length)}",
+        standard="DIN 3962",
+        material=material,
+        extras=[
+            f"module {fmt(module)} rack {fmt(length)} mm long, {fmt(width)} x {fmt(height)} mm "
+            f"section, {n} teeth",
+            f"straight toothed rack with {n_holes} counterbored M{fmt(screw)} mounting holes",
+            f"rack for a rack and pinion drive m{fmt(module)}, pitch {fmt(p, 3)} mm",
+        ],
+    )
+
+
+def internal_gear(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Internal (ring) gear: involute tooth spaces cut into a ring, optional bolt circle."""
+    module = float(choose(rng, (0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0), extreme))
+    teeth = int(choose(rng, (36, 40, 45, 48, 50, 56, 60, 72, 80), extreme))
+    r = module * teeth / 2
+    rim = max(4.0, 5.0 * module)
+    root = r + 1.25 * module
+    od = 2 * (root + rim)
+    # an internal gear's tooth space is the tooth of an external gear with swapped heights
+    space = sg.Polygon(involute_gear_outline(module, teeth, 20.0, 4, 1.25, 1.0))
+    width = float(round(choose(rng, (6, 8, 10), extreme) * module + 2, 1))
+    ring2d = circle(od / 2, segments=segments_for(od / 2, 64, 128)).difference(space)
+    gear = extrude(ring2d, width)
+    bolts = 0
+    if chance(rng, 0.5, extreme) and rim >= 6:
+        bolts = int(choose(rng, (6, 8, 12), None))
+        hole_d = min(0.45 * rim, 9.0)
+        pcd = root + rim / 2
+        hole = cylinder(hole_d / 2, width + 2, 20, z0=-1).translate((pcd, 0, 0))
+        gear = subtract(gear, polar_copies(hole, bolts, 180.0 / teeth))
+    material = choose(rng, ("steel", "steel", "brass", "POM", "nylon"))
+    return make_part(
+        rng,
+        gear,
+        name=f"Internal gear m{fmt(module)} z{teeth}",
+        tags=["internal gear", "ring gear", "annulus", "planetary", "involute", "DIN 3960"]
+        + (["bolt circle"] if bolts else []),
+        parameters=dict(
+            module=module,
+            teeth=teeth,
+            pitch_diameter=2 * r,
+            tip_diameter=2 * r - 2 * module,
+            outer_diameter=round(od, 2),
+            face_width=width,
+            bolt_holes=bolts,
+        ),
+        attributes=ShapeAttributes(
+            form="ring", toothed_rim=True, teeth=teeth, holes=1 + bolts, symmetry="polar"
+        ),
+        names=["internal gear", "ring gear", "annulus gear", "internal spur gear"],
+        size=f"m{fmt(module)} z{teeth}",
+        standard="DIN 3960",
+        material=material,
+        extras=[
+            f"internal ring gear module {fmt(module)}, {teeth} teeth inside, {fmt(od, 1)} mm OD",
+            f"planetary gearbox annulus m{fmt(module)} z{teeth}, face width {fmt(width)} mm"
+            + (f", {bolts} mounting holes" if bolts else ""),
+            f"gear ring with teeth on the inside, tip diameter {fmt(2 * r - 2 * module)} mm",
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- belts, couplings
+
+
+def timing_pulley(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Synchronous belt pulley (GT2, T5 or HTD 5M) with flanges and a set-screw hub."""
+    profile = str(choose(rng, tuple(sm.TIMING_BELTS), extreme))
+    pitch, pld, depth, belt_w = sm.TIMING_BELTS[profile]
+    teeth = int(choose(rng, sm.TIMING_PULLEY_TEETH, extreme))
+    pd = teeth * pitch / math.pi
+    od = pd - 2 * pld
+    n_seg = max(96, 6 * teeth)
+    groove_w = 0.55 * pitch
+    cutters = []
+    for k in range(teeth):
+        a = 2 * math.pi * k / teeth
+        c = np.array([math.cos(a), math.sin(a)])
+        if profile == "T5":
+            w_top, w_bot = groove_w, 0.6 * groove_w
+            loc = np.array([(od / 2 + 1, w_top / 2), (od / 2 - depth, w_bot / 2),
+                            (od / 2 - depth, -w_bot / 2), (od / 2 + 1, -w_top / 2)])  # fmt: skip
+            rot = np.c_[loc[:, 0] * c[0] - loc[:, 1] * c[1], loc[:, 0] * c[1] + loc[:, 1] * c[0]]
+            cutters.append(sg.Polygon(rot))
+        else:
+            rg = groove_w / 2
+            centre = (od / 2 - depth + rg) * c
+            cut = sg.Point(*centre).buffer(rg, quad_segs=4)
+            cutters.append(
+                cut.union(sg.Point(*(centre + 1.0 * c)).buffer(rg, quad_segs=4)).convex_hull
+            )
+    teeth2d = circle(od / 2, segments=n_seg).difference(sg.MultiPolygon(cutters).buffer(0))
+    width = belt_w + 1.0
+    flanges = chance(rng, 0.7, extreme)
+    fl_t = max(1.0, 0.2 * pitch)
+    fl_r = od / 2 + max(1.2, 0.5 * pitch + pld)
+    bore = float(choose(rng, tuple(b for b in (4, 5, 6, 6.35, 8, 10, 12, 14, 15, 20, 25)
+                                   if b <= 0.55 * (od - 2 * depth)), extreme))  # fmt: skip
+    screw = 3.0 if bore <= 8 else 4.0 if bore <= 14 else 5.0
+    hub_r = max(0.7 * od / 2, bore / 2 + 1.6 * screw)
+    hub_len = round(max(6.0, 2.2 * screw), 1)
+    z = 0.0
+    parts = []
+    if flanges:
+        parts.append(cylinder(fl_r, fl_t + 0.05, segments_for(fl_r, 48, 96), z0=0.0))
+        z = fl_t
+    parts.append(extrude(teeth2d, width, z0=z))
+    z += width
+    if flanges:
+        parts.append(cylinder(fl_r, fl_t, segments_for(fl_r, 48, 96), z0=z - 0.05))
+        z += fl_t
+    parts.append(cylinder(hub_r, hub_len + 0.05, segments_for(hub_r, 32, 64), z0=z - 0.05))
+    z += hub_len
+    n_screws = 2 if chance(rng, 0.5, extreme) else 1
+    cuts = [cylinder(bore / 2, z + 2, segments_for(bore / 2, 24, 40), z0=-1)]
+    tap = (
+        cylinder(0.42 * screw, hub_r + 2, 16).rotate((0, 90, 0)).translate((0, 0, z - hub_len / 2))
+    )
+    cuts += polar_copies(tap, n_screws, 0.0) if n_screws == 1 else [tap, tap.rotate((0, 0, 90))]
+    pulley = subtract(union(parts), cuts)
+    material = choose(rng, ("aluminium", "aluminium", "steel", "POM"))
+    return make_part(
+        rng,
+        pulley,
+        name=f"Timing pulley {profile} {teeth}T {fmt(bore)} mm bore",
+        tags=["timing pulley", "synchronous", profile, "ISO 13050", "set screw", "hub"]
+        + (["flanged"] if flanges else []),
+        parameters=dict(
+            profile=profile,
+            pitch=pitch,
+            teeth=teeth,
+            pitch_diameter=round(pd, 2),
+            outside_diameter=round(od, 2),
+            belt_width=belt_w,
+            bore=bore,
+            set_screws=n_screws,
+            flanges=int(flanges),
+        ),
+        attributes=ShapeAttributes(
+            form="wheel", toothed_rim=True, teeth=teeth, holes=1 + n_screws, symmetry="polar"
+        ),
+        names=["timing pulley", "synchronous pulley", "toothed belt pulley", "timing belt gear"],
+        size=f"{profile} {teeth}T",
+        standard="ISO 13050",
+        material=material,
+        extras=[
+            f"{profile} timing pulley {teeth} teeth, {fmt(bore)} mm bore, "
+            f"for {fmt(belt_w)} mm belt",
+            f"toothed belt pulley pitch {fmt(pitch)} mm, pitch diameter {fmt(pd, 2)} mm"
+            + (", flanged both sides" if flanges else ", without flanges"),
+            f"{teeth}T {profile} pulley with hub and {n_screws} set screw"
+            + ("s" if n_screws > 1 else ""),
+        ],
+    )
+
+
+def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Jaw coupling hub, L type: cylindrical hub with three curved jaws for the spider."""
+    size = str(choose(rng, tuple(sm.JAW_COUPLINGS), extreme))
+    od, length, jaw_len, max_bore = sm.JAW_COUPLINGS[size]
+    bores = [b for b in (5, 6, 8, 10, 12, 14, 15, 16, 19, 20, 22, 24, 25, 28, 30, 32, 35, 38, 42)
+             if 0.25 * od <= b <= max_bore]  # fmt: skip
+    bore = float(choose(rng, bores, extreme))
+    r = od / 2
+    r_in = max(bore / 2 + 0.5, 0.42 * r)
+    n_seg = segments_for(r, 48, 72)
+    hub = cylinder(r, length - jaw_len + 0.05, n_seg)
+    jaws = []
+    span = math.radians(60.0 - 8.0)
+    for k in range(3):
+        a0 = 2 * math.pi * k / 3 - span / 2
+        arc = np.linspace(a0, a0 + span, 12)
+        ring = np.r_[np.c_[r * np.cos(arc), r * np.sin(arc)],
+                     np.c_[r_in * np.cos(arc[::-1]), r_in * np.sin(arc[::-1])]]  # fmt: skip
+        # crowned flanks: rounded jaw edges seen from the end
+        jaw2d = sg.Polygon(ring).buffer(-0.08 * r, quad_segs=4).buffer(0.06 * r, quad_segs=4)
+        jaw2d = jaw2d.intersection(circle(r, segments=n_seg))
+        jaws.append(extrude(jaw2d, jaw_len, z0=length - jaw_len))
+    body = union([hub, *jaws])
+    keyway = bore >= 10 and chance(rng, 0.5, extreme)
+    set_screw = chance(rng, 0.6, extreme)
+    cuts = [_bore_with_keyway(bore, length, keyway)]
+    if set_screw:
+        screw = 4.0 if od < 40 else 6.0
+        z = (length - jaw_len) / 2
+        cuts.append(cylinder(0.42 * screw, r + 2, 16).rotate((0, 90, 0)).rotate((0, 0, 90))
+                    .translate((0, 0, z)))  # fmt: skip
+    coupling = subtract(body, cuts)
+    material = choose(rng, ("cast iron", "steel", "aluminium", "aluminium"))
+    return make_part(
+        rng,
+        coupling,
+        name=f"Jaw coupling hub {size} bore {fmt(bore)}",
+        tags=["jaw coupling", "spider coupling", "L type", "flexible coupling", "hub"]
+        + (["keyway"] if keyway else [])
+        + (["set screw"] if set_screw else []),
+        parameters=dict(
+            size=size, outer_diameter=od, hub_length=length, jaw_length=jaw_len, bore=bore, jaws=3
+        ),  # fmt: skip
+        attributes=ShapeAttributes(
+            form="cylinder", holes=1 + int(set_screw), symmetry="polar" if not set_screw else "none"
+        ),
+        names=[
+            "jaw coupling hub",
+            "spider coupling hub",
+            "Lovejoy coupling half",
+            "curved jaw hub",
+        ],
+        size=f"{size} {fmt(bore)} mm",
+        standard=None,
+        material=material,
+        extras=[
+            f"{size} jaw coupling hub, {fmt(od)} mm OD, {fmt(bore)} mm bore"
+            + (" with keyway" if keyway else ""),
+            f"flexible coupling half with 3 curved jaws, {fmt(length)} mm long",
+            "L-type jaw hub for an elastomer spider insert"
+            + (", set screw over the bore" if set_screw else ""),
+        ],
+    )
+
+
+def rigid_coupling(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
+    """Rigid shaft coupling: plain sleeve with set screws or one-piece clamp with slit ends."""
+    bore = float(choose(rng, tuple(sm.RIGID_COUPLINGS), extreme))
+    od, length = sm.RIGID_COUPLINGS[bore]
+    clamp = chance(rng, 0.5, extreme)
+    n = segments_for(od / 2, 40, 64)
+    c = 0.5 if od < 30 else 1.0
+    body = revolve(
+        np.array(
+            [
+                (bore / 2, 0),
+                (od / 2 - c, 0),
+                (od / 2, c),
+                (od / 2, length - c),
+                (od / 2 - c, length),
+                (bore / 2, length),
+            ]
+        ),  # fmt: skip
+        n,
+    )
+    screw = 3.0 if od <= 20 else 4.0 if od <= 32 else 5.0 if od <= 45 else 6.0
+    cuts = []
+    if clamp:
+        gap = max(0.8, 0.05 * od)
+        slit_len = 0.42 * length
+        for z0 in (-1.0, length - slit_len):
+            cuts.append(
+                box(od / 2 + 1, gap, slit_len + 1, ((od / 2 + 1) / 2, 0, z0 + (slit_len + 1) / 2))
+            )
+            x = (bore / 2 + od / 2) / 2
+            zc = z0 + 1 + slit_len / 2 if z0 < 0 else z0 + slit_len / 2
+            cuts.append(cylinder(0.55 * screw, od + 2, 16, z0=-od / 2 - 1).rotate((90, 0, 0))
+                        .translate((x, 0, zc)))  # fmt: skip
+        holes = 1 + 4
+        kind = "clamp"
+    else:
+        per_end = int(choose(rng, (1, 2), extreme))
+        tap = cylinder(0.42 * screw, od / 2 + 1, 16).rotate((0, 90, 0))
+        for zc in (0.25 * length, 0.75 * length):
+            cuts += (
+                polar_copies(tap.translate((0, 0, zc)), per_end, 0.0)
+                if per_end == 1
+                else [tap.translate((0, 0, zc)), tap.translate((0, 0, zc)).rotate((0, 0, 90))]
+            )
+        holes = 1 + 2 * per_end
+        kind = "set screw"
+    coupling = subtract(body, cuts)
+    material = choose(rng, ("steel", "stainless", "aluminium", "aluminium"))
+    return make_part(
+        rng,
+        coupling,
+        name=f"Rigid coupling {fmt(bore)} mm ({kind})",
+        tags=["rigid coupling", "sleeve coupling", "shaft coupling", kind],
+        parameters=dict(
+            bore=bore, outer_diameter=od, length=length, screw=f"M{fmt(screw)}", style=kind
+        ),  # fmt: skip
+        attributes=ShapeAttributes(
+            form="cylinder", threaded=not clamp, holes=holes, symmetry="mirror"
+        ),  # fmt: skip
+        names=["rigid coupling", "sleeve coupling", "shaft coupler", "muff coupling"],
+        size=f"{fmt(bore)}x{fmt(od)}x{fmt(length)}",
+        standard=None,
+        material=material,
+        extras=[
+            f"rigid {kind} coupling for two {fmt(bore)} mm shafts, {fmt(od)} mm OD, "
+            f"{fmt(length)} mm long",
+            "one-piece clamp shaft coupling with slit ends and clamp screws"
+            if clamp
+            else f"solid sleeve coupler fixed by M{fmt(screw)} set screws",
+            f"shaft connector {fmt(bore)} to {fmt(bore)} mm, M{fmt(screw)} screws",
+        ],
+    )
+
+
+FAMILY_LIST = (
+    Family("helical_gear", "helical_gear", helical_gear, "gear"),
+    Family("bevel_gear", "bevel_gear", bevel_gear, "gear"),
+    Family("worm_wheel", "worm_wheel", worm_wheel, "gear"),
+    Family("worm", "worm", worm, "gear"),
+    Family("gear_rack", "gear_rack", gear_rack, "gear"),
+    Family("internal_gear", "ring_gear", internal_gear, "gear"),
+    Family("timing_pulley", "timing_pulley", timing_pulley, "pulley"),
+    Family("jaw_coupling", "jaw_coupling", jaw_coupling, "coupling"),
+    Family("rigid_coupling", "rigid_coupling", rigid_coupling, "coupling"),
+)
