@@ -9,6 +9,7 @@ import shapely.geometry as sg
 import trimesh
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -34,6 +35,22 @@ from data_jobs.catalog.families_base import (
 )
 
 THREAD_SIZES = tuple(std.METRIC_THREADS)
+
+
+def _texts(
+    rng: np.random.Generator,
+    mesh: trimesh.Trimesh,
+    attributes: ShapeAttributes,
+    hand: list[str],
+    **words,
+) -> tuple[ShapeAttributes, list[str]]:
+    """Measured attributes and descriptions: the hand-written canonical sentence first, then
+    describe()'s templates (``words``: names, size, standard, material), the rest as extras."""
+    attrs = attributes.measured(mesh)
+    texts = describe(rng, attributes=attrs, extras=hand[1:], **words)
+    return attrs, descriptions_from(hand[0], *texts)
+
+
 THREAD_WEIGHTS = (1.0, 1.5, 1.5, 2.0, 2.0, 2.0, 1.5, 0.7, 1.0, 0.7, 0.5)
 
 
@@ -85,8 +102,26 @@ def hex_bolt(rng: np.random.Generator) -> GeneratedPart:
     body = union([_threaded_shank(d, t["pitch"], length, thread_length), head])
     m, mat = size_label(d), material_word(material)
     threading = "fully threaded" if full else "partially threaded"
+    mesh = finish(body)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(
+            form="shaft", head="hex", drive="external hex", threaded=True, symmetry="polar"
+        ),
+        [
+            f"{m} hex bolt, {length} mm long",
+            f"hexagon head bolt {m} x {length}, {standard}",
+            f"{length} mm long hex cap screw, {m} thread, {fmt(t['s'])} mm across flats",
+            f"{mat} {threading} hex head bolt {m}x{length}",
+        ],
+        names=["hex bolt", "hexagon head bolt", "hex cap screw", "machine bolt"],
+        size=f"{m} x {length}",
+        standard=standard,
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Hex bolt {m}x{length}",
         tags=[material, standard, "hex head", "threaded", threading.replace(" ", "-")],
         parameters=dict(
@@ -98,13 +133,9 @@ def hex_bolt(rng: np.random.Generator) -> GeneratedPart:
             head_across_flats=num(t["s"]),
             head_height=num(t["k"]),
         ),
-        descriptions=descriptions_from(
-            f"{m} hex bolt, {length} mm long",
-            f"hexagon head bolt {m} x {length}, {standard}",
-            f"{length} mm long hex cap screw, {m} thread, {fmt(t['s'])} mm across flats",
-            f"{mat} {threading} hex head bolt {m}x{length}",
-        ),
+        descriptions=texts,
         through_holes=0,
+        attributes=attrs,
     )
 
 
@@ -135,8 +166,26 @@ def socket_head_cap_screw(rng: np.random.Generator) -> GeneratedPart:
     head = (head - (socket + cone)).translate((0, 0, length))
     body = union([_threaded_shank(d, t["pitch"], length, thread_length), head])
     m, mat = size_label(d), material_word(material)
+    mesh = finish(body)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(
+            form="shaft", head="socket", drive="hex socket", threaded=True, symmetry="polar"
+        ),
+        [
+            f"{m} socket head cap screw, {length} mm long",
+            f"hexagon socket head cap screw {m} x {length}, ISO 4762 / DIN 912",
+            f"{length} mm Allen bolt with {m} thread and {fmt(t['key'])} mm hex socket",
+            f"{mat} cylinder head cap screw {m}x{length}, {fmt(dk)} mm head",
+        ],
+        names=["socket head cap screw", "Allen bolt", "cap screw", "SHCS"],
+        size=f"{m} x {length}",
+        standard="ISO 4762",
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Socket head cap screw {m}x{length}",
         tags=[material, "ISO 4762", "DIN 912", "hex socket", "threaded", grade],
         parameters=dict(
@@ -148,13 +197,9 @@ def socket_head_cap_screw(rng: np.random.Generator) -> GeneratedPart:
             head_height=num(k),
             socket_size=num(t["key"]),
         ),
-        descriptions=descriptions_from(
-            f"{m} socket head cap screw, {length} mm long",
-            f"hexagon socket head cap screw {m} x {length}, ISO 4762 / DIN 912",
-            f"{length} mm Allen bolt with {m} thread and {fmt(t['key'])} mm hex socket",
-            f"{mat} cylinder head cap screw {m}x{length}, {fmt(dk)} mm head",
-        ),
+        descriptions=texts,
         through_holes=0,
+        attributes=attrs,
     )
 
 
@@ -207,8 +252,26 @@ def hex_nut(rng: np.random.Generator) -> GeneratedPart:
         )
         body = union([chamfered_hex(s, hex_h, both_ends=True), dome])
     body = body - _internal_thread_cutter(d, t["pitch"], height)
+    mesh = finish(body)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(
+            form="ring", drive="external hex", threaded=True, holes=1, symmetry="polar"
+        ),
+        [
+            f"{m_label} {label}, {standard}",
+            f"{label} {m_label}, {fmt(s)} mm across flats, {fmt(height)} mm high",
+            f"{mat} {label} for {m_label} bolts ({fmt(t['pitch'])} mm pitch)",
+            f"hexagon nut {m_label} ({kind}), {fmt(s)} mm wrench size",
+        ],
+        names=[label, "hexagon nut", "hex nut"],
+        size=f"{m_label} x {fmt(t['pitch'])}",
+        standard=standard,
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"{sentence_start(label)} {m_label}",
         tags=[material, standard, "hex", "threaded", "through-hole"]
         + (["nylon insert", "self-locking"] if kind == "nylon insert" else []),
@@ -220,13 +283,9 @@ def hex_nut(rng: np.random.Generator) -> GeneratedPart:
             height=num(height),
             type=kind,
         ),
-        descriptions=descriptions_from(
-            f"{m_label} {label}, {standard}",
-            f"{label} {m_label}, {fmt(s)} mm across flats, {fmt(height)} mm high",
-            f"{mat} {label} for {m_label} bolts ({fmt(t['pitch'])} mm pitch)",
-            f"hexagon nut {m_label} ({kind}), {fmt(s)} mm wrench size",
-        ),
+        descriptions=texts,
         through_holes=1,
+        attributes=attrs,
     )
 
 
@@ -243,20 +302,32 @@ def flat_washer(rng: np.random.Generator) -> GeneratedPart:
     ring = cylinder(d2 / 2, h, n) - cylinder(d1 / 2, h + 2, n, z0=-1)
     m, mat = size_label(d), material_word(material)
     series = "large flat washer" if large else "flat washer"
+    mesh = finish(ring)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(form="ring", holes=1, symmetry="axisymmetric"),
+        [
+            f"{m} {series}, {standard}",
+            f"plain washer for {m} bolts, {fmt(d1)} mm ID x {fmt(d2)} mm OD x {fmt(h)} mm",
+            f"{mat} {series} {fmt(d1)}x{fmt(d2)}x{fmt(h)}",
+            f"round flat washer, {fmt(d2)} mm outside diameter, fits {m}",
+        ],
+        names=[series, "plain washer", "flat washer", "round washer"],
+        size=m,
+        standard=standard,
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(ring),
+        mesh=mesh,
         name=f"{sentence_start(series)} {m}",
         tags=[material, standard, "washer", "through-hole"],
         parameters=dict(
             bolt_size=m, inner_diameter=num(d1), outer_diameter=num(d2), thickness=num(h)
         ),
-        descriptions=descriptions_from(
-            f"{m} {series}, {standard}",
-            f"plain washer for {m} bolts, {fmt(d1)} mm ID x {fmt(d2)} mm OD x {fmt(h)} mm",
-            f"{mat} {series} {fmt(d1)}x{fmt(d2)}x{fmt(h)}",
-            f"round flat washer, {fmt(d2)} mm outside diameter, fits {m}",
-        ),
+        descriptions=texts,
         through_holes=1,
+        attributes=attrs,
     )
 
 
@@ -277,20 +348,32 @@ def spring_lock_washer(rng: np.random.Generator) -> GeneratedPart:
     v[:, 2] += 0.9 * s * (ang / (2 * np.pi))
     twisted = from_trimesh(trimesh.Trimesh(v, ring.faces, process=False))
     m, mat = size_label(d), material_word(material)
+    mesh = finish(twisted)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(form="ring", symmetry="none"),
+        [
+            f"{m} spring lock washer, DIN 127 B",
+            f"split lock washer for {m} screws, {fmt(d1)} x {fmt(d2)} mm, {fmt(s)} mm thick",
+            f"{mat} helical spring washer {m}",
+            f"Grower washer {m}, split ring with twisted ends",
+        ],
+        names=["spring lock washer", "split lock washer", "helical spring washer", "Grower washer"],
+        size=m,
+        standard="DIN 127 B",
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(twisted),
+        mesh=mesh,
         name=f"Spring lock washer {m}",
         tags=[material, "DIN 127 B", "lock washer", "split"],
         parameters=dict(
             bolt_size=m, inner_diameter=num(d1), outer_diameter=num(d2), thickness=num(s)
         ),
-        descriptions=descriptions_from(
-            f"{m} spring lock washer, DIN 127 B",
-            f"split lock washer for {m} screws, {fmt(d1)} x {fmt(d2)} mm, {fmt(s)} mm thick",
-            f"{mat} helical spring washer {m}",
-            f"Grower washer {m}, split ring with twisted ends",
-        ),
+        descriptions=texts,
         through_holes=0,
+        attributes=attrs,
     )
 
 
@@ -314,18 +397,30 @@ def dowel_pin(rng: np.random.Generator) -> GeneratedPart:
     pin = revolve(np.array(bottom + top), segments_for(r, lo=24, hi=40))
     mat = material_word(material)
     kind = "hardened dowel pin" if hardened else "parallel pin"
-    return GeneratedPart(
-        mesh=finish(pin),
-        name=f"Dowel pin {fmt(d)}x{length}",
-        tags=[material, standard, "pin", "chamfered"] + (["hardened"] if hardened else []),
-        parameters=dict(diameter=num(d), length=length, chamfer=num(c)),
-        descriptions=descriptions_from(
+    mesh = finish(pin)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(form="pin", symmetry="axisymmetric"),
+        [
             f"{fmt(d)} mm {kind}, {length} mm long",
             f"dowel pin {fmt(d)} x {length}, {standard}",
             f"{mat} cylindrical locating pin, diameter {fmt(d)} mm, length {length} mm",
             f"{length} mm long {fmt(d)} mm diameter {kind} with chamfered end",
-        ),
+        ],
+        names=["dowel pin", "parallel pin", "locating pin", "cylindrical pin"],
+        size=f"{fmt(d)} x {length}",
+        standard=standard,
+        material=mat,
+    )
+    return GeneratedPart(
+        mesh=mesh,
+        name=f"Dowel pin {fmt(d)}x{length}",
+        tags=[material, standard, "pin", "chamfered"] + (["hardened"] if hardened else []),
+        parameters=dict(diameter=num(d), length=length, chamfer=num(c)),
+        descriptions=texts,
         through_holes=0,
+        attributes=attrs,
     )
 
 
@@ -359,19 +454,33 @@ def hex_standoff(rng: np.random.Generator) -> GeneratedPart:
     else:
         body = body - _internal_thread_cutter(d, pitch, length)
         kind, holes = "female-female", 1
-    return GeneratedPart(
-        mesh=finish(body),
-        name=f"Hex standoff {m}x{length} {kind}",
-        tags=[material, "standoff", "hex", "threaded", kind]
-        + (["through-hole"] if not male else []),
-        parameters=dict(thread=m, across_flats=num(af), length=length, type=kind),
-        descriptions=descriptions_from(
+    mesh = finish(body)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(
+            form="rod", drive="external hex", threaded=True, holes=holes, symmetry="polar"
+        ),
+        [
             f"{m} hex standoff, {length} mm long, {kind}",
             f"{kind} hexagonal spacer {m} x {length}, {fmt(af)} mm across flats",
             f"{mat} PCB standoff {m}, {length} mm",
             f"{length} mm threaded hex spacer for {m} screws",
-        ),
+        ],
+        names=["hex standoff", "hexagonal spacer", "PCB standoff", "threaded spacer"],
+        size=f"{m} x {length}",
+        standard=None,
+        material=mat,
+    )
+    return GeneratedPart(
+        mesh=mesh,
+        name=f"Hex standoff {m}x{length} {kind}",
+        tags=[material, "standoff", "hex", "threaded", kind]
+        + (["through-hole"] if not male else []),
+        parameters=dict(thread=m, across_flats=num(af), length=length, type=kind),
+        descriptions=texts,
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -410,8 +519,24 @@ def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
         shape = shape.difference(h)
     body = extrude(shape, s)
     mat = material_word(material)
+    mesh = finish(body)
+    attrs, texts = _texts(
+        rng,
+        mesh,
+        ShapeAttributes(form="ring", holes=2, symmetry="mirror"),
+        [
+            f"external retaining ring for {fmt(shaft)} mm shaft, DIN 471",
+            f"circlip {fmt(shaft)} x {fmt(s)} mm for shafts, with plier lug holes",
+            f"{mat} snap ring DIN 471 size {fmt(shaft)}",
+            f"shaft retaining clip, {fmt(shaft)} mm, {fmt(s)} mm thick",
+        ],
+        names=["retaining ring", "circlip", "snap ring", "Seeger ring"],
+        size=f"{fmt(shaft)} x {fmt(s)}",
+        standard="DIN 471",
+        material=mat,
+    )
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Retaining ring DIN 471 - {fmt(shaft)}",
         tags=[material, "DIN 471", "circlip", "external", "retaining ring"],
         parameters=dict(
@@ -420,23 +545,19 @@ def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
             free_inner_diameter=num(d3),
             lug_hole=num(d5),
         ),
-        descriptions=descriptions_from(
-            f"external retaining ring for {fmt(shaft)} mm shaft, DIN 471",
-            f"circlip {fmt(shaft)} x {fmt(s)} mm for shafts, with plier lug holes",
-            f"{mat} snap ring DIN 471 size {fmt(shaft)}",
-            f"shaft retaining clip, {fmt(shaft)} mm, {fmt(s)} mm thick",
-        ),
+        descriptions=texts,
         through_holes=2,
+        attributes=attrs,
     )
 
 
 FAMILY_LIST = (
-    Family("hex_bolt", "bolt", hex_bolt),
-    Family("socket_head_cap_screw", "screw", socket_head_cap_screw),
-    Family("hex_nut", "nut", hex_nut),
-    Family("flat_washer", "washer", flat_washer),
-    Family("spring_lock_washer", "washer", spring_lock_washer),
-    Family("dowel_pin", "pin", dowel_pin),
-    Family("hex_standoff", "spacer", hex_standoff),
-    Family("retaining_ring", "retaining_ring", retaining_ring),
+    Family("hex_bolt", "hex_bolt", hex_bolt, "bolt"),
+    Family("socket_head_cap_screw", "socket_head_cap_screw", socket_head_cap_screw, "screw"),
+    Family("hex_nut", "hex_nut", hex_nut, "nut"),
+    Family("flat_washer", "flat_washer", flat_washer, "washer"),
+    Family("spring_lock_washer", "lock_washer", spring_lock_washer, "washer"),
+    Family("dowel_pin", "dowel_pin", dowel_pin, "pin"),
+    Family("hex_standoff", "standoff", hex_standoff, "spacer"),
+    Family("retaining_ring", "retaining_ring", retaining_ring, "retaining_ring"),
 )
