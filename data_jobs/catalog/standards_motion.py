@@ -241,3 +241,17 @@ LINEAR_BUSHINGS: dict[float, tuple[float, float, float, float, float]] = {
     30: (45, 64, 44.5, 43, 1.85),
     40: (60, 80, 60.5, 57, 2.1),
 }
+
+# Flanged trapezoidal lead screw nuts (DIN 103 thread): nominal d -> (body D, length L,
+# flange diameter, flange thickness, flange hole d, hole circle) mm
+LEAD_SCREW_NUTS: dict[float, tuple[float, float, float, float, float, float]] = {
+    8: (10.2, 15, 22, 3.5, 3.5, 16),
+    10: (15, 25, 34, 5, 4.5, 25),
+    12: (18, 30, 38, 8, 5.5, 28),
+    16: (28, 44, 48, 10, 6, 38),
+    20: (32, 44, 55, 10, 7, 45),
+    24: (36, 50, 62, 10, 7, 50),
+    30: (45, 56, 72, 12, 7, 58),
+    36: (52, 60, 80, 12, 9, 65),
+    40: (60, 65, 90, 14, 9, 75),
+}
