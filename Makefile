@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
 # Debian's Chromium drives the web UI test (Playwright's browser downloads are not used)
 CHROMIUM := /usr/bin/chromium
+# Debian's OpenSCAD and its MCAD library drive the MCAD catalog test
+OPENSCAD := /usr/bin/openscad
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: venv demo test lint bench-quick clean
@@ -24,12 +26,16 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(VENV)/bin/cadsearch demo
 
-test: venv $(CHROMIUM)
+test: venv $(CHROMIUM) $(OPENSCAD)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q --no-install-recommends chromium
+
+$(OPENSCAD):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q --no-install-recommends openscad openscad-mcad
 
 lint: venv
 	$(VENV)/bin/ruff check .

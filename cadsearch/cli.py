@@ -71,6 +71,24 @@ def _catalog_kicad(args: argparse.Namespace) -> int:
     return 0 if summary.parts else 1
 
 
+def _catalog_mcad(args: argparse.Namespace) -> int:
+    from data_jobs.catalog.mcad import DEFAULT_LIBRARY, build_mcad_catalog
+
+    try:
+        summary = build_mcad_catalog(
+            args.out,
+            library_dir=args.library or DEFAULT_LIBRARY,
+            mesh_format=args.format,
+            workers=args.workers,
+            timeout=args.timeout,
+        )
+    except (OSError, RuntimeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 0 if summary.parts else 1
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from encoders.geometry.errors import MeshError
     from encoders.geometry.prepare import prepare_part
@@ -441,6 +459,17 @@ def build_parser() -> argparse.ArgumentParser:
     kicad.add_argument("--format", default="ply", choices=("ply", "stl"), help="mesh file format")
     kicad.add_argument("--workers", type=int, default=1, help="conversion processes")
     kicad.set_defaults(func=_catalog_kicad)
+    mcad = catalog_commands.add_parser(
+        "mcad", parents=[common], help="a catalog of real parts from OpenSCAD's MCAD library"
+    )
+    mcad.add_argument("--out", required=True, help="output folder")
+    mcad.add_argument(
+        "--library", default=None, help="MCAD folder (/usr/share/openscad/libraries/MCAD)"
+    )
+    mcad.add_argument("--format", default="stl", choices=("stl", "ply"), help="mesh file format")
+    mcad.add_argument("--workers", type=int, default=1, help="openscad processes at a time")
+    mcad.add_argument("--timeout", type=float, default=180.0, help="seconds per part")
+    mcad.set_defaults(func=_catalog_mcad)
 
     index = commands.add_parser(
         "index", parents=[common], help="index a catalog into the collection (Ray Data)"
