@@ -8,6 +8,7 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -29,6 +30,25 @@ from data_jobs.catalog.families_base import (
 )
 
 PIPE_MATERIALS = ("carbon steel", "stainless", "galvanized steel", "stainless")
+
+
+def _worded(rng, part: GeneratedPart, attrs: ShapeAttributes, names, size, standard, material):
+    """``part`` with measured attributes; its first description stays canonical, the others
+    follow describe()'s templates as extras."""
+    attrs = attrs.measured(part.mesh)
+    first, *rest = part.descriptions
+    texts = describe(
+        rng,
+        names=names,
+        size=size,
+        attributes=attrs,
+        standard=standard,
+        material=material_word(material),
+        extras=rest,
+    )
+    part.descriptions = descriptions_from(first, *texts)
+    part.attributes = attrs
+    return part
 
 
 def _dn(rng: np.random.Generator, table: dict) -> int:
@@ -58,7 +78,7 @@ def straight_pipe(rng: np.random.Generator) -> GeneratedPart:
     pipe = along_x(revolve(np.array(prof), segments_for(ro, lo=48, hi=72)))
     material = pick(rng, PIPE_MATERIALS)
     ends = "bevelled ends for butt welding" if bevel else "plain ends"
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(pipe),
         name=f"Pipe DN{dn} ({nps}) Sch 40, {length} mm",
         tags=[material, "ASME B36.10", "Sch 40", "pipe", "seamless", "through-hole"]
@@ -78,6 +98,9 @@ def straight_pipe(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=1,
     )
+    attrs = ShapeAttributes(form="tube", holes=1, symmetry="axisymmetric")
+    names = ["steel pipe", "seamless pipe", "tube", "pipe spool"]
+    return _worded(rng, part, attrs, names, f"DN{dn} ({nps}) Sch 40", "ASME B36.10", material)
 
 
 def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
@@ -95,7 +118,7 @@ def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
     elbow = Solid.revolve(cross_section(ring), steps, angle)  # steps along the bend
     material = pick(rng, PIPE_MATERIALS)
     center_to_end = bend_r * math.tan(math.radians(angle / 2))
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(elbow),
         name=f"Elbow {fmt(angle)} deg LR DN{dn} ({nps})",
         tags=[material, "ASME B16.9", "butt weld", "elbow", "long radius", "through-hole"],
@@ -116,6 +139,10 @@ def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=1,
     )
+    attrs = ShapeAttributes(form="fitting", holes=1, symmetry="mirror")
+    names = ["long radius elbow", "pipe bend", "butt-weld elbow", "LR elbow"]
+    size = f"{fmt(angle)} deg DN{dn} ({nps})"
+    return _worded(rng, part, attrs, names, size, "ASME B16.9", material)
 
 
 def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
@@ -135,7 +162,7 @@ def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
     tee = subtract(union([run_o, br_o]), [run_i, br_i])
     material = pick(rng, PIPE_MATERIALS)
     kind = f"reducing tee DN{dn} x DN{bdn}" if reducing else f"equal tee DN{dn}"
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(tee),
         name=f"Tee DN{dn}" + (f"xDN{bdn}" if reducing else "") + f" ({nps})",
         tags=[
@@ -164,6 +191,10 @@ def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=2,
     )
+    attrs = ShapeAttributes(form="fitting", holes=2, symmetry="mirror")
+    names = ["pipe tee", "butt-weld tee", "T-piece", "reducing tee" if reducing else "equal tee"]
+    size = f"DN{dn} x DN{bdn}" if reducing else f"DN{dn} ({nps})"
+    return _worded(rng, part, attrs, names, size, "ASME B16.9", material)
 
 
 def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
@@ -198,7 +229,7 @@ def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
     material = pick(rng, ["carbon steel", "stainless", "galvanized steel"])
     face = "raised face (type B1)" if raised else "flat face (type A)"
     type_no = {"weld neck": "11", "slip-on plate": "01", "blind": "05"}[kind]
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(flange),
         name=f"{kind.capitalize()} flange DN{dn} PN16",
         tags=[material, "EN 1092-1", "PN16", f"type {type_no}", "flange", "bolt circle"]
@@ -226,11 +257,18 @@ def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+    attrs = ShapeAttributes(
+        form="disc" if kind == "blind" else "ring", holes=holes, symmetry="polar"
+    )
+    names = [f"{kind} flange", "PN16 flange", "pipe flange", f"type {type_no} flange"]
+    return _worded(rng, part, attrs, names, f"DN{dn} PN16", "EN 1092-1", material)
 
 
+# pipe_flange draws EN 1092-1 PN16 types 01, 05 and 11 (its tests need all three), so its kind
+# is the PN16 flange series rather than one flange type
 FAMILY_LIST = (
-    Family("straight_pipe", "pipe", straight_pipe),
-    Family("pipe_elbow", "pipe_fitting", pipe_elbow),
-    Family("pipe_tee", "pipe_fitting", pipe_tee),
-    Family("pipe_flange", "flange", pipe_flange),
+    Family("straight_pipe", "pipe", straight_pipe, "pipe"),
+    Family("pipe_elbow", "pipe_elbow", pipe_elbow, "pipe_fitting"),
+    Family("pipe_tee", "pipe_tee", pipe_tee, "pipe_fitting"),
+    Family("pipe_flange", "pn16_flange", pipe_flange, "flange"),
 )
