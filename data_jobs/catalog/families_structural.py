@@ -7,6 +7,7 @@ import shapely.affinity as sa
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -25,6 +26,25 @@ from data_jobs.catalog.families_base import (
 )
 
 _UVW_TO_YZX = ((0.0, 0.0, 1.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0))
+
+
+def _worded(rng, part: GeneratedPart, attrs: ShapeAttributes, names, size, standard, material):
+    """``part`` with measured attributes; its first description stays canonical, the others
+    follow describe()'s templates as extras."""
+    attrs = attrs.measured(part.mesh)
+    first, *rest = part.descriptions
+    texts = describe(
+        rng,
+        names=names,
+        size=size,
+        attributes=attrs,
+        standard=standard,
+        material=material_word(material),
+        extras=rest,
+    )
+    part.descriptions = descriptions_from(first, *texts)
+    part.attributes = attrs
+    return part
 
 
 def _cut_length(rng: np.random.Generator, depth: float, lo: float = 3.0, hi: float = 8.0) -> int:
@@ -93,7 +113,7 @@ def i_beam(rng: np.random.Generator) -> GeneratedPart:
     kind = "I-beam" if series == "IPE" else "H-beam (wide flange)"
     material = pick(rng, ["steel", "steel", "galvanized steel"])
     grade = pick(rng, ["S235JR", "S355J2"])
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(beam),
         name=f"{name} beam, {length} mm",
         tags=[material, grade, "EN 10365", "beam", series, "hot rolled"]
@@ -117,6 +137,9 @@ def i_beam(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = [kind, "I-section", "steel beam", f"{series} beam", "universal beam"]
+    return _worded(rng, part, attrs, names, f"{name}, {length} mm", "EN 10365", material)
 
 
 def c_channel(rng: np.random.Generator) -> GeneratedPart:
@@ -150,7 +173,7 @@ def c_channel(rng: np.random.Generator) -> GeneratedPart:
         )
         channel = subtract(channel, cutters)
     material = pick(rng, ["steel", "galvanized steel"])
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(channel),
         name=f"{name} channel, {length} mm",
         tags=[material, "S235JR", "EN 10279", "channel", "UPN", "tapered flange"]
@@ -173,6 +196,9 @@ def c_channel(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = ["C-channel", "UPN channel", "U-profile", "channel section", "C section"]
+    return _worded(rng, part, attrs, names, f"{name}, {length} mm", "EN 10279", material)
 
 
 def angle_section(rng: np.random.Generator) -> GeneratedPart:
@@ -192,7 +218,7 @@ def angle_section(rng: np.random.Generator) -> GeneratedPart:
     size = f"L{fmt(a)}x{fmt(b)}x{fmt(t)}"
     material = pick(rng, ["steel", "galvanized steel", "stainless", "aluminium"])
     kind = "equal angle" if equal else "unequal angle"
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(bar),
         name=f"Angle {size}, {length} mm",
         tags=[material, "EN 10056-1", "angle", kind.replace(" ", "-"), "L-profile"]
@@ -214,6 +240,9 @@ def angle_section(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror" if equal else "none")
+    names = [kind, "angle section", "L-profile", "angle iron", "angle bar"]
+    return _worded(rng, part, attrs, names, f"{size}, {length} mm", "EN 10056-1", material)
 
 
 def rectangular_hollow_section(rng: np.random.Generator) -> GeneratedPart:
@@ -229,7 +258,7 @@ def rectangular_hollow_section(rng: np.random.Generator) -> GeneratedPart:
     abbr = "SHS" if square else "RHS"
     material = pick(rng, ["steel", "galvanized steel", "stainless", "aluminium"])
     size = f"{fmt(hgt)}x{fmt(wid)}x{fmt(t)}"
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(bar),
         name=f"{abbr} {size}, {length} mm",
         tags=[material, "EN 10219", "hollow section", abbr, "tube", "through-hole"],
@@ -243,6 +272,9 @@ def rectangular_hollow_section(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=1,
     )
+    attrs = ShapeAttributes(form="tube", holes=1, symmetry="mirror")
+    names = [kind, abbr, "box section", "structural tube", "hollow profile"]
+    return _worded(rng, part, attrs, names, f"{size}, {length} mm", "EN 10219", material)
 
 
 def _t_slot_cut(width: float, opening: float) -> sg.Polygon:
@@ -289,7 +321,7 @@ def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
     bar = _section_bar(sa.translate(shape, 0, hgt / 2), length)
     size = name.split()[0]
     holes = cells + (1 if cells == 2 else 0)
-    return GeneratedPart(
+    part = GeneratedPart(
         mesh=finish(bar),
         name=f"T-slot profile {size}, {length} mm",
         tags=["aluminium", "6063-T5", "T-slot", "extrusion", "anodized", "through-hole"],
@@ -310,12 +342,15 @@ def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
         ),
         through_holes=holes,
     )
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = ["T-slot profile", "aluminium extrusion", "framing profile", "slotted profile"]
+    return _worded(rng, part, attrs, names, f"{name}, {length} mm", None, "aluminium")
 
 
 FAMILY_LIST = (
-    Family("i_beam", "beam", i_beam),
-    Family("c_channel", "channel", c_channel),
-    Family("angle_section", "angle", angle_section),
-    Family("rectangular_hollow_section", "hollow_section", rectangular_hollow_section),
-    Family("t_slot_profile", "extrusion", t_slot_profile),
+    Family("i_beam", "i_beam", i_beam, "beam"),
+    Family("c_channel", "c_channel", c_channel, "profile"),
+    Family("angle_section", "angle_section", angle_section, "profile"),
+    Family("rectangular_hollow_section", "hollow_section", rectangular_hollow_section, "profile"),
+    Family("t_slot_profile", "t_slot_extrusion", t_slot_profile, "profile"),
 )
