@@ -267,6 +267,14 @@ def test_select_models_limit_is_round_robin():
     )
 
 
+def test_select_models_takes_every_model_without_a_cap():
+    models = fake_models(COUNTS)
+    chosen, skipped = select_models(models, per_category=None, min_per_category=1, seed=3)
+    assert chosen == sorted(models, key=lambda m: (m.category, m.name)) and skipped == {}
+    chosen, _ = select_models(models, per_category=None, min_per_category=8, limit=10, seed=3)
+    assert len(chosen) == 10 and {m.category for m in chosen} == {"Alpha", "Beta", "Delta"}
+
+
 def test_select_models_refuses_unknown_or_thin_categories():
     models = fake_models(COUNTS)
     with pytest.raises(ValueError, match="Nope"):
@@ -371,6 +379,36 @@ def test_catalog_kicad_command_on_a_deb(fake_deb, tmp_path, capsys):
     assert main([*argv, "--min-per-category", "1", "--categories", "Resistor_SMD"]) == 0
     assert [p.name for p in (out / "parts").iterdir()] == ["kicad-r_0805_2012metric.ply"]
     assert [r["part_id"] for r in load_manifest(out)] == ["kicad-r_0805_2012metric"]
+
+
+def test_extract_in_batches_is_one_pass_in_bounded_batches(fake_deb, tmp_path):
+    models = list_models(fake_deb)
+    batches = []
+    for batch in kicad.extract_in_batches(fake_deb, models, tmp_path / "x", batch_size=3):
+        batches.append(sorted(Path(m).name for m in batch))
+        assert all(p.is_file() for p in batch.values())
+        for path in batch.values():
+            path.unlink()  # as the catalog job does before the next batch is extracted
+    assert [len(b) for b in batches] == [3, 1]
+    assert sorted(n for b in batches for n in b) == sorted(Path(m.member).name for m in models)
+    assert list((tmp_path / "x").iterdir()) == []
+
+
+def test_catalog_kicad_all_takes_every_model_of_every_category(fake_deb, tmp_path, capsys):
+    pytest.importorskip("pymeshlab")
+    from cadsearch.cli import main
+
+    out = tmp_path / "all"
+    argv = ["catalog", "kicad", "--out", str(out), "--deb", str(fake_deb), "--all"]
+    assert main(argv) == 0
+    report = capsys.readouterr().out
+    assert "converting 4 of 2 categories" in report and "4/4 done, 2 failed" in report
+    assert [r["part_id"] for r in load_manifest(out)] == [
+        "kicad-dip-8_w7-62mm",
+        "kicad-r_0805_2012metric",
+    ]
+    assert main([*argv, "--per-category", "3"]) == 1
+    assert "--all takes every model" in capsys.readouterr().err
 
 
 def test_catalog_kicad_command_reports_a_missing_deb(tmp_path, capsys):
