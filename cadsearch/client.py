@@ -109,6 +109,8 @@ class CadsearchClient:
 
         image / mesh : a file path or bytes; like : a part id ("more like this")
         rerank : None leaves it to the service (its search.rerank: image and mesh queries)
+        filters : e.g. ``{"categories": ["gear"]}``; parts without a category by their predicted
+            kind: ``{"predicted_categories": ["spur_gear"], "min_predicted_score": 0.5}``
         points : (N, 3) array-like surface points
         """
         body: dict[str, Any] = {

@@ -39,6 +39,13 @@ def predicted_phrase(kind: str) -> str:
     return f"likely {with_article(kind_words(kind))} (predicted)"
 
 
+def with_predicted_kind(description: str, kind: str) -> str:
+    """A description that ends by saying the predicted kind: ``"CAD part. Size 40 x 20 x 10 mm.
+    Likely a spur gear (predicted)."``"""
+    phrase = predicted_phrase(kind)
+    return f"{description.rstrip()} {phrase[:1].upper()}{phrase[1:]}.".lstrip()
+
+
 def kind_vocabulary(*groups: Iterable[str]) -> tuple[str, ...]:
     """The kinds of several lists in first-seen order, blanks dropped, duplicates (same words)
     dropped: ``("spur_gear",), ("spur gear", "cam")`` -> ``("spur_gear", "cam")``."""

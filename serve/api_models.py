@@ -87,6 +87,10 @@ class SearchResult(BaseModel):
     size_mm: list[float | None]
     view_urls: list[str]
     description: str
+    predicted_category: str | None = Field(
+        None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
+    )
+    predicted_score: float | None = Field(None, description="its probability, 0..1")
 
 
 class SearchResponse(BaseModel):
@@ -114,6 +118,10 @@ class PartResponse(BaseModel):
     bbox_mm: BBox
     extents_mm: list[float] | None = None
     view_urls: list[str]
+    predicted_category: str | None = Field(
+        None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
+    )
+    predicted_score: float | None = Field(None, description="its probability, 0..1")
 
 
 class EmbeddingsResponse(BaseModel):
@@ -135,6 +143,10 @@ class IndexResponse(BaseModel):
     bundle_id: str
     num_views: int
     view_urls: list[str]
+    predicted_category: str | None = Field(
+        None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
+    )
+    predicted_score: float | None = Field(None, description="its probability, 0..1")
 
 
 class DeleteResponse(BaseModel):

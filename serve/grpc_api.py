@@ -68,12 +68,20 @@ def filters_of(request: pb.SimilarModelsRequest) -> Filters | None:
     data: dict[str, Any] = {}
     if request.HasField("filters"):
         f = request.filters
-        for name in ("categories", "tags_any", "tags_all", "exclude_part_ids"):
+        for name in (
+            "categories",
+            "tags_any",
+            "tags_all",
+            "exclude_part_ids",
+            "predicted_categories",
+        ):
             if getattr(f, name):
                 data[name] = list(getattr(f, name))
         for name in RANGE_FIELDS:
             if f.HasField(name):
                 data[name] = _range(getattr(f, name))
+        if f.HasField("min_predicted_score"):
+            data["min_predicted_score"] = f.min_predicted_score
     if request.HasField("category_filter"):
         data["categories"] = [*data.get("categories", []), request.category_filter]
     if request.HasField("bbox_filter"):
@@ -139,6 +147,9 @@ def similar_model(result: dict[str, Any]) -> pb.SimilarModel:
         setattr(model, f"{modality}_similarity", value)
     if result["maxsim"] is not None:
         model.maxsim = result["maxsim"]
+    if result.get("predicted_category"):
+        model.predicted_category = result["predicted_category"]
+        model.predicted_score = result["predicted_score"]
     bbox = result["bbox_mm"]
     if bbox.get("min") and bbox.get("max"):
         model.bounding_box.CopyFrom(

@@ -104,6 +104,15 @@ def part_json(payload: dict[str, Any]) -> dict[str, Any]:
         "bundle_id": payload.get("bundle_id", ""),
         "indexed_at": payload.get("indexed_at", ""),
         "meta": payload.get("meta") or {},
+        **predicted_json(payload),
+    }
+
+
+def predicted_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """The predicted kind of a part without a category: both fields None when it has none."""
+    return {
+        "predicted_category": payload.get("predicted_category"),
+        "predicted_score": payload.get("predicted_score"),
     }
 
 
@@ -125,6 +134,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "size_mm": [p.get("size_x"), p.get("size_y"), p.get("size_z")],
         "view_urls": list(p.get("view_urls") or []),
         "description": p.get("description", ""),
+        **predicted_json(p),
     }
 
 
@@ -403,6 +413,7 @@ class SearchService:
             "bundle_id": self.bundle_id,
             "num_views": len(encoded.get("view_names") or []),
             "view_urls": list(payload.get("view_urls") or []),
+            **predicted_json(payload),
         }
 
     def _write(self, rows: list[dict[str, Any]]):

@@ -18,7 +18,10 @@ import trimesh
 
 from cadsearch.settings import load_settings
 from data_jobs.catalog.generate import generate_catalog
+from data_jobs.index.encode import kind_options
 from data_jobs.index.pipeline import SystemicError, run_index
+from encoders.zero_shot import with_predicted_kind
+from store import Filters
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +117,8 @@ def test_bad_files_are_reported_and_the_rest_indexed(ray_local, catalog, tmp_pat
         trimesh.exchange.stl.export_stl(trimesh.Trimesh(vertices, box.faces, process=False))
     )
     (source / "drawing.dwg").write_bytes(b"AC1032")
-    summary = run_index(str(source), job_settings(tmp_path))
+    settings = job_settings(tmp_path, extra_kinds=["cam follower"])
+    summary = run_index(str(source), settings)
     assert summary.indexed == 3
     errors = {row["part_id"]: row for row in map(json.loads, open(summary.errors_path))}
     assert set(errors) == {"corrupt", "empty", "nan", "drawing"}
@@ -123,6 +127,23 @@ def test_bad_files_are_reported_and_the_rest_indexed(ray_local, catalog, tmp_pat
     assert errors["nan"]["code"] == "non_finite" and "NaN" in errors["nan"]["message"]
     assert errors["drawing"]["code"] == "unsupported_format"
     assert summary.failed == 4 and not summary.systemic
+    # a folder gives no categories: each part gets a predicted kind that shows and filters
+    kinds = kind_options(settings.index)["kinds"]
+    assert "cam follower" in kinds and len(kinds) > 20
+    store = open_collection(settings)
+    try:
+        payloads = [store.get(path.stem).payload for path in good]
+        predicted = [p["predicted_category"] for p in payloads]
+        assert set(predicted) <= set(kinds)
+        for payload in payloads:
+            assert payload["category"] == "uncategorized" and 0 < payload["predicted_score"] <= 1
+            said = with_predicted_kind("", payload["predicted_category"])
+            assert payload["description"].endswith(f". {said}")
+        kind = predicted[0]
+        assert store.count(Filters(predicted_categories=[kind])) == predicted.count(kind)
+        assert store.count(Filters(categories=[kind])) == 0
+    finally:
+        store.close()
 
 
 def test_csv_manifest_source(ray_local, catalog, tmp_path):
@@ -138,7 +159,9 @@ def test_csv_manifest_source(ray_local, catalog, tmp_path):
     assert run_index(str(manifest), settings).indexed == 3
     store = open_collection(settings)
     try:
-        assert store.get(rows[0]["part_id"]).payload["tags"] == ["steel", "iso"]
+        payload = store.get(rows[0]["part_id"]).payload
+        assert payload["tags"] == ["steel", "iso"]
+        assert "predicted_category" not in payload  # its source gave a category
         assert store.facets()["category"] == {r["category"]: 1 for r in rows}
     finally:
         store.close()

@@ -14,6 +14,9 @@ import trimesh
 from PIL import Image
 
 from cadsearch.client import CadsearchClient, CadsearchError
+from cadsearch.settings import load_settings
+from data_jobs.index.encode import kind_options
+from encoders.zero_shot import with_predicted_kind
 
 pytestmark = pytest.mark.integration
 
@@ -286,6 +289,19 @@ def test_index_one_matches_the_job_then_delete(served, http, client):
     assert found["results"][0]["maxsim"] == pytest.approx(10.0, abs=1e-3)  # 10 views, each 1
     view_url = part["view_urls"][0]
     assert http.get(view_url).status_code == 200
+    assert part["predicted_category"] is None  # its source gave a category
+    # a part without a category gets a predicted kind: shown, said in its description, filtered
+    unlabeled = client.index_part(served.file(served.catalog[0]), "uploads/unlabeled", {})
+    kind, score = unlabeled["predicted_category"], unlabeled["predicted_score"]
+    kinds = kind_options(load_settings("local", **served.overrides).index)["kinds"]
+    assert kind in kinds and 0 < score <= 1
+    stored = client.get_part("uploads/unlabeled")
+    assert (stored["category"], stored["predicted_category"]) == ("uncategorized", kind)
+    assert stored["description"].endswith(f". {with_predicted_kind('', kind)}")
+    only = client.search("a part", filters={"predicted_categories": [kind]}, top_k=5)
+    assert [r["part_id"] for r in only["results"]] == ["uploads/unlabeled"]
+    assert only["results"][0]["predicted_score"] == pytest.approx(score)
+    client.delete_part("uploads/unlabeled")
     deleted = client.delete_part(new_id)
     assert deleted == {"part_id": new_id, "deleted": True, "views_removed": 10}
     assert _count(http) == count

@@ -10,6 +10,7 @@ from encoders.zero_shot import (
     predict_kinds,
     predicted_phrase,
     softmax,
+    with_predicted_kind,
 )
 
 KINDS = ["spur_gear", "hex_nut", "angle"]
@@ -25,6 +26,9 @@ def test_words_prompts_and_phrases():
     assert kind_prompt("spur_gear") == "a CAD model of a spur gear"
     assert kind_prompt("angle") == "a CAD model of an angle"
     assert predicted_phrase("hex_nut") == "likely a hex nut (predicted)"
+    assert with_predicted_kind("CAD part. 2 through holes.", "DIN rail") == (
+        "CAD part. 2 through holes. Likely a DIN rail (predicted)."
+    )
     # the user's list extends the library's; same words are one kind, the first spelling kept
     assert kind_vocabulary(["spur_gear", "nut"], ["spur gear", " ", "cam follower"]) == (
         "spur_gear",

@@ -112,7 +112,7 @@ class EncodeParts:
 
     def _predict_kind(self, row: dict[str, Any], geometry: np.ndarray, views: np.ndarray) -> None:
         """Add the predicted kind to an uncategorized row's payload and description."""
-        from encoders.zero_shot import predict_kinds, predicted_phrase
+        from encoders.zero_shot import predict_kinds, with_predicted_kind
 
         payload = json.loads(row["payload_json"])
         if self.kind_vectors is None or payload.get("category"):
@@ -127,8 +127,7 @@ class EncodeParts:
             temperature=self.kind_temperature,
             top_k=1,
         )
-        phrase = predicted_phrase(kinds[0])
-        description = f"{row['description'].rstrip()} {phrase[:1].upper()}{phrase[1:]}."
+        description = with_predicted_kind(row["description"], kinds[0])
         payload.update(
             predicted_category=kinds[0], predicted_score=scores[0], description=description
         )

@@ -146,6 +146,18 @@
     return row;
   }
 
+  function isPredicted(result) {
+    const missing = !result.category || result.category === "uncategorized";
+    return missing && Boolean(result.predicted_category);
+  }
+
+  // the category, or for a part without one its predicted kind: "likely spur gear, 72%"
+  function kindText(result) {
+    if (!isPredicted(result)) return result.category || "uncategorized";
+    const words = result.predicted_category.replace(/_/g, " ");
+    return `likely ${words}, ${Math.round(100 * Number(result.predicted_score || 0))}%`;
+  }
+
   function renderCard(result, rank) {
     const card = els.card.content.firstElementChild.cloneNode(true);
     card.dataset.partId = result.part_id;
@@ -162,7 +174,12 @@
     }
     card.querySelector(".rank").textContent = `#${rank}`;
     card.querySelector(".name").textContent = result.name || result.part_id;
-    card.querySelector(".category").textContent = result.category || "uncategorized";
+    const category = card.querySelector(".category");
+    category.textContent = kindText(result);
+    if (isPredicted(result)) {
+      category.classList.add("predicted");
+      category.title = "predicted from the part's views and shape (zero-shot); not a catalog category";
+    }
     card.querySelector(".size").textContent = sizeText(result);
     card.querySelector(".part-id").textContent = result.part_id;
     card.querySelector(".part-id").title = result.part_id;
