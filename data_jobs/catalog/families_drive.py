@@ -8,6 +8,7 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -28,6 +29,15 @@ from data_jobs.catalog.families_base import (
     subtract,
     union,
 )
+
+
+def described(
+    rng: np.random.Generator, attrs: ShapeAttributes, hand: list[str], **words
+) -> list[str]:
+    """The hand-written first description, then describe()'s templates (``words``: names,
+    size, standard, material) with the other hand-written sentences as extras."""
+    texts = describe(rng, attributes=attrs, extras=hand[1:], **words)
+    return descriptions_from(hand[0], *texts)
 
 
 def _involute(a: np.ndarray) -> np.ndarray:
@@ -129,8 +139,12 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
     mat = material_word(material)
     features = ["through-hole"] + (["keyway"] if keyway else []) + (["hub"] if has_hub else [])
     lightened = holes > 1
+    mesh = finish(gear)
+    attrs = ShapeAttributes(
+        form="wheel", toothed_rim=True, teeth=teeth, holes=holes, symmetry="polar"
+    ).measured(mesh)
     return GeneratedPart(
-        mesh=finish(gear),
+        mesh=mesh,
         name=f"Spur gear m{fmt(module)} z{teeth}",
         tags=[material, "spur gear", "involute", "DIN 867 profile", *features]
         + (["lightening holes"] if lightened else []),
@@ -144,19 +158,28 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
             pressure_angle=20,
             hub_diameter=num(hub_d) if has_hub else 0,
         ),
-        descriptions=descriptions_from(
-            f"spur gear module {fmt(module)}, {teeth} teeth, {fmt(bore)} mm bore",
-            f"{teeth}-tooth straight-cut gear, m{fmt(module)}, pitch diameter {fmt(2 * r)} mm",
-            f"{mat} involute spur gear, {fmt(width)} mm face width"
-            + (
-                f", with {' and '.join(f for f in ('hub', 'keyway') if f in features)}"
-                if has_hub or keyway
-                else ""
-            ),
-            f"cylindrical gear wheel z={teeth} m={fmt(module)}, 20 degree pressure angle"
-            + (", spoked web with lightening holes" if lightened else ""),
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"spur gear module {fmt(module)}, {teeth} teeth, {fmt(bore)} mm bore",
+                f"{teeth}-tooth straight-cut gear, m{fmt(module)}, pitch diameter {fmt(2 * r)} mm",
+                f"{mat} involute spur gear, {fmt(width)} mm face width"
+                + (
+                    f", with {' and '.join(f for f in ('hub', 'keyway') if f in features)}"
+                    if has_hub or keyway
+                    else ""
+                ),
+                f"cylindrical gear wheel z={teeth} m={fmt(module)}, 20 degree pressure angle"
+                + (", spoked web with lightening holes" if lightened else ""),
+            ],
+            names=["spur gear", "straight-cut gear", "spur wheel", "cylindrical gear"],
+            size=f"m{fmt(module)} z{teeth}",
+            standard="DIN 867",
+            material=mat,
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -211,8 +234,12 @@ def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
     sprocket = subtract(union(parts), [_bore_with_keyway(bore, width + hub_len, keyway)])
     material = pick(rng, ["steel", "steel", "stainless", "cast iron"])
     kind = "hub sprocket (type B)" if has_hub else "plate sprocket (type A)"
+    mesh = finish(sprocket)
+    attrs = ShapeAttributes(
+        form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
+    ).measured(mesh)
     return GeneratedPart(
-        mesh=finish(sprocket),
+        mesh=mesh,
         name=f"Sprocket {chain} z{teeth}",
         tags=[material, "ISO 606", "roller chain", "sprocket", "through-hole"]
         + (["hub"] if has_hub else ["plate wheel"])
@@ -227,14 +254,24 @@ def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
             tooth_width=num(width),
             bore=num(bore),
         ),
-        descriptions=descriptions_from(
-            f"{chain} chain sprocket, {teeth} teeth, {fmt(bore)} mm bore",
-            f"{kind} for {fmt(p, 3)} mm pitch roller chain ({chain}), z={teeth}",
-            f"{material_word(material)} chain wheel, {teeth} teeth, pitch circle {fmt(dp, 1)} mm",
-            f"{teeth} tooth simplex sprocket ISO 606 {chain}"
-            + (" with hub and keyway" if keyway else ""),
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{chain} chain sprocket, {teeth} teeth, {fmt(bore)} mm bore",
+                f"{kind} for {fmt(p, 3)} mm pitch roller chain ({chain}), z={teeth}",
+                f"{material_word(material)} chain wheel, {teeth} teeth, "
+                f"pitch circle {fmt(dp, 1)} mm",
+                f"{teeth} tooth simplex sprocket ISO 606 {chain}"
+                + (" with hub and keyway" if keyway else ""),
+            ],
+            names=["chain sprocket", "sprocket", "chain wheel", "roller chain sprocket"],
+            size=f"{chain} z{teeth}",
+            standard="ISO 606",
+            material=material_word(material),
         ),
         through_holes=1,
+        attributes=attrs,
     )
 
 
@@ -287,8 +324,11 @@ def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
     pulley = subtract(pulley, cuts)
     material = pick(rng, ["cast iron", "cast iron", "aluminium", "steel"])
     plural = "s" if grooves > 1 else ""
+    mesh = finish(pulley)
+    symmetry = "polar" if holes > 1 else "mirror" if keyway else "axisymmetric"
+    attrs = ShapeAttributes(form="wheel", holes=holes, symmetry=symmetry).measured(mesh)
     return GeneratedPart(
-        mesh=finish(pulley),
+        mesh=mesh,
         name=f"V-belt pulley {section} {fmt(dd)}x{grooves}",
         tags=[material, "ISO 4183", "DIN 2211", "V-belt", section, "through-hole"]
         + (["keyway"] if keyway else [])
@@ -303,14 +343,23 @@ def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
             rim_width=num(rim_w),
             hub_length=num(hub_len),
         ),
-        descriptions=descriptions_from(
-            f"{section} V-belt pulley, {fmt(dd)} mm datum diameter, {grooves} groove{plural}",
-            f"{grooves}-groove sheave for {section} wedge belts, {fmt(bore)} mm bore",
-            f"{material_word(material)} belt pulley {fmt(2 * r_out)} mm OD with hub"
-            + (" and keyway" if keyway else ""),
-            f"vee pulley {section} {fmt(dd)} x {grooves}, DIN 2211",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{section} V-belt pulley, {fmt(dd)} mm datum diameter, {grooves} groove{plural}",
+                f"{grooves}-groove sheave for {section} wedge belts, {fmt(bore)} mm bore",
+                f"{material_word(material)} belt pulley {fmt(2 * r_out)} mm OD with hub"
+                + (" and keyway" if keyway else ""),
+                f"vee pulley {section} {fmt(dd)} x {grooves}, DIN 2211",
+            ],
+            names=["V-belt pulley", "sheave", "vee pulley", "wedge belt pulley"],
+            size=f"{section} {fmt(dd)}x{grooves}",
+            standard="ISO 4183",
+            material=material_word(material),
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -356,8 +405,10 @@ def keyed_shaft(rng: np.random.Generator) -> GeneratedPart:
     shaft = along_x(shaft - pocket)
     material = pick(rng, ["steel", "steel", "stainless", "carbon steel"])
     kw = f"{fmt(key['b'])}x{fmt(key['h'])}"
+    mesh = finish(shaft)
+    attrs = ShapeAttributes(form="shaft", holes=0, symmetry="none").measured(mesh)
     return GeneratedPart(
-        mesh=finish(shaft),
+        mesh=mesh,
         name=f"Keyed shaft {fmt(d_main)}x{fmt(total)}",
         tags=[material, "shaft", "keyseat", "DIN 6885", "stepped" if steps > 1 else "plain"],
         parameters=dict(
@@ -370,16 +421,25 @@ def keyed_shaft(rng: np.random.Generator) -> GeneratedPart:
             end_diameter=num(kd),
             chamfer=num(c),
         ),
-        descriptions=descriptions_from(
-            f"{fmt(d_main)} mm drive shaft, {fmt(total)} mm long, with {kw} keyway",
-            f"{'stepped' if len(sections) > 1 else 'plain'} shaft with DIN 6885 keyseat "
-            f"{kw} on the {fmt(kd)} mm end",
-            f"{material_word(material)} keyed shaft, "
-            + (f"{len(sections)} diameter steps" if len(sections) > 1 else "one diameter")
-            + ", chamfered ends",
-            f"machined transmission shaft {fmt(d_main)} x {fmt(total)} mm with key slot",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{fmt(d_main)} mm drive shaft, {fmt(total)} mm long, with {kw} keyway",
+                f"{'stepped' if len(sections) > 1 else 'plain'} shaft with DIN 6885 keyseat "
+                f"{kw} on the {fmt(kd)} mm end",
+                f"{material_word(material)} keyed shaft, "
+                + (f"{len(sections)} diameter steps" if len(sections) > 1 else "one diameter")
+                + ", chamfered ends",
+                f"machined transmission shaft {fmt(d_main)} x {fmt(total)} mm with key slot",
+            ],
+            names=["keyed shaft", "drive shaft", "transmission shaft", "shaft with keyway"],
+            size=f"{fmt(d_main)} x {fmt(total)}",
+            standard="DIN 6885",
+            material=material_word(material),
         ),
         through_holes=0,
+        attributes=attrs,
     )
 
 
@@ -418,27 +478,45 @@ def shaft_collar(rng: np.random.Generator) -> GeneratedPart:
         screw_hole = cylinder(0.55 * screw, od + 4, 20, z0=-od / 2 - 2).rotate((90, 0, 0))
         body = ring - slot - screw_hole.translate((x_screw, y_screw, width / 2))
         holes, kind, standard = 2, "clamp collar", "one-piece clamp"
+    mesh = finish(body)
+    attrs = ShapeAttributes(
+        form="ring", threaded=not clamp, holes=holes, symmetry="mirror"
+    ).measured(mesh)
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Shaft collar {fmt(bore)} mm ({'clamp' if clamp else 'set screw'})",
         tags=[material, standard, "collar", "through-hole"]
         + (["split", "clamping"] if clamp else ["set screw", "threaded"]),
         parameters=dict(bore=num(bore), outer_diameter=num(od), width=num(width), screw=m),
-        descriptions=descriptions_from(
-            f"{fmt(bore)} mm {kind}, {fmt(od)} mm OD x {fmt(width)} mm wide",
-            f"{'one-piece clamp-style' if clamp else 'set screw'} shaft collar for "
-            f"{fmt(bore)} mm shafts, {m} screw",
-            f"{material_word(material)} adjusting ring {fmt(bore)}x{fmt(od)}x{fmt(width)}",
-            f"shaft stop collar, bore {fmt(bore)} mm" + (", DIN 705" if not clamp else ""),
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{fmt(bore)} mm {kind}, {fmt(od)} mm OD x {fmt(width)} mm wide",
+                f"{'one-piece clamp-style' if clamp else 'set screw'} shaft collar for "
+                f"{fmt(bore)} mm shafts, {m} screw",
+                f"{material_word(material)} adjusting ring {fmt(bore)}x{fmt(od)}x{fmt(width)}",
+                f"shaft stop collar, bore {fmt(bore)} mm" + (", DIN 705" if not clamp else ""),
+            ],
+            names=[
+                "shaft collar",
+                "clamp collar" if clamp else "set collar",
+                "stop collar",
+                "split collar" if clamp else "adjusting ring",
+            ],  # fmt: skip
+            size=f"{fmt(bore)} mm",
+            standard=None if clamp else "DIN 705",
+            material=material_word(material),
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
 FAMILY_LIST = (
-    Family("spur_gear", "gear", spur_gear),
-    Family("chain_sprocket", "sprocket", chain_sprocket),
-    Family("vbelt_pulley", "pulley", vbelt_pulley),
-    Family("keyed_shaft", "shaft", keyed_shaft),
-    Family("shaft_collar", "collar", shaft_collar),
+    Family("spur_gear", "spur_gear", spur_gear, "gear"),
+    Family("chain_sprocket", "sprocket", chain_sprocket, "sprocket"),
+    Family("vbelt_pulley", "v_belt_pulley", vbelt_pulley, "pulley"),
+    Family("keyed_shaft", "shaft", keyed_shaft, "shaft"),
+    Family("shaft_collar", "shaft_collar", shaft_collar, "collar"),
 )

@@ -544,8 +544,9 @@ def timing_pulley(rng: np.random.Generator, extreme: str | None = None) -> Gener
     flanges = chance(rng, 0.7, extreme)
     fl_t = max(1.0, 0.2 * pitch)
     fl_r = od / 2 + max(1.2, 0.5 * pitch + pld)
-    bore = float(choose(rng, tuple(b for b in (4, 5, 6, 6.35, 8, 10, 12, 14, 15, 20, 25)
-                                   if b <= 0.55 * (od - 2 * depth)), extreme))  # fmt: skip
+    bores = (4, 5, 6, 6.35, 8, 10, 12, 14, 15, 20, 25)
+    fit = [b for b in bores if 0.12 * od <= b <= 0.55 * (od - 2 * depth)] or [4]
+    bore = float(choose(rng, fit, extreme))
     screw = 3.0 if bore <= 8 else 4.0 if bore <= 14 else 5.0
     hub_r = max(0.7 * od / 2, bore / 2 + 1.6 * screw)
     hub_len = round(max(6.0, 2.2 * screw), 1)
