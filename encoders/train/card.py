@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import re
+from pathlib import Path, PurePath
 from typing import Any
 
 from encoders.bundle import MODEL_CARD_FILE, load_bundle
@@ -30,6 +31,69 @@ TABLE = (
     ("zero_shot_top1_image", "zero-shot category from prompts (image)", None),
 )
 KICAD_MESH_TARGET = 0.6
+# the part sources a bundle may train on: key (found in a folder's name), what, licence
+SOURCES = (
+    (
+        "sample",
+        "the generated parts library (`cadsearch catalog generate`, this repository's code)",
+        "Apache-2.0",
+    ),
+    (
+        "kicad",
+        "real electronic-component models from Debian's `kicad-packages3d` "
+        "(`cadsearch catalog kicad`)",
+        "CC-BY-SA-4.0 with the KiCad libraries exception",
+    ),
+    (
+        "mcad",
+        "real mechanical parts rendered from OpenSCAD's MCAD library, Debian's `openscad-mcad` "
+        "(`cadsearch catalog mcad`)",
+        "LGPL-2.1 (files dual-licensed with CC-BY-SA-3.0, GPL-3 or public domain)",
+    ),
+)
+# an absolute path: a slash not after a word, dot, colon or slash (URLs are left alone)
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~])~?/(?:[\w.+@-]+/)*([\w.+@-]+)/?")
+
+
+def without_machine_paths(text: str) -> str:
+    """Every absolute path in text replaced by its last name (``/work/data/kicad`` -> ``kicad``)."""
+    return _ABSOLUTE_PATH.sub(lambda m: m[1], text)
+
+
+def sources_used(training: dict[str, Any]) -> list[str]:
+    """Keys of SOURCES a bundle trained on: a real source whose key is in a training folder's
+    name; the generated library for every folder that names no real source."""
+    names = [PurePath(d).name.lower() for d in training.get("data_dirs", [])]
+    real = [key for key, _, _ in SOURCES[1:]]
+    used = {key for key in real for name in names if key in name}
+    if any(not any(key in name for key in real) for name in names):
+        used.add(SOURCES[0][0])
+    return [key for key, _, _ in SOURCES if key in used]
+
+
+def data_section(training: dict[str, Any]) -> list[str]:
+    """The card's Data section: folders by name (no machine paths), counts, every source with
+    its licence."""
+    folders = [PurePath(d).name for d in training.get("data_dirs", [])]
+    used = sources_used(training)
+    return [
+        "## Data",
+        "",
+        "Training data folders: " + ", ".join(f"`{name}`" for name in folders) + ".",
+        f"{training.get('train_rows')} training parts and {training.get('val_rows')} held-out "
+        f"parts in {len(training.get('categories', []))} categories. The held-out split is",
+        "by part id (`data_jobs/splits.py`, 20%): no held-out part was trained on.",
+        "",
+        "Sources (none of their models is redistributed here: each catalog is built locally by",
+        "the command named):",
+        "",
+        "| source | licence | trained on |",
+        "|---|---|---|",
+        *(
+            f"| {what} | {licence} | {'yes' if key in used else 'no'} |"
+            for key, what, licence in SOURCES
+        ),
+    ]
 
 
 def _fmt(value: Any) -> str:
@@ -85,16 +149,7 @@ def model_card(
         f"- Geometry encoder: {json.dumps(bundle.geometry)} on {bundle.num_points} points.",
         f"- Views: `{bundle.view_set}` at {bundle.image_size} px.",
         "",
-        "## Data",
-        "",
-        "Training data folders: "
-        + ", ".join(f"`{d}`" for d in training.get("data_dirs", []))
-        + ".",
-        f"{training.get('train_rows')} training parts and {training.get('val_rows')} held-out "
-        f"parts in {len(training.get('categories', []))} categories: the generated sample",
-        "catalog and real KiCad models (Debian's `kicad-packages3d`, CC-BY-SA 4.0; see",
-        "`cadsearch catalog kicad`; the models are not redistributed here). The held-out split is",
-        "by part id (`data_jobs/splits.py`, 20%): no held-out part was trained on.",
+        *data_section(training),
         "",
         "## Recipe",
         "",
@@ -125,7 +180,7 @@ def model_card(
         "## Reproduce",
         "",
         "```",
-        *commands,
+        *(without_machine_paths(c) for c in commands),
         "```",
         "",
         "## Evaluation (`cadsearch eval`, held-out parts)",
