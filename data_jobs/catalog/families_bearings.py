@@ -8,13 +8,13 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     Solid,
     box,
     cylinder,
-    descriptions_from,
     finish,
     fmt,
     from_trimesh,
@@ -27,6 +27,7 @@ from data_jobs.catalog.families_base import (
     segments_for,
     union,
 )
+from data_jobs.catalog.families_drive import described
 
 
 def _ring_profile(r_in: float, r_out: float, width: float, c: float) -> list[tuple[float, float]]:
@@ -106,8 +107,11 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
         "open": "open, balls and cage visible",
     }
     full = designation + ("" if closure == "open" else f"-{closure}")
+    mesh = finish(mesh_solid)
+    symmetry = "polar" if closure == "open" else "axisymmetric"
+    attrs = ShapeAttributes(form="ring", holes=1, symmetry=symmetry).measured(mesh)
     return GeneratedPart(
-        mesh=finish(mesh_solid),
+        mesh=mesh,
         name=f"Ball bearing {full}",
         tags=[material, "deep groove ball bearing", "ISO 15", closure, "through-hole"],
         parameters=dict(
@@ -118,14 +122,28 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
             ball_diameter=num(ball),
             closure=closure,
         ),
-        descriptions=descriptions_from(
-            f"{full} deep groove ball bearing, {fmt(d)}x{fmt(D)}x{fmt(B)} mm",
-            f"radial ball bearing {designation}, bore {fmt(d)} mm, OD {fmt(D)} mm, "
-            f"width {fmt(B)} mm",
-            f"{material_word(material)} single row ball bearing, {seal_words[closure]}",
-            f"{designation} bearing {fmt(d)} mm ID x {fmt(D)} mm OD",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{full} deep groove ball bearing, {fmt(d)}x{fmt(D)}x{fmt(B)} mm",
+                f"radial ball bearing {designation}, bore {fmt(d)} mm, OD {fmt(D)} mm, "
+                f"width {fmt(B)} mm",
+                f"{material_word(material)} single row ball bearing, {seal_words[closure]}",
+                f"{designation} bearing {fmt(d)} mm ID x {fmt(D)} mm OD",
+            ],
+            names=[
+                "deep groove ball bearing",
+                "ball bearing",
+                "radial ball bearing",
+                "single row ball bearing",
+            ],  # fmt: skip
+            size=full,
+            standard="ISO 15",
+            material=material_word(material),
         ),
         through_holes=1,
+        attributes=attrs,
     )
 
 
@@ -157,8 +175,11 @@ def flanged_bushing(rng: np.random.Generator) -> GeneratedPart:
         bush = bush - hole.translate((0, 0, b2 + (length - b2) / 2))
         holes = 2
     mat = material_word(material)
+    mesh = finish(bush)
+    symmetry = "mirror" if lube else "axisymmetric"
+    attrs = ShapeAttributes(form="tube", holes=holes, symmetry=symmetry).measured(mesh)
     return GeneratedPart(
-        mesh=finish(bush),
+        mesh=mesh,
         name=f"Flanged bushing {fmt(d1)}x{fmt(d2)}x{fmt(length)}",
         tags=[material, "ISO 4379", "plain bearing", "sleeve", "flanged", "through-hole"]
         + (["lubrication hole"] if lube else []),
@@ -169,14 +190,28 @@ def flanged_bushing(rng: np.random.Generator) -> GeneratedPart:
             flange_thickness=num(b2),
             length=num(length),
         ),
-        descriptions=descriptions_from(
-            f"{mat} flanged bushing {fmt(d1)} x {fmt(d2)} x {fmt(length)} mm",
-            f"flanged sleeve bearing, {fmt(d1)} mm bore, {fmt(d3)} mm flange, ISO 4379 form F",
-            f"plain bearing bush with collar, ID {fmt(d1)}, OD {fmt(d2)}, length {fmt(length)}"
-            + (", with lubrication hole" if lube else ""),
-            f"{fmt(d1)} mm flange bushing, {fmt(length)} mm long",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"{mat} flanged bushing {fmt(d1)} x {fmt(d2)} x {fmt(length)} mm",
+                f"flanged sleeve bearing, {fmt(d1)} mm bore, {fmt(d3)} mm flange, ISO 4379 form F",
+                f"plain bearing bush with collar, ID {fmt(d1)}, OD {fmt(d2)}, length {fmt(length)}"
+                + (", with lubrication hole" if lube else ""),
+                f"{fmt(d1)} mm flange bushing, {fmt(length)} mm long",
+            ],
+            names=[
+                "flanged bushing",
+                "flanged sleeve bearing",
+                "collar bush",
+                "flanged plain bearing",
+            ],  # fmt: skip
+            size=f"{fmt(d1)}x{fmt(d2)}x{fmt(length)}",
+            standard="ISO 4379",
+            material=mat,
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -191,18 +226,29 @@ def o_ring(rng: np.random.Generator) -> GeneratedPart:
     ring = revolve(section, segments_for(rc, lo=48, hi=72))
     shore = pick(rng, (70, 70, 90))
     mat = material_word(material)
+    mesh = finish(ring)
+    attrs = ShapeAttributes(form="ring", holes=1, symmetry="axisymmetric").measured(mesh)
     return GeneratedPart(
-        mesh=finish(ring),
+        mesh=mesh,
         name=f"O-ring {fmt(d1)}x{fmt(d2)}",
         tags=[material, "ISO 3601", "seal", "o-ring", f"{shore} shore A"],
         parameters=dict(inner_diameter=num(d1), cross_section=num(d2), hardness_shore_a=shore),
-        descriptions=descriptions_from(
-            f"O-ring {fmt(d1)} x {fmt(d2)} mm, {mat}",
-            f"{fmt(d2)} mm cross-section O-ring seal with {fmt(d1)} mm inside diameter",
-            f"round rubber sealing ring ISO 3601, ID {fmt(d1)} mm, {shore} Shore A",
-            f"toroidal gasket {fmt(d1)}x{fmt(d2)}",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"O-ring {fmt(d1)} x {fmt(d2)} mm, {mat}",
+                f"{fmt(d2)} mm cross-section O-ring seal with {fmt(d1)} mm inside diameter",
+                f"round rubber sealing ring ISO 3601, ID {fmt(d1)} mm, {shore} Shore A",
+                f"toroidal gasket {fmt(d1)}x{fmt(d2)}",
+            ],
+            names=["O-ring", "O-ring seal", "toric joint", "sealing ring"],
+            size=f"{fmt(d1)} x {fmt(d2)}",
+            standard="ISO 3601",
+            material=mat,
         ),
         through_holes=1,
+        attributes=attrs,
     )
 
 
@@ -241,8 +287,10 @@ def compression_spring(rng: np.random.Generator) -> GeneratedPart:
     material = pick(rng, ["spring steel", "stainless", "music wire"])
     mat = material_word(material)
     od = mean_d + wire
+    mesh = finish(spring)
+    attrs = ShapeAttributes(form="coil", holes=0, symmetry="none").measured(mesh)
     return GeneratedPart(
-        mesh=finish(spring),
+        mesh=mesh,
         name=f"Compression spring {fmt(wire)}x{fmt(od)}x{fmt(free_length, 1)}",
         tags=[material, "compression spring", "helical", "closed and ground ends", "DIN 2095"],
         parameters=dict(
@@ -254,20 +302,29 @@ def compression_spring(rng: np.random.Generator) -> GeneratedPart:
             total_coils=active + 2,
             pitch=num(pitch),
         ),
-        descriptions=descriptions_from(
-            f"compression spring, {fmt(wire)} mm wire, {fmt(od)} mm OD, "
-            f"{fmt(free_length, 0)} mm free length",
-            f"helical coil spring {fmt(od)} x {fmt(free_length, 1)} mm, {active} active coils",
-            f"{mat} pressure spring with closed and ground ends, wire {fmt(wire)} mm",
-            f"{active + 2}-coil compression spring, mean diameter {fmt(mean_d)} mm",
+        descriptions=described(
+            rng,
+            attrs,
+            [
+                f"compression spring, {fmt(wire)} mm wire, {fmt(od)} mm OD, "
+                f"{fmt(free_length, 0)} mm free length",
+                f"helical coil spring {fmt(od)} x {fmt(free_length, 1)} mm, {active} active coils",
+                f"{mat} pressure spring with closed and ground ends, wire {fmt(wire)} mm",
+                f"{active + 2}-coil compression spring, mean diameter {fmt(mean_d)} mm",
+            ],
+            names=["compression spring", "coil spring", "helical spring", "pressure spring"],
+            size=f"{fmt(wire)}x{fmt(od)}x{fmt(free_length, 1)}",
+            standard="DIN 2095",
+            material=mat,
         ),
         through_holes=0,
+        attributes=attrs,
     )
 
 
 FAMILY_LIST = (
-    Family("ball_bearing", "bearing", ball_bearing),
-    Family("flanged_bushing", "bushing", flanged_bushing),
-    Family("o_ring", "seal", o_ring),
-    Family("compression_spring", "spring", compression_spring),
+    Family("ball_bearing", "ball_bearing", ball_bearing, "bearing"),
+    Family("flanged_bushing", "flanged_bushing", flanged_bushing, "bushing"),
+    Family("o_ring", "o_ring", o_ring, "seal"),
+    Family("compression_spring", "compression_spring", compression_spring, "spring"),
 )
