@@ -121,7 +121,7 @@ def weld_neck_flange(rng: np.random.Generator, extreme: str | None = None) -> Ge
     dn = _class150_dn(rng, extreme)
     o, tf, rf, x, y, _, pcd, bolts, hole = sf.CLASS150[dn]
     nps, od, wall = std.PIPE_SIZES[dn]
-    raised = not _flag(rng, 0.2, None) if extreme is None else True
+    raised = _flag(rng, 0.8, extreme)
     c = 1.5 if _flag(rng, 0.6, extreme) else 0.0
     ri, ro = od / 2 - wall, od / 2
     land = min(1.6, 0.4 * wall)
@@ -605,8 +605,8 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
         )
         modelled = _flag(rng, 0.6, extreme)
         cuts += [
-            _thread_bore(d, pitch, -half, -half + le, modelled, n),
-            _thread_bore(d, pitch, half - le, half, modelled, n),
+            _thread_bore(d, pitch, -half, -half + le, modelled, min(n, 48)),
+            _thread_bore(d, pitch, half - le, half, modelled, min(n, 48)),
         ]
         flow = min(flow, d - 1.28 * pitch - 2.0)
         size, standard = f'{bsp}" BSP', "EN 13828"
