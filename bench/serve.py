@@ -121,10 +121,9 @@ async def _run_load(spec: dict) -> dict[str, list[dict]]:
     requests: every replica on the path), then its runs (concurrency, max requests, max
     seconds), each on the requests after the ones taken before it.
 
-    One client per connection, not one client with a pool of them: measured here, httpx's pool
-    at 32 connections cost the load generator a core at ~140 echo requests/s (its bookkeeping
-    grows with the pool), which made the echo ceiling at c=32 a third of what Serve serves
-    (~450/s with a connection per client) and lower than at c=8."""
+    One client per connection, not one client with a pool of them: httpx's bookkeeping grows
+    with the pool, and a pool of 32 connections capped the echo ceiling well below what Serve
+    serves (docs/benchmarks.md#benchservepy)."""
     import httpx
 
     top = max(run[0] for plan in spec["plans"].values() for run in plan["runs"])

@@ -9,8 +9,8 @@ the real modules at cad-mini's sizes, on synthetic batches shaped like the train
 - ``geometry_fast`` against ``geometry_reference``: the geometry encoder alone with the fast DGCNN
   and with the sketch's edge-materializing formulation (same weights): ``fast_train_speedup``.
 
-Data decoding (PNG, augmentation) is not included: ``make_batch`` costs about 3 ms a sample here,
-measured separately as ``batch_prep_ms_per_sample`` on real rendered views.
+Data decoding (PNG, augmentation) is not included in the steps: ``make_batch`` is timed separately
+as ``batch_prep_ms_per_sample`` on real rendered views (figures: docs/benchmarks.md#benchtrainpy).
 Final JSON line: samples/s of each, the speedup, device and threads. ``--quick``: fewer steps.
 """
 
