@@ -92,7 +92,8 @@ def button_head_screw(rng: np.random.Generator, extreme: str | None = None) -> G
     material = _screw_material(rng, extreme)
     t = np.linspace(0.0, np.pi / 2, 9)
     z0 = 0.15 * k
-    arc = [(dk / 2 * np.cos(a), z0 + (k - z0) * np.sin(a)) for a in t[:-1]]
+    rt = 0.62 * key  # flat top just wider than the socket's corners
+    arc = [(rt + (dk / 2 - rt) * np.cos(a), z0 + (k - z0) * np.sin(a)) for a in t]
     n = segments(dk / 2, f, lo=32, hi=48)
     # half a segment turn keeps the dome's vertices off the socket's corners
     head = revolve(np.array([(0, 0), (dk / 2, 0), *arc, (0, k)]), n).rotate((0, 0, 180.0 / n))

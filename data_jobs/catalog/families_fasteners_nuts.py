@@ -228,8 +228,10 @@ def taper_pin(rng: np.random.Generator, extreme: str | None = None) -> Generated
     if domed:  # ends rounded with a sphere radius about d
         cap = 0.12 * d
         a = np.linspace(0, np.pi / 2, 6)
-        low = [(d / 2 * np.sin(x), cap * (1 - np.cos(x))) for x in a]
-        high = [(big / 2 * np.cos(x), length - cap + cap * np.sin(x)) for x in a]
+        slope = (big - d) / (2 * length)  # the cone runs from d at z=0 to big at z=length
+        r_lo, r_hi = d / 2 + slope * cap, big / 2 - slope * cap
+        low = [(r_lo * np.sin(x), cap * (1 - np.cos(x))) for x in a]
+        high = [(r_hi * np.cos(x), length - cap + cap * np.sin(x)) for x in a]
         pts = low + high
     else:
         ch = 0.1 * d
@@ -271,7 +273,7 @@ def spring_pin(rng: np.random.Generator, extreme: str | None = None) -> Generate
     ring = circle(d / 2, segments=n).difference(circle(d / 2 - wall, segments=n))
     c_shape = ring.difference(sg.box(d / 2 - 2 * wall - 0.5, -gap / 2, d, gap / 2))
     tube = extrude(c_shape, length)
-    ch = 0.25 * wall + 0.1 * d
+    ch = min(0.25 * wall + 0.1 * d, 0.6 * wall)  # the chamfer must not cut through the wall
     r = d / 2 + 0.01
     chamfers = revolve(
         np.array(
