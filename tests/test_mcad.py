@@ -63,7 +63,7 @@ def test_parameter_sets_become_scad_calls():
 
 def test_manifest_and_error_rows():
     part = next(p for p in mcad.fasteners() if p.key == "countersunk-screw-m5x20")
-    record = part_record(part, "parts/mcad-countersunk-screw-m5x20.stl", "2019.05-1")
+    record = part_record(part, "parts/mcad-countersunk-screw-m5x20.stl", "2019.05-1", "slender")
     assert list(record)[: len(MANIFEST_KEYS)] == list(MANIFEST_KEYS)
     assert record["part_id"] == "mcad-countersunk-screw-m5x20" and record["units"] == "mm"
     assert (record["category"], record["parent"]) == ("countersunk_screw", "screw")
@@ -72,6 +72,17 @@ def test_manifest_and_error_rows():
     assert record["source_uri"].endswith("/MCAD/blob/master/metric_fastners.scad")
     assert record["license"] == "GPL-3 or LGPL-2.1" and record["scad"] == part.call
     json.dumps(record)  # a manifest line
+    # the library's shared shape words, proportions as measured, said in one description
+    attributes = record["attributes"]
+    assert (attributes["form"], attributes["head"]) == ("shaft", "countersunk")
+    assert attributes["threaded"] is False and attributes["proportions"] == "slender"
+    assert record["descriptions"][-1] == (
+        "shaft-like part with countersunk head, rotationally symmetric and slender"
+    )
+    gear = next(p for p in mcad.spur_gears() if p.parameters["holes"] == 6)
+    shape = part_record(gear, "g.stl")["attributes"]
+    assert shape["toothed_rim"] and shape["teeth"] == gear.parameters["teeth"]
+    assert shape["holes"] == 7 and shape["proportions"] is None  # the bore and 6 in the web
 
     row = error_row(part, "render", "openscad failed\n  (exit 1):   boom")
     assert row == {
@@ -101,6 +112,7 @@ def test_catalog_mcad_renders_real_parts_and_keeps_going_past_errors(tmp_path, c
 
     records = load_manifest(out)
     assert [r["part_id"] for r in records] == ["mcad-hex-nut-m8", "mcad-flat-washer-m10"]
+    assert [r["attributes"]["proportions"] for r in records] == ["compact", "flat"]
     mesh = load_mesh(out / records[0]["file"])
     # MCAD's flat_nut: 1.8 d across corners, 0.8 d thick, a d hole through
     assert np.allclose(mesh.extents, [14.4, 14.4 * np.cos(np.pi / 6), 6.4], atol=0.05)

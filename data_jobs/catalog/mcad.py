@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from data_jobs.catalog.attributes import ShapeAttributes
 from data_jobs.catalog.generate import MANIFEST_KEYS, MANIFEST_NAME, PARTS_DIR
 
 PACKAGE = "openscad-mcad"
@@ -464,14 +465,58 @@ def mcad_parts() -> list[McadPart]:
 # ---------------------------------------------------------------- scad text and rows
 
 
+# the shared shape words of each kind (no thread is modelled in MCAD's fasteners)
+_SHAPES = {
+    "ball_bearing": dict(form="ring", holes=1, symmetry="axisymmetric"),
+    "hex_nut": dict(form="ring", drive="external hex", holes=1, symmetry="polar"),
+    "hex_bolt": dict(form="shaft", head="hex", drive="external hex", symmetry="polar"),
+    "cap_screw": dict(form="shaft", head="cheese", symmetry="axisymmetric"),
+    "countersunk_screw": dict(form="shaft", head="countersunk", symmetry="axisymmetric"),
+    "flat_washer": dict(form="ring", holes=1, symmetry="axisymmetric"),
+    "stepper_motor": dict(form="housing", symmetry="polar"),
+    "servo_motor": dict(form="housing", symmetry="mirror"),
+    "toy_brick": dict(form="block", symmetry="mirror"),
+    "auger": dict(form="shaft", symmetry="none"),
+}
+
+
+def shape_of(part: McadPart, proportions: str | None = None) -> ShapeAttributes:
+    """The part's attributes in the library's shared shape vocabulary.
+
+    proportions : measured from the rendered mesh (``attributes.proportions_of``), or None
+    """
+    if part.category.endswith("_gear"):
+        holes = 1 + int(part.parameters.get("holes", 0))  # the bore and the web's holes
+        words = dict(form="wheel", toothed_rim=True, teeth=part.parameters["teeth"], holes=holes)
+        return ShapeAttributes(**words, symmetry="polar", proportions=proportions)
+    return ShapeAttributes(**_SHAPES[part.category], proportions=proportions)
+
+
+def shape_sentence(attributes: ShapeAttributes) -> str:
+    """ "wheel-shaped part with toothed rim with 20 teeth, one through hole and flat"."""
+    first, *rest = attributes.phrases()
+    if not rest:
+        return f"{first} part"
+    tail = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
+    return f"{first} part with {tail}"
+
+
 def scad_text(part: McadPart) -> str:
     """The .scad file that builds the part: the library line, the resolution, the call."""
     verb = "use" if part.use else "include"
     return f"{verb} <MCAD/{part.module_file}>\n$fn = 48;\n{part.call}\n"
 
 
-def part_record(part: McadPart, file: str, version: str = "") -> dict:
-    """The manifest record of a rendered part (the sample catalog's keys, plus provenance)."""
+def part_record(
+    part: McadPart, file: str, version: str = "", proportions: str | None = None
+) -> dict:
+    """The manifest record of a rendered part (the sample catalog's keys, plus provenance).
+
+    proportions : measured from the rendered mesh; the shape attributes and a description in
+        their words follow from it
+    """
+    attributes = shape_of(part, proportions)
+    descriptions = [*part.descriptions, shape_sentence(attributes)]
     record = dict(
         part_id=part.part_id,
         file=file,
@@ -481,9 +526,9 @@ def part_record(part: McadPart, file: str, version: str = "") -> dict:
         family=f"mcad_{part.category}",
         tags=list(part.tags),
         parameters=dict(part.parameters),
-        attributes=None,  # the shared shape vocabulary is the generator's
-        description=part.descriptions[0],
-        descriptions=list(part.descriptions),
+        attributes=attributes.as_dict(),
+        description=descriptions[0],
+        descriptions=descriptions,
         units="mm",
     )
     provenance = dict(
@@ -520,11 +565,12 @@ def render_scad(
     """Render .scad text with openscad and write the checked mesh to target (.stl or .ply, mm).
 
     library_dir : the MCAD folder; its parent goes on OPENSCADPATH
-    returns: faces (int) and extents_mm (3 floats) of the written mesh
+    returns: faces (int), extents_mm (3 floats) and proportions (a word) of the written mesh
     Raises RuntimeError when openscad fails or times out, MeshError when the mesh is unusable.
     """
     import trimesh
 
+    from data_jobs.catalog.attributes import proportions_of
     from encoders.geometry.validate import validate_mesh
 
     target = Path(target)
@@ -555,7 +601,11 @@ def render_scad(
     partial = target.with_name(f".{target.name}.partial")
     partial.write_bytes(cleaned.export(file_type=kind))
     partial.replace(target)
-    return {"faces": len(cleaned.faces), "extents_mm": [float(v) for v in cleaned.extents]}
+    return {
+        "faces": len(cleaned.faces),
+        "extents_mm": [float(v) for v in cleaned.extents],
+        "proportions": proportions_of(cleaned),
+    }
 
 
 def package_version(package: str = PACKAGE) -> str:
@@ -634,11 +684,11 @@ def build_mcad_catalog(
             return None, error_row(part, "render", f"{part.module_file} is not in {library_dir}")
         file = f"{PARTS_DIR}/{part.part_id}.{mesh_format}"
         try:
-            render_scad(scad_text(part), out_dir / file, library_dir, timeout)
+            facts = render_scad(scad_text(part), out_dir / file, library_dir, timeout)
         except Exception as e:  # any failure of one part is a row of errors.jsonl
             stage = "render" if isinstance(e, RuntimeError) else "mesh"
             return None, error_row(part, stage, f"{type(e).__name__}: {e}")
-        return part_record(part, file, version), None
+        return part_record(part, file, version, facts["proportions"]), None
 
     records, errors = [], []
     with ThreadPoolExecutor(max(workers, 1)) as pool:
