@@ -128,7 +128,12 @@ def weld_neck_flange(rng: np.random.Generator, extreme: str | None = None) -> Ge
     bevel_h = (wall - land) * math.tan(math.radians(37.5))
     straight = max(bevel_h + 2.0, 0.12 * y)
     face = y - (1.6 if raised else 0.0)
-    prof = [(ri, 0.0), (ri + land, 0.0), (ro, bevel_h), (ro, straight), (x / 2, y - tf)]
+    fil = min(0.3 * tf, 6.0)  # hub-to-flange fillet
+    prof = [(ri, 0.0), (ri + land, 0.0), (ro, bevel_h), (ro, straight)]
+    prof += [
+        (x / 2 + fil - fil * math.cos(a), y - tf - fil + fil * math.sin(a))
+        for a in np.linspace(0.0, math.pi / 2, 5)
+    ]
     prof += [(o / 2 - c, y - tf), (o / 2, y - tf + c), (o / 2, face)]
     prof += [(rf / 2, face), (rf / 2, y)] if raised else []
     prof += [(ri, face if not raised else y)]
