@@ -15,7 +15,6 @@ from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     GeneratedPart,
     Solid,
-    cross_section,
     extrude,
     finish,
     from_trimesh,
@@ -91,34 +90,63 @@ def prism_along_x(section, length: float) -> Solid:
     return extrude(section, length).rotate((90.0, 0.0, 90.0))
 
 
-def rod(p0, p1, radius: float, segments: int | None = None) -> Solid:
-    """Round bar (cylinder) from point p0 to point p1, mm."""
+def rod(p0, p1, radius: float, segments: int | None = None, twist_deg: float = 0.0) -> Solid:
+    """Round bar (cylinder) from point p0 to point p1, mm; ``twist_deg`` turns its facets about
+    the axis (coaxial bars with offset facets never share an edge line)."""
     p0, p1 = np.asarray(p0, dtype=float), np.asarray(p1, dtype=float)
     n = segments or segments_for(radius, lo=12, hi=32)
-    mesh = trimesh.creation.cylinder(radius=radius, segment=np.stack([p0, p1]), sections=n)
+    mesh = trimesh.creation.cylinder(
+        radius=radius, height=float(np.linalg.norm(p1 - p0)), sections=n
+    )
+    mesh.apply_transform(
+        trimesh.transformations.rotation_matrix(math.radians(twist_deg), [0, 0, 1])
+    )
+    align = trimesh.geometry.align_vectors([0, 0, 1], (p1 - p0) / np.linalg.norm(p1 - p0))
+    mesh.apply_transform(align)
+    mesh.apply_translation((p0 + p1) / 2)
     return from_trimesh(mesh)
 
 
-def torus_arc(r_mean: float, r_wire: float, degrees: float, segments: int = 32, wire: int = 12):
-    """Part of a torus about Z in the XY plane, from angle 0 (+X) counter-clockwise."""
-    section = cross_section(sg.Point(r_mean, 0.0).buffer(r_wire, quad_segs=max(2, wire // 4)))
-    n = max(4, int(round(segments * degrees / 360.0)))
-    return Solid.revolve(section, n, degrees)
-
-
-def helix_wire(
-    r_mean: float, wire: float, pitch: float, turns: float, per_turn: int = 20, wire_sides: int = 12
-) -> tuple[Solid, np.ndarray, np.ndarray]:
-    """Round wire swept along a helix about Z from z = 0 up.
-
-    Returns (solid, start point (3,), end point (3,)) of the wire's centre line, mm.
-    """
+def helix_points(r_mean: float, pitch: float, turns: float, per_turn: int = 20) -> np.ndarray:
+    """(n, 3) centre line of a helix about Z from (r_mean, 0, 0) upward, mm."""
     steps = max(2, int(round(turns * per_turn)))
     t = np.linspace(0.0, 2 * math.pi * turns, steps + 1)
-    path = np.c_[r_mean * np.cos(t), r_mean * np.sin(t), pitch * t / (2 * math.pi)]
-    section = sg.Point(0, 0).buffer(wire / 2, quad_segs=max(2, wire_sides // 4))
-    swept = trimesh.creation.sweep_polygon(section, path)
-    return from_trimesh(swept), path[0], path[-1]
+    return np.c_[r_mean * np.cos(t), r_mean * np.sin(t), pitch * t / (2 * math.pi)]
+
+
+def fillet_path(points, radius: float, min_turn_deg: float = 30.0, segs: int = 6) -> np.ndarray:
+    """3D polyline with every corner that turns more than ``min_turn_deg`` rounded to ``radius``.
+
+    points : (n, 3) mm; each rounded corner needs ``radius * tan(turn / 2)`` of straight on
+             both sides. Returns (m, 3).
+    """
+    pts = np.asarray(points, dtype=float)
+    out = [pts[0]]
+    for a, b, c in zip(pts[:-2], pts[1:-1], pts[2:], strict=True):
+        u, v = (a - b) / np.linalg.norm(a - b), (c - b) / np.linalg.norm(c - b)
+        turn = math.pi - math.acos(float(np.clip(u @ v, -1, 1)))
+        if math.degrees(turn) < min_turn_deg:
+            out.append(b)
+            continue
+        back = radius * math.tan(turn / 2)
+        p0, p1 = b + u * back, b + v * back
+        bis = (u + v) / np.linalg.norm(u + v)
+        centre = b + bis * radius / math.cos(turn / 2)
+        e0, e1 = p0 - centre, p1 - centre
+        n = max(2, int(math.ceil(segs * turn / (math.pi / 2))))
+        for k in range(n + 1):
+            f = k / n
+            out.append(
+                centre + (math.sin((1 - f) * turn) * e0 + math.sin(f * turn) * e1) / math.sin(turn)
+            )
+    out.append(pts[-1])
+    return np.asarray(out)
+
+
+def sweep_wire(path, wire: float, sides: int = 12) -> Solid:
+    """Round wire of diameter ``wire`` swept along a smooth (n, 3) centre line, flat ends."""
+    section = sg.Point(0, 0).buffer(wire / 2, quad_segs=max(2, sides // 4))
+    return from_trimesh(trimesh.creation.sweep_polygon(section, np.asarray(path, dtype=float)))
 
 
 def assemble(
