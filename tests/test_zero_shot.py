@@ -87,3 +87,37 @@ def test_missing_modalities_are_skipped_and_bad_input_is_named():
         predict_kinds({"geometry": np.ones(3)}, kind_vectors, KINDS)
     with pytest.raises(ValueError, match="temperature"):
         predict_kinds({"geometry": _axis(0)}, kind_vectors, KINDS, temperature=0.0)
+
+
+def test_eval_predicts_every_part_and_scores_unseen_apart(tmp_path):
+    from cadsearch.settings import IndexSettings
+    from data_jobs.evaluate.predicted import eval_predicted
+    from encoders.bundle import load_bundle
+    from store import CollectionSpec, PartRecord
+    from store.edge import EdgeStore
+
+    bundle = load_bundle("cad-mini")
+    clip = bundle.load_clip(device="cpu", text_only=True)
+    index = IndexSettings(extra_kinds=["cam follower"])
+    # each part's vectors are its kind's prompt vector: its kind is known to be predicted
+    truths = {"p-gear": "spur_gear", "p-cam": "cam follower", "p-nut": "hex_nut"}
+    prompts = clip.encode_text([kind_prompt(kind) for kind in truths.values()])
+    spec = CollectionSpec("cad-mini-test", prompts.shape[1], view_count=2)
+    store = EdgeStore(tmp_path / "edge", spec)
+    rng = np.random.default_rng(0)
+    records = []
+    for (part_id, kind), prompt in zip(truths.items(), prompts, strict=True):
+        views = prompt + 0.01 * rng.standard_normal((2, prompt.size))
+        vectors = {"text": prompt, "image": prompt, "geometry": prompt, "views": views}
+        records.append(PartRecord(part_id, vectors, kind, "0" * 64, [0, 0, 0], [1, 1, 1]))
+    store.upsert(records)
+    truths["p-nut"] = "wing_nut"  # the wrong truth: scored as a miss among the unseen
+    headline, values, details = eval_predicted(
+        store, list(truths), truths, {"p-cam", "p-nut"}, index, clip
+    )
+    store.close()
+    assert headline["predicted_top1"] == 1.0
+    assert headline["unseen_predicted_top1"] == 0.5
+    assert values["unseen_predicted_top1"] == ([1.0, 0.0], ["cam follower", "wing_nut"])
+    assert [d["predicted"] for d in details] == ["spur_gear", "cam follower", "hex_nut"]
+    assert all(0 < d["score"] <= 1 for d in details)
