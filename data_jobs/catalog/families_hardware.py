@@ -8,6 +8,7 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -96,8 +97,10 @@ def l_bracket(rng: np.random.Generator) -> GeneratedPart:
     holes = len(cuts)
     material = pick(rng, ["steel", "zinc-plated steel", "stainless", "aluminium"])
     feature = "slotted" if slots else "drilled"
+    mesh = finish(body)
+    attrs = ShapeAttributes(form="bracket", holes=holes, symmetry="mirror").measured(mesh)
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Angle bracket {fmt(leg_a)}x{fmt(leg_b)}x{fmt(width)}x{fmt(t)}",
         tags=[material, "sheet metal", "bracket", "L-shaped", "bent", "through-hole", feature]
         + (["gusset"] if gusset else []),
@@ -110,15 +113,24 @@ def l_bracket(rng: np.random.Generator) -> GeneratedPart:
             hole_diameter=num(d),
             holes=holes,
         ),
-        descriptions=descriptions_from(
-            f"L bracket {fmt(leg_a)} x {fmt(leg_b)} mm, {fmt(width)} mm wide, {fmt(t)} mm thick",
-            f"90 degree angle bracket with {holes} {'slots and holes' if slots else 'holes'} "
-            f"for M{fmt(screw)} screws",
-            f"{material_word(material)} bent corner bracket"
-            + (" with stiffening gusset" if gusset else ""),
-            f"right-angle mounting bracket, {fmt(t)} mm sheet, {fmt(d)} mm holes",
+        descriptions=describe(
+            rng,
+            names=["angle bracket", "L bracket", "corner bracket", "right-angle bracket"],
+            size=f"{fmt(leg_a)} x {fmt(leg_b)} x {fmt(width)} mm, {fmt(t)} mm thick",
+            material=material_word(material),
+            attributes=attrs,
+            extras=descriptions_from(
+                f"L bracket {fmt(leg_a)} x {fmt(leg_b)} mm, {fmt(width)} mm wide, "
+                f"{fmt(t)} mm thick",
+                f"90 degree angle bracket with {holes} {'slots and holes' if slots else 'holes'} "
+                f"for M{fmt(screw)} screws",
+                f"{material_word(material)} bent corner bracket"
+                + (" with stiffening gusset" if gusset else ""),
+                f"right-angle mounting bracket, {fmt(t)} mm sheet, {fmt(d)} mm holes",
+            ),
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -173,8 +185,10 @@ def mounting_plate(rng: np.random.Generator) -> GeneratedPart:
         "bolt circle": f"{len(spots)} holes on a bolt circle"
         + (f" around a {fmt(center_bore)} mm centre bore" if center_bore >= 8 else ""),
     }[pattern]
+    mesh = finish(plate)
+    attrs = ShapeAttributes(form="plate", holes=holes, symmetry="mirror").measured(mesh)
     return GeneratedPart(
-        mesh=finish(plate),
+        mesh=mesh,
         name=f"Mounting plate {fmt(length)}x{fmt(width)}x{fmt(t)}, {holes} holes",
         tags=[material, "plate", "machined", "through-hole", pattern.replace(" ", "-")]
         + (["countersunk"] if countersunk else []),
@@ -187,15 +201,23 @@ def mounting_plate(rng: np.random.Generator) -> GeneratedPart:
             holes=holes,
             pattern=pattern,
         ),
-        descriptions=descriptions_from(
-            f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm mounting plate with {holes} holes",
-            f"flat {material_word(material)} plate with {pattern_words}",
-            f"base plate {fmt(length)}x{fmt(width)}, {fmt(t)} mm thick, {sink}holes for "
-            f"M{fmt(screw)} screws",
-            f"rectangular adapter plate, {fmt(d)} mm {sink}through holes, "
-            f"{'rounded' if corner else 'square'} corners",
+        descriptions=describe(
+            rng,
+            names=["mounting plate", "base plate", "adapter plate", "flat plate"],
+            size=f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm",
+            material=material_word(material),
+            attributes=attrs,
+            extras=descriptions_from(
+                f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm mounting plate with {holes} holes",
+                f"flat {material_word(material)} plate with {pattern_words}",
+                f"base plate {fmt(length)}x{fmt(width)}, {fmt(t)} mm thick, {sink}holes for "
+                f"M{fmt(screw)} screws",
+                f"rectangular adapter plate, {fmt(d)} mm {sink}through holes, "
+                f"{'rounded' if corner else 'square'} corners",
+            ),
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
@@ -242,8 +264,10 @@ def butt_hinge(rng: np.random.Generator) -> GeneratedPart:
     genus = 2 * per_leaf + knuckles - 2
     material = pick(rng, ["steel", "stainless", "brass", "zinc-plated steel"])
     open_w = 2 * leaf_w + r_k
+    mesh = finish(hinge)
+    attrs = ShapeAttributes(form="plate", holes=int(genus), symmetry="mirror").measured(mesh)
     return GeneratedPart(
-        mesh=finish(hinge),
+        mesh=mesh,
         name=f"Butt hinge {fmt(length)}x{fmt(open_w)}",
         tags=[material, "hinge", "butt hinge", "countersunk holes", f"{knuckles} knuckles"],
         parameters=dict(
@@ -254,14 +278,22 @@ def butt_hinge(rng: np.random.Generator) -> GeneratedPart:
             pin_diameter=num(2 * pin_r),
             screw_holes=2 * per_leaf,
         ),
-        descriptions=descriptions_from(
-            f"{fmt(length)} mm butt hinge, {fmt(open_w)} mm open width",
-            f"{material_word(material)} door hinge {fmt(length)} x {fmt(open_w)} x {fmt(t)} mm "
-            f"with {2 * per_leaf} countersunk screw holes",
-            f"two-leaf butt hinge with {knuckles} knuckles and fixed pin, opened flat",
-            f"{fmt(length)} mm leaf hinge, {fmt(t)} mm thick leaves",
+        descriptions=describe(
+            rng,
+            names=["butt hinge", "door hinge", "leaf hinge", "cabinet hinge"],
+            size=f"{fmt(length)} x {fmt(open_w)} mm",
+            material=material_word(material),
+            attributes=attrs,
+            extras=descriptions_from(
+                f"{fmt(length)} mm butt hinge, {fmt(open_w)} mm open width",
+                f"{material_word(material)} door hinge {fmt(length)} x {fmt(open_w)} x {fmt(t)} mm "
+                f"with {2 * per_leaf} countersunk screw holes",
+                f"two-leaf butt hinge with {knuckles} knuckles and fixed pin, opened flat",
+                f"{fmt(length)} mm leaf hinge, {fmt(t)} mm thick leaves",
+            ),
         ),
         through_holes=int(genus),
+        attributes=attrs,
     )
 
 
@@ -304,27 +336,40 @@ def star_knob(rng: np.random.Generator) -> GeneratedPart:
     material = pick(rng, ["POM", "nylon", "aluminium", "stainless"])
     m = f"M{fmt(thread)}"
     bore_words = "through threaded bore" if through else "blind threaded insert"
+    mesh = finish(body)
+    attrs = ShapeAttributes(
+        form="disc", threaded=True, holes=holes, spokes=lobes, symmetry="polar"
+    ).measured(mesh)
     return GeneratedPart(
-        mesh=finish(body),
+        mesh=mesh,
         name=f"Star knob {fmt(d1)} {m}",
         tags=[material, "DIN 6336", "knob", "star grip", "threaded", f"{lobes} lobes"]
         + (["through-hole"] if through else ["blind hole"]),
         parameters=dict(
             diameter=num(d1), height=num(h), hub_diameter=num(d4), thread=m, lobes=lobes
         ),
-        descriptions=descriptions_from(
-            f"{fmt(d1)} mm star knob with {m} {bore_words}",
-            f"DIN 6336 star grip clamping knob, {lobes} lobes, {m}",
-            f"{material_word(material)} {lobes}-point star handwheel knob, {fmt(h)} mm high",
-            f"lobed hand knob {fmt(d1)} mm diameter for {m} screws",
+        descriptions=describe(
+            rng,
+            names=["star knob", "star grip", "clamping knob", "lobed knob", "hand knob"],
+            size=f"{fmt(d1)} mm {m}",
+            standard="DIN 6336",
+            material=material_word(material),
+            attributes=attrs,
+            extras=descriptions_from(
+                f"{fmt(d1)} mm star knob with {m} {bore_words}",
+                f"DIN 6336 star grip clamping knob, {lobes} lobes, {m}",
+                f"{material_word(material)} {lobes}-point star handwheel knob, {fmt(h)} mm high",
+                f"lobed hand knob {fmt(d1)} mm diameter for {m} screws",
+            ),
         ),
         through_holes=holes,
+        attributes=attrs,
     )
 
 
 FAMILY_LIST = (
-    Family("l_bracket", "bracket", l_bracket),
-    Family("mounting_plate", "plate", mounting_plate),
-    Family("butt_hinge", "hinge", butt_hinge),
-    Family("star_knob", "knob", star_knob),
+    Family("l_bracket", "angle_bracket", l_bracket, "bracket"),
+    Family("mounting_plate", "mounting_plate", mounting_plate, "plate"),
+    Family("butt_hinge", "hinge", butt_hinge, "hinge"),
+    Family("star_knob", "star_knob", star_knob, "knob"),
 )
