@@ -9,6 +9,7 @@ import pytest
 
 from cadsearch.cli import main
 from data_jobs.catalog.generate import generate_catalog
+from data_jobs.catalog.unseen import is_unseen
 from data_jobs.evaluate.queries import (
     MIN_VIEW_SEPARATION,
     category_prompt,
@@ -18,9 +19,11 @@ from data_jobs.evaluate.queries import (
 )
 from data_jobs.splits import split_of
 
-# six categories, four parts each: every category has other members to find
+# eight categories, four parts each: every category has other members to find; the last two
+# are unseen families (docs/unseen.md), scored apart
 FAMILIES = (
     "hex_nut", "flat_washer", "spur_gear", "socket_head_cap_screw", "l_bracket", "dowel_pin",
+    "wing_nut", "bevel_gear",
 )  # fmt: skip
 HEADLINE = ("mesh_map", "text_recall_at_5", "image_top1", "zero_shot_top1", "fused_gain")
 RATES = (
@@ -62,8 +65,10 @@ def test_query_views_are_seeded_and_unlike_the_index_views():
 
 @pytest.mark.integration
 def test_cli_eval_quick_end_to_end(tmp_path, capsys):
-    records = generate_catalog(tmp_path / "catalog", n=24, seed=5, families=FAMILIES)
+    records = generate_catalog(tmp_path / "catalog", n=32, seed=5, families=FAMILIES)
     heldout = sorted(r["part_id"] for r in records if split_of(r["part_id"]) == "heldout")
+    unseen = [r["part_id"] for r in records if is_unseen(r)]
+    unseen_heldout = sorted(set(unseen) & set(heldout))
     out = tmp_path / "report"
     argv = ["eval", "--bundle", "cad-mini", "--catalog", str(tmp_path / "catalog")]
     assert main([*argv, "--quick", "--json", "--out", str(out), "--seed", "3"]) == 0
@@ -80,7 +85,7 @@ def test_cli_eval_quick_end_to_end(tmp_path, capsys):
     # the trained cad-mini on 6 categories of 4 parts: well above chance (mesh AP ~0.2 at random)
     assert line["mesh_map"] > 0.4 and line["text_recall_at_5"] > 0.6, line
     counts = line["counts"]
-    assert (counts["parts"], counts["categories"], counts["parts_failed"]) == (24, 6, 0)
+    assert (counts["parts"], counts["categories"], counts["parts_failed"]) == (32, 8, 0)
     assert counts["query_parts"] == len(heldout) > 0
     assert counts["image_queries"] == 2 * len(heldout)
     assert set(line["per_category"]) == {r["category"] for r in records}
@@ -97,6 +102,27 @@ def test_cli_eval_quick_end_to_end(tmp_path, capsys):
     for query in report["queries"]["text"]:
         assert query["text"] in by_id[query["part_id"]]["descriptions"][1:]
     assert {q["size"] for q in report["queries"]["image"]} == {160, 320}
+
+    # unseen families: the same tasks' own per-query values on the unseen held-out parts
+    assert counts["unseen_indexed"] == len(unseen) == 8
+    assert line["unseen_parts"] == len(unseen_heldout) > 0
+    queries = report["queries"]
+    assert sorted(q["part_id"] for q in queries["unseen_mesh"]) == unseen_heldout
+    assert {q["part_id"] for q in queries["unseen_text"]} == set(unseen_heldout)
+    mesh = [q["ap"] for q in queries["mesh"] if q["part_id"] in unseen_heldout]
+    assert line["unseen_mesh_map"] == pytest.approx(sum(mesh) / len(mesh), abs=2e-4)
+    text = [q["ap"] for q in queries["text"] if q["part_id"] in unseen_heldout]
+    assert line["unseen_text_map"] == pytest.approx(sum(text) / len(text), abs=2e-4)
+    category = {r["part_id"]: r["category"] for r in records}
+    hits = [
+        q["predicted_geometry"] == category[q["part_id"]]
+        for q in queries["zero_shot"]
+        if q["part_id"] in unseen_heldout
+    ]
+    assert line["unseen_zero_shot_top1"] == pytest.approx(sum(hits) / len(hits), abs=2e-4)
+    assert 0.0 <= line["unseen_text_recall_at_5"] <= 1.0
+    assert set(line["unseen_per_category"]) == {category[p] for p in unseen_heldout}
+    assert "| `unseen_mesh_map` |" in (out / "eval.md").read_text()
 
 
 def test_cli_eval_prints_a_table_and_writes_the_report(tmp_path, capsys, monkeypatch):
@@ -158,3 +184,36 @@ def test_tune_rerank_candidates_are_valid_search_settings():
         {},
         {"geometry->geometry": 0.2},
     ]
+
+
+def test_eval_without_unseen_parts_leaves_the_unseen_metrics_null():
+    from data_jobs.evaluate.report import markdown, summary
+    from data_jobs.evaluate.run import UNSEEN_METRICS, eval_unseen
+
+    headline, table, details = eval_unseen(None, None, [])
+    assert headline == {"unseen_parts": 0, **dict.fromkeys(UNSEEN_METRICS)}
+    assert (table, details) == ({}, {})
+    result = {
+        **headline,
+        "bundle_id": "cad-mini-000000000000",
+        "trained": {"geometry_encoder": True},
+        "split": "heldout",
+        "quick": True,
+        "seed": 0,
+        "catalog": "cat",
+        "counts": {
+            "parts": 1,
+            "categories": 1,
+            "query_parts": 1,
+            "text_queries": 1,
+            "image_queries": 2,
+            "mesh_queries": 1,
+            "unseen_indexed": 0,
+        },  # fmt: skip
+        "per_category": {},
+        "timings": {"total_s": 1.0},
+    }
+    assert summary(result)["unseen_text_recall_at_5"] is None
+    page = markdown(result)
+    assert "No query part of an unseen family or KiCad folder (0 indexed)." in page
+    assert "| `unseen_mesh_map` |" not in page

@@ -51,6 +51,14 @@ def test_the_list_is_fixed_and_spread_over_the_library():
         "torsion_spring".split()
     )
     assert len({parent_of(f) for f in UNSEEN_FAMILIES}) >= 6
+    # docs/unseen.md names the registry's parents
+    assert all(parent_of(f) == parent for f, parent in UNSEEN_FAMILIES.items())
+    # each unseen family is the only one of its kind, with seen relatives under its parent
+    seen = [f for f in FAMILIES if f not in UNSEEN_FAMILIES]
+    for family in (f for f in UNSEEN_FAMILIES if f in FAMILIES):
+        kind = FAMILIES[family].category
+        assert not [f for f in seen if FAMILIES[f].category == kind], family
+        assert [f for f in seen if PARENTS[FAMILIES[f].category] == parent_of(family)], family
     assert len(UNSEEN_KICAD_FOLDERS) >= 6
     # spread over kinds of electronics: the folder's area (Connector, Sensor, ...) varies
     assert len({folder.split("_")[0] for folder in UNSEEN_KICAD_FOLDERS}) >= 5

@@ -24,8 +24,8 @@ UNSEEN_FAMILIES: dict[str, str] = {
     "pipe_cap": "pipe_fitting",
     "hose_barb": "hose_fitting",
     "gusset_plate": "plate",
-    "cable_gland": "cable_gland",
-    "heat_sink": "heat_sink",
+    "cable_gland": "electrical_fitting",
+    "heat_sink": "thermal",
     "torsion_spring": "spring",
 }
 # KiCad folder (without ".3dshapes") -> what its models are; every folder of the package with
@@ -34,8 +34,8 @@ UNSEEN_KICAD_FOLDERS: dict[str, str] = {
     "Connector_USB": "USB connector",
     "Connector_Coaxial": "coaxial RF connector",
     "Connector_BarrelJack": "DC barrel jack",
-    "Sensor_Current": "current sensor",
-    "Sensor_Audio": "MEMS microphone",
+    "Sensor_Current": "current transducer",
+    "Sensor_Audio": "SMD microphone",
     "Heatsink": "heat sink",
     "Transistor_Power_Module": "power transistor module",
     "RF_Antenna": "chip antenna",

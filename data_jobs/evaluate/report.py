@@ -28,6 +28,14 @@ HEADLINE = (
     ("zero_shot_chance", "zero-shot by chance: 1 / categories"),
     ("top1_chance", "top-1 category by chance: mean category share"),
 )
+# the unseen families' and KiCad folders' metrics (docs/unseen.md): (key, what it is)
+UNSEEN_HEADLINE = (
+    ("unseen_text_recall_at_5", "text -> part, hit rate at 5, unseen parts' variants"),
+    ("unseen_text_map", "text -> part mAP, unseen parts' variants"),
+    ("unseen_zero_shot_top1", "zero-shot category of unseen parts (prompts: every category)"),
+    ("unseen_mesh_map", "mesh -> part mAP of unseen parts, fused, self excluded"),
+)
+UNSEEN_COLUMNS = ("text_recall_at_5", "text_map", "zero_shot_top1", "mesh_map")
 # per-category columns of the markdown table and the chart
 CATEGORY_COLUMNS = (
     "text_recall_at_5", "text_map", "image_top1", "image_top1_excluding_self", "mesh_map",
@@ -89,9 +97,33 @@ def markdown(result: dict[str, Any]) -> str:
     for category, row in result["per_category"].items():
         cells = [category, *(_cell(row.get(name)) for name in header[1:])]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += unseen_section(result)
     lines += ["", "## Timings", "", "| step | seconds |", "|---|---:|"]
     lines += [f"| {name} | {_cell(float(s))} |" for name, s in result["timings"].items()]
     return "\n".join(lines) + "\n"
+
+
+def unseen_section(result: dict[str, Any]) -> list[str]:
+    """Markdown lines of the unseen families and KiCad folders: metrics, then per category."""
+    lines = ["", "## Unseen families and KiCad folders", ""]
+    parts = result.get("unseen_parts") or 0
+    indexed = result["counts"].get("unseen_indexed", 0)
+    if not parts:
+        return [*lines, f"No query part of an unseen family or KiCad folder ({indexed} indexed)."]
+    lines += [
+        f"{parts} query parts of {indexed} indexed, from families and KiCad folders no shipped "
+        "bundle trains on (docs/unseen.md); queries retrieve over the whole collection.",
+        "",
+        "| metric | value | what |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| `{key}` | {_cell(result.get(key))} | {what} |" for key, what in UNSEEN_HEADLINE]
+    header = ["category", "parts", "queries", *UNSEEN_COLUMNS]
+    lines += ["", "| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for category, row in (result.get("unseen_per_category") or {}).items():
+        cells = [category, *(_cell(row.get(name)) for name in header[1:])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def chart(result: dict[str, Any], path: Path) -> Path:
@@ -103,7 +135,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     import numpy as np
 
     result = jsonable(result)
-    keys = [key for key, _ in HEADLINE if result.get(key) is not None]
+    keys = [key for key, _ in HEADLINE + UNSEEN_HEADLINE if result.get(key) is not None]
     categories = list(result["per_category"])
     height = max(4.0, 0.32 * len(categories) * len(CHART_COLUMNS) / 2 + 1.5)
     fig, (top, bottom) = plt.subplots(

@@ -7,6 +7,8 @@ Four tasks, all over the whole indexed catalog as the database and relevance = s
 - mesh -> part: a part's own stored geometry, image and view vectors (what an uploaded mesh gives),
   itself excluded;
 - zero-shot: stored geometry (and image) vectors against one text prompt per category.
+The text, mesh and zero-shot tasks run again on the parts of unseen families and KiCad folders
+(``data_jobs.catalog.unseen``), over the same collection: the ``unseen_*`` metrics.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,13 @@ EVAL_COLLECTION = "eval"
 GEOMETRY_ONLY = {"geometry->image": 0.0, "geometry->text": 0.0}
 IMAGE_ONLY = {"image->geometry": 0.0, "image->text": 0.0}
 DETAIL_TOP = 10  # part ids kept per query in the per-query details
+# unseen headline metric -> (task, the task's metric it is on the unseen parts)
+UNSEEN_METRICS = {
+    "unseen_text_recall_at_5": ("text", "text_recall_at_5"),
+    "unseen_text_map": ("text", "text_map"),
+    "unseen_zero_shot_top1": ("zero_shot", "zero_shot_top1"),
+    "unseen_mesh_map": ("mesh", "mesh_map"),
+}
 
 
 class EvalError(RuntimeError):
@@ -278,6 +287,46 @@ def eval_zero_shot(ctx: EvalContext, clip) -> tuple[dict, dict, list]:
     return headline, {name: (v, labels) for name, v in values.items()}, details
 
 
+def unseen_part_ids(ctx: EvalContext) -> list[str]:
+    """Indexed parts of the families and KiCad folders no shipped bundle trains on, sorted.
+
+    Decided by ``data_jobs.catalog.unseen.is_unseen`` on the manifest record (else the payload).
+    """
+    from data_jobs.catalog.unseen import is_unseen
+
+    return sorted(
+        pid
+        for pid, payload in ctx.payloads.items()
+        if is_unseen({**payload, **(ctx.records.get(pid) or {})})
+    )
+
+
+def eval_unseen(ctx: EvalContext, clip, query_ids: list[str]) -> tuple[dict, dict, dict]:
+    """The text, mesh and zero-shot tasks again on the unseen query parts alone.
+
+    Each task runs as it does for every part: text queries retrieve over the whole collection,
+    mesh queries exclude the part itself, zero-shot prompts name every category of the catalog
+    (seen and unseen). returns: ``unseen_*`` headline (None when no query part is unseen),
+    a per-category table of the unseen categories, per-query details by task.
+    """
+    if not query_ids:
+        return {"unseen_parts": 0, **dict.fromkeys(UNSEEN_METRICS)}, {}, {}
+    subset = replace(ctx, query_ids=list(query_ids))
+    text, text_values, text_details = eval_text(subset, clip)
+    mesh, mesh_values, mesh_details = eval_mesh(subset)
+    zero_shot, zero_shot_values, zero_shot_details = eval_zero_shot(subset, clip)
+    headline = {"unseen_parts": len(query_ids)}
+    for key, (task, name) in UNSEEN_METRICS.items():
+        headline[key] = {"text": text, "mesh": mesh, "zero_shot": zero_shot}[task][name]
+    per_query = {**text_values, **mesh_values, **zero_shot_values}
+    table = per_category_table(
+        subset, {name: per_query[name] for _, name in UNSEEN_METRICS.values()}
+    )
+    table = {category: row for category, row in table.items() if row["queries"]}
+    details = {"text": text_details, "mesh": mesh_details, "zero_shot": zero_shot_details}
+    return headline, table, details
+
+
 def _means(values: dict[str, list[float]]) -> dict[str, float]:
     return {name: metrics.nanmean(v) for name, v in values.items()}
 
@@ -362,7 +411,8 @@ def run_eval(
 
 
 def _score(store, bundle, records, settings, split, limit, seed, timings) -> dict[str, Any]:
-    """The four tasks over an opened, indexed store; at most ``limit`` query parts (None: all)."""
+    """The four tasks, then the unseen parts' tasks, over an opened, indexed store; at most
+    ``limit`` query parts each (None: all)."""
     from data_jobs.index.pipeline import effective_settings
 
     payloads = {p.part_id: p.payload for p in store.iter_points(with_vectors=False)}
@@ -397,6 +447,13 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
         timings[f"{name}_s"] = time.perf_counter() - clock
         headline.update(task_headline)
         per_query.update(task_values)
+    clock = time.perf_counter()
+    unseen = unseen_part_ids(ctx)
+    unseen_headline, unseen_table, unseen_details = eval_unseen(
+        ctx, clip, select_queries(unseen, split, limit, seed) if unseen else []
+    )
+    timings["unseen_s"] = time.perf_counter() - clock
+    headline.update(unseen_headline)
     share = [counts[ctx.category(pid)] / len(payloads) for pid in query_ids]
     headline["top1_chance"] = metrics.nanmean(share)  # a random ranking's top-1 hit rate
     return {
@@ -414,6 +471,7 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
             "text_queries": len(details["text"]),
             "image_queries": len(details["image"]),
             "mesh_queries": len(details["mesh"]),
+            "unseen_indexed": len(unseen),
         },
         "config": {
             "max_rank": MAX_RANK,
@@ -423,5 +481,6 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
             "max_queries": limit,
         },
         "per_category": per_category_table(ctx, per_query),
-        "queries": details,
+        "unseen_per_category": unseen_table,
+        "queries": {**details, **{f"unseen_{k}": v for k, v in unseen_details.items()}},
     }
