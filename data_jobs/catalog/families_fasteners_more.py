@@ -190,7 +190,7 @@ def shoulder_screw(rng: np.random.Generator, extreme: str | None = None) -> Gene
     head = revolve(np.array([(0, 0), (dk / 2, 0), (dk / 2, k - 0.08 * dk), (dk / 2 - 0.08 * dk, k),
                              (0, k)]), nh)  # fmt: skip
     if knurled:  # straight knurl: shallow grooves around the head
-        grooves = [box(0.04 * dk, 0.12 * dk, 0.6 * k, center=(dk / 2, 0, 0.45 * k)).rotate(
+        grooves = [box(0.08 * dk, 0.05 * dk, 0.6 * k, center=(dk / 2, 0, 0.45 * k)).rotate(
             (0, 0, 360.0 * i / 30)) for i in range(30)]  # fmt: skip
         head = subtract(head, grooves)
     head = (head - hex_socket(key, 0.6 * k, k)).translate((0, 0, e + shoulder))
@@ -257,8 +257,8 @@ def threaded_stud(rng: np.random.Generator, extreme: str | None = None) -> Gener
     d = choose(rng, [x for x in std.METRIC_THREADS if 4 <= x <= 24], extreme)
     pitch = std.METRIC_THREADS[d]["pitch"]
     length = _length(rng, d, extreme, lo=3.0, hi=10.0, top=200)
-    kind = choose(rng, ["DIN 976-1", *sf.STUD_METAL_ENDS], extreme) if extreme is None else (
-        "DIN 938" if extreme == "min" else "DIN 976-1")  # fmt: skip
+    kinds = ["DIN 938", *[k for k in sf.STUD_METAL_ENDS if k != "DIN 938"], "DIN 976-1"]
+    kind = choose(rng, kinds, extreme)
     f = density(rng, extreme)
     material = choose(rng, ["steel", "zinc-plated steel", "stainless", "brass"], extreme)
     n = segments(d / 2, f)
