@@ -55,7 +55,7 @@ def tapered_roller_bearing(rng: np.random.Generator, extreme: str | None = None)
     d, D, T, B, C = (float(x) for x in sm.TAPERED_ROLLER_BEARINGS[designation])
     alpha = math.radians(float(rng.uniform(12.0, 16.0)))
     theta, phi = 0.75 * alpha, 0.25 * alpha  # roller axis tilt, roller half-angle
-    n = segments_for(D / 2, 48, 72)
+    n = sm.scaled(segments_for(D / 2, 48, 72), sm.tessellation(rng, extreme))
     dm = (d + D) / 2
     r1 = 0.11 * (D - d)
     length = 0.68 * B
@@ -152,7 +152,7 @@ def needle_roller_bearing(rng: np.random.Generator, extreme: str | None = None) 
     closed = chance(rng, 0.25, extreme)
     s = max(0.4, 0.12 * (D - fw))
     dw = (D - fw) / 2 - s
-    n = segments_for(D / 2, 40, 64)
+    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
     r_lip = fw / 2 + 0.35 * dw
     c = 0.3 * s
     prof = [(r_lip, 0), (D / 2 - c, 0), (D / 2, c), (D / 2, C - c), (D / 2 - c, C)]
@@ -210,7 +210,7 @@ def thrust_ball_bearing(rng: np.random.Generator, extreme: str | None = None) ->
     dw = 0.63 * T
     d1 = d + (1.0 if d < 20 else 2.0)  # housing washer bore clears the shaft
     dm = (d + D) / 2
-    n = segments_for(D / 2, 48, 72)
+    n = sm.scaled(segments_for(D / 2, 48, 72), sm.tessellation(rng, extreme))
     c = max(0.2, 0.05 * T)
     shaft_washer = _ring(d / 2, D / 2 - 0.5, 0.0, t, c, n)
     housing_washer = _ring(d1 / 2, D / 2, T - t, T, c, n)
@@ -295,7 +295,7 @@ def pillow_block(rng: np.random.Generator, extreme: str | None = None) -> Genera
                     chamfered_hex(0.09 * H2 + 2.5, 0.06 * H2 + 1.5, True)
                     .translate((0, 0, H2 + 0.08 * H2))])  # fmt: skip
     body = subtract(union([housing, base, nipple]), cuts)
-    n = segments_for(D / 2, 40, 64)
+    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
     body = subtract(body, [cylinder(0.98 * D / 2, wh + 2, n, z0=-wh / 2 - 1)
                            .rotate((90, 0, 0)).translate((0, 0, H))])  # fmt: skip
     screws = chance(rng, 0.7, extreme)
@@ -365,7 +365,7 @@ def flanged_bearing_unit(rng: np.random.Generator, extreme: str | None = None) -
         bolts = [(sx * J / 2, sy * J / 2) for sx in (-1, 1) for sy in (-1, 1)]
         prefix, outline = "UCF", f"{fmt(side)}x{fmt(side)}"
     wh = 0.6 * B + 2
-    n = segments_for(D / 2, 40, 64)
+    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
     boss = cylinder(D / 2 + 0.14 * D, wh, n)
     body = union([extrude(plate, A2), boss])
     cuts = [cylinder(N / 2, A2 + 2, 20, z0=-1).translate((x, y, 0)) for x, y in bolts]
@@ -524,19 +524,24 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
     h3 = 0.5 * P + sm.trapezoidal_clearance(P)
     d3 = d - 2 * h3
     thread_len = float(choose(rng, (60, 80, 100, 150, 200, 300, 400, 500), extreme))
-    thread_len = max(thread_len, 6 * d)
+    thread_len = min(max(thread_len, 6 * d), 35 * d)
     modelled = helical_faces(P, starts, thread_len) <= 14000 and rng.random() < 0.8
     if modelled:
         thread = helical_rod(d / 2, h3, P, starts, thread_len, 15.0)
     else:
+        grooves = int(thread_len / P)
+        # flat-crested grooves while the mesh budget allows, plain V grooves on long fine screws
+        flat = grooves * 4 * 2 * 16 <= 14000
+        knots = (0.1, 0.35, 0.65, 0.9) if flat else (0.0, 0.5)
         prof = [(0.0, 0.0), (d3 / 2, 0.0)]
-        for i in range(int(thread_len / P)):
-            z = i * P
-            prof += [(d3 / 2, z + 0.1 * P), (d / 2, z + 0.35 * P), (d / 2, z + 0.65 * P),
-                     (d3 / 2, z + 0.9 * P)]  # fmt: skip
+        for i in range(grooves):
+            for k, t in enumerate(knots):
+                crest = k in (1, 2) if flat else k == 1
+                prof.append((d / 2 if crest else d3 / 2, (i + t) * P))
         prof += [(d3 / 2, thread_len), (0.0, thread_len)]
-        # a budget of segments so that long screws stay under the mesh size limit
-        segs = int(np.clip(12000 // (8 * len(prof) // 4 + 16), 16, segments_for(d / 2, 24, 40)))
+        prof = [pt for i, pt in enumerate(prof) if i == 0 or pt != prof[i - 1]]
+        budget = 14000 // (2 * len(prof) + 16)
+        segs = int(np.clip(budget, 16, segments_for(d / 2, 24, 40)))
         thread = revolve(np.array(prof), segs + segs % 2)
     jd = max(4.0, _standard_bore(d3 - 1) if d3 - 1 >= 6 else math.floor(d3 - 1))
     j1 = round(float(rng.uniform(1.5, 3.0)) * jd)
@@ -660,7 +665,7 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
     variant = "UU"
     if d >= 10 and extreme is None:
         variant = str(choose(rng, ("UU", "UU", "UU", "UU-OP", "UU-AJ")))
-    n = segments_for(D / 2, 40, 64)
+    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
     c = max(0.3, 0.03 * D)
     prof = [(d / 2, 0), (D / 2 - c, 0), (D / 2, c)]
     if Wg > 0:

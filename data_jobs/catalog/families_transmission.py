@@ -59,7 +59,7 @@ def make_part(
     return GeneratedPart(
         mesh=mesh,
         name=name,
-        tags=[material, *([standard] if standard else []), *tags],
+        tags=list(dict.fromkeys([material, *([standard] if standard else []), *tags])),
         parameters={k: (num(v, 3) if isinstance(v, float) else v) for k, v in parameters.items()},
         descriptions=describe(
             rng,
@@ -614,7 +614,7 @@ def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> Genera
     bore = float(choose(rng, bores, extreme))
     r = od / 2
     r_in = max(bore / 2 + 0.5, 0.42 * r)
-    n_seg = segments_for(r, 48, 72)
+    n_seg = sm.scaled(segments_for(r, 48, 72), sm.tessellation(rng, extreme))
     hub = cylinder(r, length - jaw_len + 0.05, n_seg)
     jaws = []
     span = math.radians(60.0 - 8.0)
@@ -675,7 +675,7 @@ def rigid_coupling(rng: np.random.Generator, extreme: str | None = None) -> Gene
     bore = float(choose(rng, tuple(sm.RIGID_COUPLINGS), extreme))
     od, length = sm.RIGID_COUPLINGS[bore]
     clamp = chance(rng, 0.5, extreme)
-    n = segments_for(od / 2, 40, 64)
+    n = sm.scaled(segments_for(od / 2, 40, 64), sm.tessellation(rng, extreme))
     c = 0.5 if od < 30 else 1.0
     body = revolve(
         np.array(

@@ -255,3 +255,15 @@ LEAD_SCREW_NUTS: dict[float, tuple[float, float, float, float, float, float]] = 
     36: (52, 60, 80, 12, 9, 65),
     40: (60, 65, 90, 14, 9, 75),
 }
+
+
+def tessellation(rng: np.random.Generator, extreme: str | None = None) -> float:
+    """Factor on circle segment counts (coarser or finer meshes of the same part); 1 at extremes."""
+    factor = float(choose(rng, (0.75, 1.0, 1.0, 1.25)))
+    return 1.0 if extreme else factor
+
+
+def scaled(segments: int, factor: float) -> int:
+    """Even segment count ``segments * factor``, at least 16."""
+    n = max(16, int(round(segments * factor)))
+    return n + n % 2
