@@ -328,7 +328,7 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
             for x, h in ((-span / 2 - 0.7 * bolt + 0.1, 0.7 * bolt), (span / 2 - 0.1, 0.8 * bolt))
         ]
         outward = (90, 0, 0)  # a cylinder along +Z turned to point along -Y
-        boss = cylinder(0.9 * bolt, 1.2 * bolt, 24).rotate(outward)
+        boss = cylinder(min(0.9 * bolt, width / 2 - 1), 1.2 * bolt, 24).rotate(outward)
         boss = boss.translate((0, -(ro - 0.5), width / 2))
         tap = cylinder(0.42 * bolt, bolt, 20).rotate(outward)
         tap = tap.translate((0, -(ro + 1.2 * bolt - 0.5) + bolt - 1, width / 2))
