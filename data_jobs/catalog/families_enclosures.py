@@ -544,8 +544,8 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
         end = 0.36 * length
     outline = sg.Polygon([
         (-length / 2, 0), (-17.9, 0), (-17.9, 2.2), (17.9, 2.2), (17.9, 0), (length / 2, 0),
-        (length / 2, step), (length / 2 - end, step), (length / 2 - end - 0.12 * length, height),
-        (-length / 2 + end + 0.12 * length, height), (-length / 2 + end, step), (-length / 2, step),
+        (length / 2, step), (length / 2 - end, step), (length / 2 - end - 0.05 * length, height),
+        (-length / 2 + end + 0.05 * length, height), (-length / 2 + end, step), (-length / 2, step),
     ])  # fmt: skip
     body = prism_along_y(outline, pitch)
     screw_d = round(0.55 * pitch + 0.6, 1)
@@ -563,8 +563,9 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
                 (x_screw, 0, 0)
             )
             cuts += [pocket, hole]
-    marker = box(0.24 * length - 2, 0.6 * pitch, 1.2, (0, 0, height))
-    jumpers = [box(2.2, 0.5 * pitch, 8, (s * 0.08 * length, 0, height)) for s in (-1, 1)]
+    plateau = length - 2 * end - 0.1 * length
+    marker = box(0.6 * plateau, 0.6 * pitch, 1.2, (0, 0, height))
+    jumpers = [box(2.2, 0.5 * pitch, 8, (s * 0.3 * plateau, 0, height)) for s in (-1, 1)]
     body = subtract(body, cuts + [marker, *jumpers])
     holes = sum(per_side)
     material = pick(rng, ["nylon", "nylon", "polyamide 66"])
