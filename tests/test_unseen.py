@@ -177,3 +177,12 @@ def test_training_job_refuses_shards_with_unseen_parts(tmp_path):
     assert not (tmp_path / "bundle").exists()
     pq.write_table(pa.table({k: v[:1] for k, v in rows.items()}), shards / "0.parquet")
     check_shards([shards])  # seen parts only: taken
+
+
+def test_tuning_refuses_a_catalog_with_unseen_parts(tmp_path):
+    from data_jobs.evaluate.tune import tune
+
+    catalog, name = _catalog_with_unseen(tmp_path, "kicad")
+    with pytest.raises(UnseenPartsError, match=name):
+        tune(str(BUNDLE_DIR), str(catalog), workdir=str(tmp_path / "work"))
+    assert not (tmp_path / "work").exists()  # refused before indexing

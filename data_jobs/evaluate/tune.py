@@ -68,11 +68,14 @@ def tune(
 ) -> list[dict[str, Any]]:
     """Score every candidate on at most ``limit`` training-split query parts.
 
+    Refuses (UnseenPartsError) a catalog holding parts of the unseen families or KiCad folders.
+
     workdir : keep the index there (a kept one is reused: the job skips unchanged parts)
     """
     import store.query as query_module
     from cadsearch.settings import SearchSettings, load_settings
     from data_jobs.catalog.generate import load_manifest
+    from data_jobs.catalog.unseen import refuse_unseen
     from data_jobs.index.pipeline import collection_spec, run_index
     from encoders.bundle import load_bundle
     from store.factory import open_store
@@ -82,9 +85,10 @@ def tune(
     if what not in ("weights", "rerank"):
         raise ValueError(f"unknown candidates {what!r}: weights or rerank")
     bundle = load_bundle(bundle)
+    records = {r["part_id"]: r for r in load_manifest(catalog)}
+    refuse_unseen(records.values(), catalog)  # nothing is tuned on the generalization test
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cadsearch-tune-"))
     base = eval_settings(load_settings(), bundle, root)
-    records = {r["part_id"]: r for r in load_manifest(catalog)}
     results = []
     original = dict(query_module.DEFAULT_WEIGHTS)
     if what == "weights":
