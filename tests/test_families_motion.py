@@ -11,6 +11,7 @@ import trimesh
 
 from data_jobs.catalog import families_bearings, families_drive, families_motion
 from data_jobs.catalog import families_transmission as transmission
+from data_jobs.catalog.families_base import to_trimesh
 
 NEW = {f.name: f for f in (*transmission.FAMILY_LIST, *families_motion.FAMILY_LIST)}
 
@@ -170,3 +171,18 @@ def test_timing_pulleys_have_the_belt_pitch_line():
             od = p["teeth"] * pitch / math.pi - 2 * pld
             assert p["outside_diameter"] == pytest.approx(od, abs=0.01)
         assert genus(part.mesh) == 1 + p["set_screws"]
+
+
+@pytest.mark.parametrize("left_hand", [False, True])
+def test_helical_thread_turns_the_right_way(left_hand):
+    """A right-hand thread's crest turns counter-clockwise (seen from +Z) as Z grows."""
+    rod = to_trimesh(transmission.helical_rod(5.0, 1.0, 2.0, 1, 2.0, 15.0, left_hand))
+    v = rod.vertices
+    crest = v[np.hypot(v[:, 0], v[:, 1]) > 4.999]
+    levels = np.unique(np.round(crest[:, 2], 4))
+    angles = []
+    for z in levels[:4]:
+        at = crest[np.isclose(crest[:, 2], z, atol=1e-4)]
+        angles.append(np.angle(np.exp(1j * np.arctan2(at[:, 1], at[:, 0])).mean()))
+    steps = np.diff(np.unwrap(angles))
+    assert (steps < 0).all() if left_hand else (steps > 0).all(), steps

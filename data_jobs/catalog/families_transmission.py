@@ -103,7 +103,7 @@ def helical_rod(
     section = sg.Polygon(np.c_[r * np.cos(theta), r * np.sin(theta)])
     turns = length / lead
     divisions = max(2, int(math.ceil(turns * 18)))
-    twist = 360.0 * turns * (1 if left_hand else -1)
+    twist = 360.0 * turns * (-1 if left_hand else 1)
     return Solid.extrude(cross_section(section), length, divisions, twist)
 
 
@@ -130,7 +130,7 @@ def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> Genera
     twist = math.degrees(width * math.tan(math.radians(beta)) / r)
     divisions = int(np.clip(math.ceil(twist / 3), 2, max(2, 14000 // (2 * len(outline)))))
     body = Solid.extrude(
-        cross_section(sg.Polygon(outline)), width, divisions, twist * (1 if left else -1)
+        cross_section(sg.Polygon(outline)), width, divisions, twist * (-1 if left else 1)
     )
     bore = _standard_bore(min(float(rng.uniform(0.25, 0.4)) * 2 * rf, 40))
     if chance(rng, 0.5, extreme):  # chamfered tooth ends
