@@ -12,7 +12,7 @@ from data_jobs.catalog.families import FAMILIES
 
 # Hand-copied from the standards and catalogues (not from the code under test).
 EN_60715_TOP_HAT = {"TS35x7.5": (35.0, 7.5, 1.0), "TS35x15": (35.0, 15.0, 1.5)}
-EN_60947_7_1_PITCH = {2.5: 5.2, 4: 6.2, 6: 8.2, 10: 10.2, 16: 12.2, 35: 16.2}
+EN_60947_7_1_PITCH = {2.5: 5.2, 4: 6.2, 6: 8.2, 10: 10.2, 16: 12.2, 35: 15.2}  # catalogue widths
 EN_10220_PIPE_OD = {15: 21.3, 20: 26.7, 25: 33.4, 32: 42.2, 40: 48.3, 50: 60.3, 65: 73.0,
                     80: 88.9, 100: 114.3}  # fmt: skip
 DIN_3017_BAND = {9: 0.6, 12: 0.8}  # band width -> thickness

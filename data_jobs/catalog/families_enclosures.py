@@ -59,11 +59,11 @@ CABLE_GLANDS = {
     32: (40, 11, 13.0, 21.0), 40: (50, 12, 19.0, 28.0), 50: (57, 13, 27.0, 35.0),
     63: (68, 14, 34.0, 44.0),
 }  # fmt: skip
-# Feed-through terminal blocks EN 60947-7-1: cross-section mm^2 -> (pitch width, length,
-# height), mm, for TS35 rail.
+# Feed-through terminal blocks EN 60947-7-1, common catalogue sizes: cross-section mm^2 ->
+# (pitch width, length, height), mm, for TS35 rail.
 TERMINAL_BLOCKS = {
     2.5: (5.2, 42.5, 47.0), 4: (6.2, 42.5, 47.0), 6: (8.2, 46.5, 47.0), 10: (10.2, 53.0, 47.0),
-    16: (12.2, 62.0, 55.0), 35: (16.2, 70.0, 60.0),
+    16: (12.2, 62.0, 55.0), 35: (15.2, 70.0, 60.0),
 }  # fmt: skip
 
 

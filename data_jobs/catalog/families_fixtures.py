@@ -260,7 +260,7 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
     material = pick(rng, ["zinc-plated steel", "stainless", "steel"])
     tyre = pick(rng, ["polyurethane", "rubber", "nylon"])
     height = float(body.bounding_box()[5] - body.bounding_box()[2])
-    size = f"{dia} mm wheel"
+    size = f"{dia} mm"
     return assemble(
         rng,
         body,
