@@ -12,6 +12,7 @@ import trimesh
 from data_jobs.catalog import families_bearings, families_drive, families_motion
 from data_jobs.catalog import families_transmission as transmission
 from data_jobs.catalog.families_base import to_trimesh
+from data_jobs.catalog.motion_kit import helical_rod
 
 NEW = {f.name: f for f in (*transmission.FAMILY_LIST, *families_motion.FAMILY_LIST)}
 
@@ -176,7 +177,7 @@ def test_timing_pulleys_have_the_belt_pitch_line():
 @pytest.mark.parametrize("left_hand", [False, True])
 def test_helical_thread_turns_the_right_way(left_hand):
     """A right-hand thread's crest turns counter-clockwise (seen from +Z) as Z grows."""
-    rod = to_trimesh(transmission.helical_rod(5.0, 1.0, 2.0, 1, 2.0, 15.0, left_hand))
+    rod = to_trimesh(helical_rod(5.0, 1.0, 2.0, 1, 2.0, 15.0, left_hand))
     v = rod.vertices
     crest = v[np.hypot(v[:, 0], v[:, 1]) > 4.999]
     levels = np.unique(np.round(crest[:, 2], 4))

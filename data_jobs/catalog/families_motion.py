@@ -28,8 +28,15 @@ from data_jobs.catalog.families_base import (
     union,
 )
 from data_jobs.catalog.families_drive import _standard_bore
-from data_jobs.catalog.families_transmission import helical_faces, helical_rod, make_part
-from data_jobs.catalog.standards_motion import chance, choose
+from data_jobs.catalog.motion_kit import (
+    chance,
+    choose,
+    helical_faces,
+    helical_rod,
+    make_part,
+    scaled,
+    tessellation,
+)
 
 BEARING_MATERIALS = ("bearing steel", "bearing steel", "stainless")
 
@@ -55,7 +62,7 @@ def tapered_roller_bearing(rng: np.random.Generator, extreme: str | None = None)
     d, D, T, B, C = (float(x) for x in sm.TAPERED_ROLLER_BEARINGS[designation])
     alpha = math.radians(float(rng.uniform(12.0, 16.0)))
     theta, phi = 0.75 * alpha, 0.25 * alpha  # roller axis tilt, roller half-angle
-    n = sm.scaled(segments_for(D / 2, 48, 72), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 48, 72), tessellation(rng, extreme))
     dm = (d + D) / 2
     r1 = 0.11 * (D - d)
     length = 0.68 * B
@@ -152,7 +159,7 @@ def needle_roller_bearing(rng: np.random.Generator, extreme: str | None = None) 
     closed = chance(rng, 0.25, extreme)
     s = max(0.4, 0.12 * (D - fw))
     dw = (D - fw) / 2 - s
-    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
     r_lip = fw / 2 + 0.35 * dw
     c = 0.3 * s
     prof = [(r_lip, 0), (D / 2 - c, 0), (D / 2, c), (D / 2, C - c), (D / 2 - c, C)]
@@ -210,7 +217,7 @@ def thrust_ball_bearing(rng: np.random.Generator, extreme: str | None = None) ->
     dw = 0.63 * T
     d1 = d + (1.0 if d < 20 else 2.0)  # housing washer bore clears the shaft
     dm = (d + D) / 2
-    n = sm.scaled(segments_for(D / 2, 48, 72), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 48, 72), tessellation(rng, extreme))
     c = max(0.2, 0.05 * T)
     shaft_washer = _ring(d / 2, D / 2 - 0.5, 0.0, t, c, n)
     housing_washer = _ring(d1 / 2, D / 2, T - t, T, c, n)
@@ -295,7 +302,7 @@ def pillow_block(rng: np.random.Generator, extreme: str | None = None) -> Genera
                     chamfered_hex(0.09 * H2 + 2.5, 0.06 * H2 + 1.5, True)
                     .translate((0, 0, H2 + 0.08 * H2))])  # fmt: skip
     body = subtract(union([housing, base, nipple]), cuts)
-    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
     body = subtract(body, [cylinder(0.98 * D / 2, wh + 2, n, z0=-wh / 2 - 1)
                            .rotate((90, 0, 0)).translate((0, 0, H))])  # fmt: skip
     screws = chance(rng, 0.7, extreme)
@@ -365,7 +372,7 @@ def flanged_bearing_unit(rng: np.random.Generator, extreme: str | None = None) -
         bolts = [(sx * J / 2, sy * J / 2) for sx in (-1, 1) for sy in (-1, 1)]
         prefix, outline = "UCF", f"{fmt(side)}x{fmt(side)}"
     wh = 0.6 * B + 2
-    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
     boss = cylinder(D / 2 + 0.14 * D, wh, n)
     body = union([extrude(plate, A2), boss])
     cuts = [cylinder(N / 2, A2 + 2, 20, z0=-1).translate((x, y, 0)) for x, y in bolts]
@@ -665,7 +672,7 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
     variant = "UU"
     if d >= 10 and extreme is None:
         variant = str(choose(rng, ("UU", "UU", "UU", "UU-OP", "UU-AJ")))
-    n = sm.scaled(segments_for(D / 2, 40, 64), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
     c = max(0.3, 0.03 * D)
     prof = [(d / 2, 0), (D / 2 - c, 0), (D / 2, c)]
     if Wg > 0:

@@ -9,7 +9,7 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog import standards_motion as sm
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -20,10 +20,8 @@ from data_jobs.catalog.families_base import (
     cross_section,
     cylinder,
     extrude,
-    finish,
     fmt,
     material_word,
-    num,
     polar_copies,
     revolve,
     segments_for,
@@ -35,83 +33,14 @@ from data_jobs.catalog.families_drive import (
     _standard_bore,
     involute_gear_outline,
 )
-from data_jobs.catalog.standards_motion import chance, choose
-
-
-def make_part(
-    rng: np.random.Generator,
-    solid: Solid,
-    *,
-    name: str,
-    tags: list[str],
-    parameters: dict,
-    attributes: ShapeAttributes,
-    names: list[str],
-    size: str,
-    standard: str | None,
-    material: str,
-    extras: list[str],
-) -> GeneratedPart:
-    """Mesh, measured attributes and described wording of one part; ``attributes.holes`` is
-    the expected genus."""
-    mesh = finish(solid)
-    attrs = attributes.measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
-        name=name,
-        tags=list(dict.fromkeys([material, *([standard] if standard else []), *tags])),
-        parameters={k: (num(v, 3) if isinstance(v, float) else v) for k, v in parameters.items()},
-        descriptions=describe(
-            rng,
-            names=names,
-            size=size,
-            standard=standard,
-            material=material_word(material),
-            attributes=attrs,
-            extras=extras,
-        ),
-        through_holes=attrs.holes,
-        attributes=attrs,
-    )
-
-
-def helical_rod(
-    r_major: float,
-    depth: float,
-    pitch: float,
-    starts: int,
-    length: float,
-    half_angle_deg: float,
-    left_hand: bool = False,
-) -> Solid:
-    """Externally threaded rod along Z from 0 to ``length`` (mm), trapezoidal thread form.
-
-    The polar cross-section r(theta) is the axial tooth profile wound once per lead; twisting it
-    by 360 degrees per lead while extruding sweeps the true helicoid.
-    """
-    lead = pitch * starts
-    flank = min(depth * math.tan(math.radians(half_angle_deg)), 0.3 * pitch)
-    flat = (pitch - 2 * flank) / 2
-    # axial profile over one pitch: root flat, rising flank, crest flat, falling flank
-    knots = np.array([0.0, flat, flat + flank, 2 * flat + flank, pitch])
-    radii = np.array([r_major - depth, r_major - depth, r_major, r_major, r_major - depth])
-    per_start = max(12, int(round(48 / starts)))
-    zeta = np.linspace(0.0, pitch, per_start, endpoint=False)
-    zeta = np.unique(np.concatenate([zeta, knots[:-1]]))
-    theta = np.concatenate([(zeta + k * pitch) / lead * 2 * np.pi for k in range(starts)])
-    r = np.tile(np.interp(zeta, knots, radii), starts)
-    section = sg.Polygon(np.c_[r * np.cos(theta), r * np.sin(theta)])
-    turns = length / lead
-    divisions = max(2, int(math.ceil(turns * 18)))
-    twist = 360.0 * turns * (-1 if left_hand else 1)
-    return Solid.extrude(cross_section(section), length, divisions, twist)
-
-
-def helical_faces(pitch: float, starts: int, length: float) -> int:
-    """Rough triangle count of ``helical_rod`` (to choose modelled vs cosmetic thread)."""
-    pts = starts * (max(12, int(round(48 / starts))) + 4)
-    return int(2 * pts * (length / (pitch * starts) * 18 + 2))
-
+from data_jobs.catalog.motion_kit import (
+    chance,
+    choose,
+    helical_rod,
+    make_part,
+    scaled,
+    tessellation,
+)
 
 # --------------------------------------------------------------------------- gears
 
@@ -614,7 +543,7 @@ def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> Genera
     bore = float(choose(rng, bores, extreme))
     r = od / 2
     r_in = max(bore / 2 + 0.5, 0.42 * r)
-    n_seg = sm.scaled(segments_for(r, 48, 72), sm.tessellation(rng, extreme))
+    n_seg = scaled(segments_for(r, 48, 72), tessellation(rng, extreme))
     hub = cylinder(r, length - jaw_len + 0.05, n_seg)
     jaws = []
     span = math.radians(60.0 - 8.0)
@@ -675,7 +604,7 @@ def rigid_coupling(rng: np.random.Generator, extreme: str | None = None) -> Gene
     bore = float(choose(rng, tuple(sm.RIGID_COUPLINGS), extreme))
     od, length = sm.RIGID_COUPLINGS[bore]
     clamp = chance(rng, 0.5, extreme)
-    n = sm.scaled(segments_for(od / 2, 40, 64), sm.tessellation(rng, extreme))
+    n = scaled(segments_for(od / 2, 40, 64), tessellation(rng, extreme))
     c = 0.5 if od < 30 else 1.0
     body = revolve(
         np.array(

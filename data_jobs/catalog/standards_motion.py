@@ -1,29 +1,6 @@
-"""Size tables of gears, belts, couplings, bearings and linear motion parts, and table picking."""
+"""Size tables of gears, belts, couplings, bearings and linear motion parts."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-
-import numpy as np
-
-
-def choose(rng: np.random.Generator, options: Sequence, extreme: str | None = None):
-    """First option at ``extreme="min"``, last at ``"max"``, else one uniformly at random."""
-    if extreme == "min":
-        return options[0]
-    if extreme == "max":
-        return options[-1]
-    return options[int(rng.integers(len(options)))]
-
-
-def chance(rng: np.random.Generator, p: float, extreme: str | None = None) -> bool:
-    """Optional feature: off at "min", on at "max", else present with probability ``p``.
-
-    The draw is made in every case so the rng stream does not depend on ``extreme``.
-    """
-    hit = bool(rng.random() < p)
-    return {"min": False, "max": True}.get(extreme or "", hit)
-
 
 # Helix angles (deg) of catalogue helical gears.
 HELIX_ANGLES = (15.0, 20.0, 23.0, 25.0, 30.0)
@@ -48,7 +25,7 @@ GEAR_RACKS: dict[float, tuple[float, float]] = {
 }
 RACK_LENGTHS = (100.0, 150.0, 200.0, 250.0, 300.0, 500.0)
 
-# Worm gear sets DIN 3975: module -> (worm pitch diameter d1, worm starts options)
+# Worm gear sets DIN 3976: module -> worm pitch diameter d1 (mm)
 WORM_PITCH_DIAMETERS: dict[float, float] = {
     1.0: 16.0,
     1.5: 20.0,
@@ -255,15 +232,3 @@ LEAD_SCREW_NUTS: dict[float, tuple[float, float, float, float, float, float]] = 
     36: (52, 60, 80, 12, 9, 65),
     40: (60, 65, 90, 14, 9, 75),
 }
-
-
-def tessellation(rng: np.random.Generator, extreme: str | None = None) -> float:
-    """Factor on circle segment counts (coarser or finer meshes of the same part); 1 at extremes."""
-    factor = float(choose(rng, (0.75, 1.0, 1.0, 1.25)))
-    return 1.0 if extreme else factor
-
-
-def scaled(segments: int, factor: float) -> int:
-    """Even segment count ``segments * factor``, at least 16."""
-    n = max(16, int(round(segments * factor)))
-    return n + n % 2
