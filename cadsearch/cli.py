@@ -141,6 +141,83 @@ def _index(args: argparse.Namespace) -> int:
     return 1 if summary.systemic else 0
 
 
+def _threshold_pairs(items: list[str]) -> dict[str, float]:
+    """``NAME=COS`` arguments -> {name: cosine}."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--threshold {item!r}: write NAME=COS, e.g. geometry=0.9") from None
+    return out
+
+
+def _dedup(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from data_jobs.dedup.check import Tolerances
+    from data_jobs.dedup.groups import GROUPS_NAME, PAIRS_NAME, REPORT_NAME
+    from data_jobs.dedup.pipeline import run_dedup
+    from store.errors import CollectionNotFoundError, StoreError
+    from store.factory import open_store
+    from store.views import open_view_store
+
+    from .settings import dedup_dir
+
+    try:
+        settings = load_settings(args.config)
+        section = {"k": args.k} if args.k is not None else {}
+        if args.threshold:  # each given vector's threshold; the others keep the profile's
+            section["thresholds"] = {
+                **settings.dedup.thresholds,
+                **_threshold_pairs(args.threshold),
+            }
+        settings = load_settings(args.config, dedup=section)
+    except ValueError as e:  # a pydantic ValidationError is a ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    dedup = settings.dedup
+    out = Path(args.out) if args.out else dedup_dir(settings)
+    try:
+        store = open_store(settings.store)  # no spec: an existing collection, never a new one
+    except CollectionNotFoundError as e:
+        print(f"error: {e}: run `cadsearch index SRC` first", file=sys.stderr)
+        return 1
+    except (StoreError, OSError, ValueError) as e:  # WriterLockedError: the service holds it
+        print(f"error: cannot open the collection: {e}", file=sys.stderr)
+        return 1
+    try:
+        if settings.index.ray_address:
+            import ray
+
+            ray.init(address=settings.index.ray_address, log_to_driver=False)
+        summary = run_dedup(
+            store,
+            out,
+            k=dedup.k,
+            thresholds=dict(dedup.thresholds),
+            tolerances=Tolerances(**dedup.tolerances.model_dump()),
+            samples=dedup.samples,
+            view_store=open_view_store(settings.views),
+        )
+    except KeyboardInterrupt:
+        print("interrupted: pairs checked so far are not kept", file=sys.stderr)
+        return 130
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(asdict(summary)))
+        return 0
+    print(summary.line())
+    if summary.relations:
+        print("relations: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.relations.items())))
+    print(f"groups: {out / GROUPS_NAME}\npairs:  {out / PAIRS_NAME}\nreport: {out / REPORT_NAME}")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from data_jobs.evaluate.report import HEADLINE, summary, write_report
     from data_jobs.evaluate.run import EvalError, run_eval
@@ -478,6 +555,24 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--full", action="store_true", help="re-encode unchanged parts too")
     index.add_argument("--prune", action="store_true", help="remove parts whose source is gone")
     index.set_defaults(func=_index)
+
+    dedup = commands.add_parser(
+        "dedup", parents=[common], help="duplicate groups of the collection (Ray Data)"
+    )
+    dedup.add_argument("--out", default=None, help="output folder (default: dedup.out_dir)")
+    dedup.add_argument(
+        "--k", type=int, default=None, help="nearest neighbours per part and vector (dedup.k)"
+    )
+    dedup.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=COS",
+        help="candidate cosine of a vector: geometry, image, text or shape (repeatable; "
+        "the others keep dedup.thresholds)",
+    )
+    dedup.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    dedup.set_defaults(func=_dedup)
 
     evaluate = commands.add_parser(
         "eval", parents=[common], help="retrieval quality of a model bundle on held-out parts"

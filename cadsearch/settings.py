@@ -285,6 +285,43 @@ class TrainSettings(_Section):
     seed: int = 0
 
 
+class DedupTolerances(_Section):
+    """When two parts count as the same part (data_jobs.dedup.check.Tolerances, docs/dedup.md)."""
+
+    same_size: float = Field(0.001, ge=0)  # |scale - 1| at most this: the same size
+    size: float = Field(0.02, ge=0)  # |scale - 1| at most this: the same size within tolerance
+    exact: float = Field(0.001, ge=0)  # mean surface distance / middle extent for "identical"
+    shape: float = Field(0.005, ge=0)  # the same share for "the same shape"
+    extents: float = Field(0.03, ge=0)  # sorted extents at a's scale agree within this share
+
+
+class DedupSettings(_Section):
+    """The duplicate-groups job (``cadsearch dedup``) and the service's duplicates endpoint."""
+
+    out_dir: str | None = None  # groups.jsonl, pairs.csv, report.html; None: <data_dir>/dedup
+    k: int = Field(8, ge=1)  # nearest neighbours per part and vector that become candidates
+    # vector name ("geometry", "image", or "shape": the pose-free mesh signature) -> the cosine
+    # a neighbour must reach to become a candidate pair
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"geometry": 0.9, "image": 0.9, "shape": 0.98}
+    )
+    tolerances: DedupTolerances = DedupTolerances()
+    samples: int = Field(1500, ge=64)  # surface points per mesh in the geometric check
+
+    @field_validator("thresholds")
+    @classmethod
+    def _check_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        known = ("geometry", "image", "text", "shape")
+        for name, cos in value.items():
+            if name not in known:
+                raise ValueError(f"dedup threshold {name!r}: not one of {known}")
+            if not -1.0 <= cos <= 1.0:
+                raise ValueError(f"dedup threshold {name}={cos}: a cosine is in [-1, 1]")
+        if not value:
+            raise ValueError("dedup thresholds: name at least one vector")
+        return value
+
+
 class Settings(BaseModel):
     """All of cadsearch's settings, one profile."""
 
@@ -303,6 +340,7 @@ class Settings(BaseModel):
     serve: ServeSettings = ServeSettings()
     search: SearchSettings = SearchSettings()
     train: TrainSettings = TrainSettings()
+    dedup: DedupSettings = DedupSettings()
     api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
 
     @field_validator("api_keys", mode="before")
@@ -311,6 +349,12 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+
+def dedup_dir(settings: Settings) -> Path:
+    """Where the duplicate-groups job writes and the service reads: dedup.out_dir, else
+    ``<data_dir>/dedup``."""
+    return Path(settings.dedup.out_dir or Path(settings.data_dir) / "dedup")
 
 
 def profile_path(profile: str | Path) -> Path:
