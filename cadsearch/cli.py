@@ -165,8 +165,6 @@ def _dedup(args: argparse.Namespace) -> int:
     from store.factory import open_store
     from store.views import open_view_store
 
-    from .settings import dedup_dir
-
     try:
         settings = load_settings(args.config)
         section = {"k": args.k} if args.k is not None else {}
@@ -180,7 +178,7 @@ def _dedup(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     dedup = settings.dedup
-    out = Path(args.out) if args.out else dedup_dir(settings)
+    out = Path(args.out or dedup.out_dir)
     try:
         store = open_store(settings.store)  # no spec: an existing collection, never a new one
     except CollectionNotFoundError as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
@@ -343,18 +343,19 @@ class Settings(BaseModel):
     dedup: DedupSettings = DedupSettings()
     api_keys: list[SecretStr] = Field(default_factory=list)  # from $CADSEARCH_API_KEYS only
 
+    @model_validator(mode="after")
+    def _dedup_dir(self) -> Settings:
+        # the job writes and the service reads one folder: <data_dir>/dedup unless set
+        if self.dedup.out_dir is None:
+            self.dedup.out_dir = str(Path(self.data_dir) / "dedup")
+        return self
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
-
-
-def dedup_dir(settings: Settings) -> Path:
-    """Where the duplicate-groups job writes and the service reads: dedup.out_dir, else
-    ``<data_dir>/dedup``."""
-    return Path(settings.dedup.out_dir or Path(settings.data_dir) / "dedup")
 
 
 def profile_path(profile: str | Path) -> Path:

@@ -91,6 +91,9 @@ class SearchResult(BaseModel):
         None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
     )
     predicted_score: float | None = Field(None, description="its probability, 0..1")
+    duplicates: int = Field(
+        0, description="other parts in its duplicate group (latest `cadsearch dedup`)"
+    )
 
 
 class SearchResponse(BaseModel):
@@ -122,6 +125,35 @@ class PartResponse(BaseModel):
         None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
     )
     predicted_score: float | None = Field(None, description="its probability, 0..1")
+
+
+class Duplicate(BaseModel):
+    part_id: str
+    name: str
+    category: str
+    extents_mm: list[float] | None = None
+    view_urls: list[str]
+    relation: str = Field(
+        ...,
+        description="to the asked part: identical, identical_within_tolerance, mirrored, scaled",
+    )
+    scale: float | None = Field(None, description="this part's size over the asked part's")
+    distance: float | None = Field(
+        None, description="mean surface distance after alignment / middle extent (checked pair)"
+    )
+    via: list[str] = Field(
+        default_factory=list, description="parts between them when the pair was not checked"
+    )
+
+
+class DuplicatesResponse(BaseModel):
+    part_id: str
+    dedup_ran: bool = Field(..., description="false: no `cadsearch dedup` output yet")
+    dedup_finished_at: str | None = None
+    group: int | None = Field(None, description="its group in groups.jsonl (None: no group)")
+    count: int
+    duplicates: list[Duplicate]
+    message: str
 
 
 class EmbeddingsResponse(BaseModel):

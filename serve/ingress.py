@@ -22,6 +22,7 @@ from serve import grpc_api
 from serve.api_models import (
     ERROR_RESPONSES,
     DeleteResponse,
+    DuplicatesResponse,
     EmbeddingsResponse,
     EmbedGeometryRequest,
     EmbedImageRequest,
@@ -209,6 +210,18 @@ class SearchIngress:
     )
     async def part_embeddings(self, part_id: str):
         return FastJSONResponse(await self.service.get_embeddings(part_id))
+
+    @app.get(
+        "/v1/parts/{part_id:path}/duplicates",
+        response_model=DuplicatesResponse,
+        responses=ERROR_RESPONSES,
+        dependencies=[guard("part reads", "protect_search")],
+        summary="A part's duplicate group from the latest `cadsearch dedup`, with relations",
+    )
+    async def part_duplicates(self, part_id: str, request: Request):
+        out = await self.service.get_duplicates(part_id)
+        _absolute_urls(request, {"results": out["duplicates"]})
+        return FastJSONResponse(out)
 
     @app.get(
         "/v1/parts/{part_id:path}",

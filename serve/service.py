@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from serve.duplicates import DuplicateIndex
 from serve.errors import ApiError, from_error_row, invalid, not_found
 from serve.inputs import check_part_id, check_upload_size, file_type_for, prepare_cloud
 from store import BundleMismatchError, Filters, FusedQuery, InvalidQueryError, SearchHit
@@ -180,6 +181,7 @@ class SearchService:
             store = open_store(settings.store, self.spec, options=options)
         self.store = store
         self.view_store = view_store if view_store is not None else open_view_store(settings)
+        self.duplicates = DuplicateIndex(settings.dedup.out_dir)  # the latest `cadsearch dedup`
         self._write_lock = threading.Lock()
         self._reads_inline = _holds_gil(self.store)
 
@@ -226,8 +228,12 @@ class SearchService:
             raise _query_error(e) from e
         except BundleMismatchError as e:
             raise ApiError(409, "bundle_mismatch", str(e)) from e
+        results = [hit_json(hit) for hit in hits]
+        counts = self.duplicates.counts([hit.part_id for hit in hits])
+        for result, count in zip(results, counts, strict=True):
+            result["duplicates"] = count
         out: dict[str, Any] = {
-            "results": [hit_json(hit) for hit in hits],
+            "results": results,
             "bundle_id": self.bundle_id,
             "query_id": uuid.uuid4().hex[:16],
             "modalities": query.modalities(),
@@ -342,6 +348,13 @@ class SearchService:
         if part is None:
             raise not_found("part_id", f"no part {part_id!r} in the collection")
         return part_json(part.payload)
+
+    async def get_duplicates(self, part_id: str) -> dict[str, Any]:
+        """The part's duplicate group in the latest dedup run, each member's relation to it."""
+        part_id = check_part_id(part_id)
+        if await asyncio.to_thread(self.store.get, part_id) is None:
+            raise not_found("part_id", f"no part {part_id!r} in the collection")
+        return await asyncio.to_thread(self.duplicates.of_part, part_id)
 
     async def get_embeddings(self, part_id: str) -> dict[str, Any]:
         part_id = check_part_id(part_id)
