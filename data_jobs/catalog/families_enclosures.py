@@ -33,6 +33,7 @@ from data_jobs.catalog.family_kit import (
     bent_section,
     between,
     choose,
+    density,
     flag,
     prism_along_x,
     prism_along_y,
@@ -305,7 +306,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     cap_h = round(0.35 * af + 4, 1)
     bore = cab_max / 2 + 0.5
     depth = 0.54 * pitch
-    n = segments_for(r, lo=32, hi=64)
+    n = density(rng, segments_for(r, lo=32, hi=64), extreme)
     prof = [(bore, 0.0), (r - depth, 0.0)]
     if modelled:
         for i in range(int((thread_len - 1) / pitch)):

@@ -29,6 +29,7 @@ from data_jobs.catalog.family_kit import (
     assemble,
     between,
     choose,
+    density,
     fillet_path,
     flag,
     helix_points,
@@ -82,7 +83,7 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
         bend,
         segs=8,
     )
-    parts = [sweep_wire(path, d, 20)]
+    parts = [sweep_wire(path, d, density(rng, 20, extreme))]
     parts += [cylinder(0.8 * d, foot_h, 32).translate((s * half, 0, 0)) for s in (-1, 1)]
     holes = 0
     cuts = []
@@ -222,7 +223,7 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
         (hub, -w2 - 1), (0.7 * r, -w2 - 1), (0.72 * r, -w2), (r - tread, -w2), (r, -w2 + tread),
         (r, w2 - tread), (r - tread, w2), (0.72 * r, w2), (0.7 * r, w2 + 1), (hub, w2 + 1),
     ]  # fmt: skip
-    n = segments_for(r, lo=40, hi=64)
+    n = density(rng, segments_for(r, lo=40, hi=64), extreme)
     wheel = revolve(np.array(wheel_prof), n)
     hub_r = hub + 0.5
     hub_body = cylinder(hub_r, bw + 2, 32, z0=-bw / 2 - 1)
@@ -304,7 +305,7 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     bolt = 8 if od < 45 else 10 if od < 80 else 12
     d = std.CLEARANCE_HOLES[bolt]
     ri, ro = od / 2, od / 2 + t
-    n = segments_for(ro, lo=48, hi=72)
+    n = density(rng, segments_for(ro, lo=48, hi=72), extreme)
     if ring:
         # split ring closed by its clamping bolt (modelled), connection boss at the bottom
         gap = round(0.6 * d, 1)
@@ -391,7 +392,7 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     t = 0.6 if b == 9 else 0.8
     dia = round(between(rng, lo + 0.2 * (hi - lo), hi, extreme), 1)
     r = dia / 2
-    n = segments_for(r, lo=48, hi=72)
+    n = density(rng, segments_for(r, lo=48, hi=72), extreme)
     band = subtract(cylinder(r + t, b, n), [cylinder(r, b + 2, n, z0=-1)])
     hl, hh = 2.2 * b, 0.7 * b
     # worm slots start clear of the housing and keep 2.4 mm of band between them
@@ -460,7 +461,7 @@ def torsion_spring(rng: np.random.Generator, extreme: str | None = None) -> Gene
     pitch = 1.12 * wire
     leg = round(between(rng, 1.2 * mean, 2.5 * mean, extreme), 1)
     bent = flag(rng, 0.35, extreme)
-    helix = helix_points(mean / 2, pitch, turns)
+    helix = helix_points(mean / 2, pitch, turns, density(rng, 20, extreme))
     t0 = helix[1] - helix[0]
     t1 = helix[-1] - helix[-2]
     t0, t1 = t0 / np.linalg.norm(t0), t1 / np.linalg.norm(t1)
@@ -512,7 +513,7 @@ def extension_spring(rng: np.random.Generator, extreme: str | None = None) -> Ge
     turns = int(choose(rng, range(6, 21), extreme))
     hook_deg = 270.0 if flag(rng, 0.7, extreme) else 200.0
     pitch = 1.06 * wire
-    helix = helix_points(mean / 2, pitch, float(turns))
+    helix = helix_points(mean / 2, pitch, float(turns), density(rng, 20, extreme))
     rm, top = mean / 2, float(helix[-1, 2])
     bend = 1.2 * wire
     riser = rm + 1.5 * wire + 0.5  # the loop's tip stays clear of the last coil

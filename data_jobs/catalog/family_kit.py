@@ -50,6 +50,13 @@ def flag(rng: np.random.Generator, p: float, extreme: str | None, at_max: bool =
     return bool(rng.random() < p)
 
 
+def density(rng: np.random.Generator, n: int, extreme: str | None, step: int = 4) -> int:
+    """Segment count ``n`` coarser or finer by a quarter (tessellation varies like real
+    exports): 0.75 n at "min", 1.25 n at "max"; rounded to a multiple of ``step``."""
+    factor = choose(rng, (0.75, 1.0, 1.25), extreme)
+    return max(step, int(round(n * factor / step)) * step)
+
+
 def bent_section(points: Sequence[tuple[float, float]], t: float, r_in: float, segs: int = 6):
     """Cross-section of a bent sheet: polyline of the sheet's mid-line -> shapely polygon.
 
