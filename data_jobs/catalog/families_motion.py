@@ -334,7 +334,7 @@ def pillow_block(rng: np.random.Generator, extreme: str | None = None) -> Genera
             base_width=A,
             total_height=H2,
         ),  # fmt: skip
-        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
+        attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
         names=[
             "pillow block bearing",
             "plummer block",
@@ -399,7 +399,7 @@ def flanged_bearing_unit(rng: np.random.Generator, extreme: str | None = None) -
             flange_thickness=A2,
             bolts=len(bolts),
         ),  # fmt: skip
-        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
+        attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
         names=[
             "flanged bearing unit",
             "flange bearing",

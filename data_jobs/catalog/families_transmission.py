@@ -517,7 +517,12 @@ def timing_pulley(rng: np.random.Generator, extreme: str | None = None) -> Gener
             flanges=int(flanges),
         ),
         attributes=ShapeAttributes(
-            form="wheel", toothed_rim=True, teeth=teeth, holes=1 + n_screws, symmetry="polar"
+            form="wheel",
+            threaded=True,
+            toothed_rim=True,
+            teeth=teeth,
+            holes=1 + n_screws,
+            symmetry="polar",
         ),
         names=["timing pulley", "synchronous pulley", "toothed belt pulley", "timing belt gear"],
         size=f"{profile} {teeth}T",
@@ -578,7 +583,10 @@ def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> Genera
             size=size, outer_diameter=od, hub_length=length, jaw_length=jaw_len, bore=bore, jaws=3
         ),  # fmt: skip
         attributes=ShapeAttributes(
-            form="cylinder", holes=1 + int(set_screw), symmetry="polar" if not set_screw else "none"
+            form="cylinder",
+            threaded=set_screw,
+            holes=1 + int(set_screw),
+            symmetry="none" if set_screw else "polar",
         ),
         names=[
             "jaw coupling hub",
