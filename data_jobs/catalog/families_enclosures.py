@@ -258,7 +258,7 @@ def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
     half = b / 2 - t / 2
     mid = [(-w / 2, h - t / 2), (-half, h - t / 2), (-half, t / 2), (half, t / 2),
            (half, h - t / 2), (w / 2, h - t / 2)]  # fmt: skip
-    body = prism_along_x(bent_section(mid, t, r_in), length)
+    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
     slotted = flag(rng, 0.7, extreme)
     holes = 0
     if slotted:
@@ -384,7 +384,7 @@ def heat_sink(rng: np.random.Generator, extreme: str | None = None) -> Generated
     fin_h = round(between(rng, 0.3 * width + 4, min(0.6 * width + 8, 60), extreme), 1)
     base_t = round(between(rng, 2.0, 2.0 + 0.05 * width, extreme), 1)
     fin_t = round(between(rng, 1.0, 1.0 + 0.02 * width, extreme), 1)
-    pitch = round(between(rng, 2.2 * fin_t + 1.5, 3.5 * fin_t + 4, extreme), 1)
+    pitch = round(between(rng, 2.2 * fin_t + 1.5, 2.5 * fin_t + 5, extreme), 1)
     length = float(choose(rng, (20, 30, 40, 50, 75, 100, 150), extreme))
     channel = flag(rng, 0.4, extreme) and width >= 40
     fins = max(3, int((width - fin_t) // pitch) + 1)

@@ -394,7 +394,7 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     r = dia / 2
     n = density(rng, segments_for(r, lo=48, hi=72), extreme)
     band = subtract(cylinder(r + t, b, n), [cylinder(r, b + 2, n, z0=-1)])
-    hl, hh = 2.2 * b, 0.7 * b
+    hl, hh = min(2.2 * b, 0.8 * dia + 8), 0.7 * b  # small clamps have short housings
     # worm slots start clear of the housing and keep 2.4 mm of band between them
     start = math.degrees(math.atan2(hl / 2 + 1.5, r)) + 4.0
     pitch_deg = math.degrees(2.4 / (r + t))

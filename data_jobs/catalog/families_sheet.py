@@ -27,6 +27,7 @@ from data_jobs.catalog.family_kit import (
     bent_section,
     between,
     choose,
+    density,
     flag,
     prism_along_x,
     prism_along_y,
@@ -77,7 +78,7 @@ def z_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
     h = float(round(between(rng, 3 * t + 2 * r_in + 4, 12 * t + 20, extreme)))
     w = float(round(between(rng, 2.2 * d + 6, 7 * d + 10, extreme)))
     mid = [(0, t / 2), (a, t / 2), (a, h - t / 2), (a + b, h - t / 2)]
-    body = prism_along_y(bent_section(mid, t, r_in), w)
+    body = prism_along_y(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), w)
     per = 2 if w >= 5 * d + 4 else 1
     ys = [0.0] if per == 1 else [-w / 4 - d / 4, w / 4 + d / 4]
     x_lo = (a - r_in - t / 2) / 2
@@ -253,7 +254,7 @@ def cable_tray(rng: np.random.Generator, extreme: str | None = None) -> Generate
     pitch = float(choose(rng, (25.0, 30.0, 40.0, 50.0), extreme))
     rows = int(choose(rng, range(6, 15), extreme))
     length = rows * pitch
-    body = prism_along_x(bent_section(mid, t, r_in), length)
+    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
     sw, sl = (5.0, 20.0) if width <= 100 else (7.0, 35.0)
     across = max(1, int((width - 4 * r_in - 10) // (sl + 15)))
     slot = sg.LineString([(-(sl - sw) / 2, 0), ((sl - sw) / 2, 0)]).buffer(sw / 2, quad_segs=3)
@@ -313,7 +314,7 @@ def hat_channel(rng: np.random.Generator, extreme: str | None = None) -> Generat
         (-half - run - flange, t / 2), (-half - run, t / 2), (-half, height - t / 2),
         (half, height - t / 2), (half + run, t / 2), (half + run + flange, t / 2),
     ]  # fmt: skip
-    body = prism_along_x(bent_section(mid, t, r_in), length)
+    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
     holes = 0
     if flag(rng, 0.6, extreme) and flange - r_in - t >= 6:
         d = float(min(9.0, round(0.5 * (flange - r_in - t), 1)))
