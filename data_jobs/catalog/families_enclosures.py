@@ -187,15 +187,13 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
     body = subtract(union([subtract(outer, [cavity]), *posts]), pilots)
     zc = wall + 0.45 * (height - wall)
     n = segments_for(d / 2, lo=24, hi=40)
-    opened = (
-        [0, 1]
-        if extreme == "min"
-        else [0, 1, 2, 3]
-        if extreme == "max"
-        else sorted(int(i) for i in rng.choice(4, size=int(rng.integers(1, 5)), replace=False))
-    )
+    if extreme in ("min", "max"):
+        opened = [0, 1] if extreme == "min" else [0, 1, 2, 3]
+    else:
+        opened = sorted(int(i) for i in rng.choice(4, size=int(rng.integers(1, 5)), replace=False))
     hole = along_x(cylinder(d / 2, 4 * wall, n, z0=-2 * wall))
-    ring = along_x(subtract(cylinder(d / 2 + 0.8, 0.6, n, z0=-0.6), [cylinder(d / 2, 2, n, z0=-1)]))
+    # knockout still closed: a 0.6 mm deep ring groove on the outside of the wall
+    ring = along_x(subtract(cylinder(d / 2 + 0.8, 1.2, n, z0=-0.6), [cylinder(d / 2, 2, n, z0=-1)]))
     cuts, rings = [], []
     walls = (
         (0, length / 2, 0.0),
