@@ -143,7 +143,7 @@ class IndexSettings(_Section):
     kind_weights: dict[str, float] = Field(
         default_factory=lambda: {"image": 1.0, "geometry": 1.0, "views": 1.0}
     )
-    kind_temperature: float = Field(0.07, gt=0)
+    kind_temperature: float = Field(0.046, gt=0)
 
     @field_validator("kind_weights")
     @classmethod

@@ -26,6 +26,8 @@ HEADLINE = (
     ("zero_shot_top1", "zero-shot category of the geometry vector"),
     ("zero_shot_top1_image", "zero-shot category of the image vector"),
     ("zero_shot_chance", "zero-shot by chance: 1 / categories"),
+    ("predicted_top1", "predicted kind (index's zero-shot, all vectors), parts of seen kinds"),
+    ("predicted_score_mean", "mean predicted_score (probability of the predicted kind)"),
     ("top1_chance", "top-1 category by chance: mean category share"),
 )
 # the unseen families' and KiCad folders' metrics (docs/unseen.md): (key, what it is)
@@ -34,6 +36,7 @@ UNSEEN_HEADLINE = (
     ("unseen_text_map", "text -> part mAP, unseen parts' variants"),
     ("unseen_zero_shot_top1", "zero-shot category of unseen parts (prompts: every category)"),
     ("unseen_mesh_map", "mesh -> part mAP of unseen parts, fused, self excluded"),
+    ("unseen_predicted_top1", "predicted kind of unseen parts (docs/predicted-kind.md)"),
 )
 UNSEEN_COLUMNS = ("text_recall_at_5", "text_map", "zero_shot_top1", "mesh_map")
 # per-category columns of the markdown table and the chart

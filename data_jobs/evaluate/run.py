@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
+from .predicted import predicted_task
 from .queries import (
     QUERY_IMAGE_SIZES,
     QueryRenderer,
@@ -440,6 +441,8 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
         "image": lambda: eval_image(ctx, clip, effective_settings(settings, bundle), seed),
         "mesh": lambda: eval_mesh(ctx),
         "zero_shot": lambda: eval_zero_shot(ctx, clip),
+        # every part of the split, seen and unseen apart (data_jobs/evaluate/predicted.py)
+        "predicted": lambda: predicted_task(ctx, clip, settings.index, split),
     }
     for name, task in tasks.items():
         clock = time.perf_counter()
