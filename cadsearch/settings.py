@@ -32,7 +32,14 @@ class MeshLimits(_Section):
     """Limits applied when loading and validating a part's mesh."""
 
     max_file_mb: float = 256.0  # larger files are refused before reading
-    max_faces: int = 5_000_000  # more faces than this is refused after loading
+    # more faces or vertices are refused: from the file's header where its format states them
+    # (binary STL, PLY, OFF), else after loading
+    max_faces: int = Field(5_000_000, ge=1)
+    max_vertices: int = Field(5_000_000, ge=1)
+    # zip containers (3MF): the directory's total uncompressed size and member count, checked
+    # before any member is read (a 1 MB file can hold gigabytes of zeros)
+    max_unzipped_mb: float = Field(512.0, gt=0)
+    max_zip_members: int = Field(1000, ge=1)
     min_extent: float = (
         1e-9  # a bounding box diagonal at or below this (in file units) is degenerate
     )
@@ -182,7 +189,10 @@ class ServeLimits(_Section):
     min_points: int = Field(16, ge=1)  # points of one point cloud, at least
     max_top_k: int = Field(100, ge=1)
     max_offset: int = Field(1000, ge=0)
-    max_image_pixels: int = Field(40_000_000, ge=1)  # width x height of one query image
+    # width x height of one query image, read from its header before decoding (a 24 MP
+    # photo passes; a few-KB 1-bit PNG can declare 40 MP and decode to 120 MB of RGB)
+    max_image_pixels: int = Field(25_000_000, ge=1)
+    max_json_depth: int = Field(32, ge=2)  # nesting of a JSON body or JSON field
     max_text_chars: int = Field(2000, ge=1)  # characters of one query text
     max_batch_items: int = Field(256, ge=1)  # texts / images / clouds of one embed request
 
@@ -192,7 +202,11 @@ class ServeSettings(_Section):
 
     ray_address: str | None = None  # None: start or join a local Ray; "auto" or ray://host:port
     app_name: str = "cadsearch"
-    host: str = "127.0.0.1"  # HTTP proxy host ("0.0.0.0" to listen on every interface)
+    # HTTP and gRPC proxy host ("0.0.0.0" to listen on every interface: needs API keys, or
+    # open_mode)
+    host: str = "127.0.0.1"
+    # serve on a non-loopback host without API keys (anyone who reaches it may index and delete)
+    open_mode: bool = False
     http_port: int = Field(8000, ge=1, le=65535)
     grpc_port: int | None = Field(9000, ge=1, le=65535)  # None: no gRPC proxy
     # Ray Serve's HAProxy ingress instead of its default proxy, for a Ray this service starts
@@ -354,7 +368,16 @@ class Settings(BaseModel):
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
+            if not value:
+                return []
+            keys = [key.strip() for key in value.split(",")]
+            if not all(keys):
+                # " , " or "k1,,k2": a typo that would otherwise serve with fewer (or no) keys
+                raise ValueError(
+                    f"CADSEARCH_API_KEYS holds {len(keys)} comma-separated items, "
+                    f"{keys.count('')} of them blank; give non-blank keys or unset it"
+                )
+            return keys
         return value
 
 

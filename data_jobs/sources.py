@@ -61,6 +61,10 @@ MAX_PART_ID_CHARS = 512
 MISSING_SIZE = -1  # size of a part whose file does not exist
 _CHUNK = 1 << 20
 _BAD_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")  # control chars, lone surrogates, line separators
+# bidirectional formatting: an id that displays as another (Trojan Source)
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 @dataclass(frozen=True)
@@ -145,8 +149,10 @@ class PartSource:
 def validate_part_id(part_id: Any, where: str = "") -> str:
     """part_id as a string, when it is a usable part id; else ValueError naming it (and where).
 
-    A part id is kept as given, but must be non-blank, at most 512 characters, and free of
-    control characters, line separators and lone surrogates. Integers are taken as their text.
+    A part id is kept as given in Unicode NFC (ids that differ only in normalization are one
+    part), but must be non-blank, at most 512 characters, and free of control characters,
+    bidirectional formatting characters, line separators and lone surrogates. Integers are taken
+    as their text.
     """
     at = f"{where}: " if where else ""
     if isinstance(part_id, int) and not isinstance(part_id, bool):
@@ -160,13 +166,15 @@ def validate_part_id(part_id: Any, where: str = "") -> str:
             f"{at}part_id is {len(part_id)} characters, over the limit of {MAX_PART_ID_CHARS}: "
             f"{part_id[:60]!r}..."
         )
-    bad = sorted({c for c in part_id if unicodedata.category(c) in _BAD_CATEGORIES})
+    bad = sorted(
+        {c for c in part_id if unicodedata.category(c) in _BAD_CATEGORIES or c in _BIDI_CONTROLS}
+    )
     if bad:
         raise ValueError(
             f"{at}part_id {part_id!r} contains control characters "
             f"({', '.join(f'U+{ord(c):04X}' for c in bad)})"
         )
-    return part_id
+    return unicodedata.normalize("NFC", part_id)
 
 
 # ---------------------------------------------------------------- manifests

@@ -7,6 +7,8 @@ with the status; gRPC answers it with the matching status code and the same mess
 
 from __future__ import annotations
 
+import re
+import tempfile
 from typing import Any
 
 # HTTP status -> gRPC status code name (grpc.StatusCode.<name>)
@@ -22,7 +24,29 @@ GRPC_CODES = {
     503: "UNAVAILABLE",
 }
 # MeshError.code -> HTTP status (a file over a size limit is "too large", the rest undecodable)
-MESH_STATUS = {"file_too_large": 413, "too_many_faces": 413}
+MESH_STATUS = {
+    "file_too_large": 413,
+    "too_many_faces": 413,
+    "too_many_vertices": 413,
+    "archive_too_large": 413,
+    "invalid_record": 422,  # the store refused the part's record (metadata that is not JSON)
+}
+
+# internals a message must not show: object addresses, and paths under a temporary folder (an
+# upload's scratch file, Ray's session folder) reduced to their file name
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+_TEMP_PATH = re.compile(
+    "(?:"
+    + "|".join(
+        re.escape(d.rstrip("/")) for d in sorted({tempfile.gettempdir(), "/tmp", "/var/tmp"})
+    )
+    + r")(?:/[^\s'\":,;)]*)*/([^\s'\":,;)/]*)"
+)
+
+
+def public_message(message: str) -> str:
+    """A message with object addresses removed and temporary paths cut to their file name."""
+    return _TEMP_PATH.sub(r"\1", _ADDRESS.sub("", message))
 
 
 class ApiError(Exception):
@@ -36,6 +60,7 @@ class ApiError(Exception):
         self.status = int(status)
         self.code = code
         self.field = field
+        message = public_message(message)
         self.message = f"{field}: {message}" if field and not message.startswith(field) else message
         super().__init__(self.message)
 

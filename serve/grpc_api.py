@@ -6,7 +6,6 @@ ApiError's message as details, and answers an empty message (Ray Serve's documen
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 
 from serve.auth import presented_key, require_key
 from serve.errors import ApiError, invalid
-from serve.inputs import make_search_input
+from serve.inputs import make_search_input, parse_json
 from serve.proto import cad_retrieval_pb2 as pb
 from store.query import RANGE_FIELDS, Filters
 
@@ -216,10 +215,8 @@ def index_args(request: pb.IndexModelRequest, settings) -> dict[str, Any]:
         raise invalid("model_data", "give exactly one of model_data and model_path")
     metadata: dict[str, Any] = {}
     if request.HasField("metadata_json"):
-        try:
-            metadata = json.loads(request.metadata_json)
-        except ValueError as e:
-            raise invalid("metadata_json", f"is not valid JSON ({e})", "bad_json") from e
+        depth = settings.serve.limits.max_json_depth
+        metadata = parse_json(request.metadata_json, "metadata_json", depth)
         if not isinstance(metadata, dict):
             raise invalid("metadata_json", "must be a JSON object")
     for name in ("description", "name", "category"):

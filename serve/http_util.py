@@ -3,7 +3,7 @@ fast JSON responses."""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 from typing import Any
 
@@ -15,11 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.api_models import SearchRequest
 from serve.errors import ApiError, from_validation_errors, invalid, too_large, undecodable
+from serve.inputs import parse_json
 
 log = logging.getLogger(__name__)
 SEARCH_FILE_FIELDS = ("image", "mesh")
 SEARCH_JSON_FIELDS = ("filters", "weights", "points")
 MULTIPART_MAX_FIELDS = 32
+THREAD_JSON_BYTES = 1 << 20  # bodies past this are parsed in a worker thread, off the event loop
+DEFAULT_JSON_DEPTH = 32
 
 
 class BodyLimitMiddleware:
@@ -114,13 +117,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(ApiError(500, "internal", message))
 
 
-def _json_field(form: dict[str, Any], name: str) -> None:
+def _json_depth_limit(request: Request) -> int:
+    serve_settings = getattr(request.app.state, "serve_settings", None)
+    return serve_settings.limits.max_json_depth if serve_settings else DEFAULT_JSON_DEPTH
+
+
+def _json_field(form: dict[str, Any], name: str, max_depth: int) -> None:
     value = form.get(name)
     if isinstance(value, str):
-        try:
-            form[name] = json.loads(value) if value.strip() else None
-        except ValueError as e:
-            raise invalid(name, f"is not valid JSON ({e})", "bad_json") from e
+        form[name] = parse_json(value, name, max_depth) if value.strip() else None
 
 
 async def read_search_request(request: Request) -> tuple[SearchRequest, dict[str, Any]]:
@@ -150,14 +155,17 @@ async def read_search_request(request: Request) -> tuple[SearchRequest, dict[str
             else:
                 fields[name] = value
         for name in SEARCH_JSON_FIELDS:
-            _json_field(fields, name)
+            _json_field(fields, name, _json_depth_limit(request))
         payload: Any = fields
     elif content_type in ("application/json", ""):
         body = await request.body()
-        try:
-            payload = json.loads(body) if body.strip() else {}
-        except ValueError as e:
-            raise undecodable("body", f"is not valid JSON ({e})", "bad_json") from e
+        depth = _json_depth_limit(request)
+        if not body.strip():
+            payload = {}
+        elif len(body) > THREAD_JSON_BYTES:
+            payload = await asyncio.to_thread(parse_json, body, "body", depth)
+        else:
+            payload = parse_json(body, "body", depth)
         if not isinstance(payload, dict):
             raise invalid("body", f"must be a JSON object, got {type(payload).__name__}")
         if "mesh" in payload:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import re
 from typing import Any
 
@@ -29,6 +30,34 @@ def check_text(text: Any, field: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise invalid(field, f"is {len(text)} characters, over the limit of {max_chars}")
     return text
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """The nesting depth of a parsed JSON value (a scalar is 0), counted up to limit + 1."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def parse_json(text: str | bytes, field: str, max_depth: int) -> Any:
+    """A JSON text parsed, refused (422) when malformed or nested deeper than max_depth."""
+    try:
+        value = json.loads(text)
+    except RecursionError as e:  # the decoder recurses per level: ~1000 levels exhaust it
+        raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep") from e
+    except ValueError as e:
+        raise undecodable(field, f"is not valid JSON ({e})", "bad_json") from e
+    if json_depth(value, max_depth) > max_depth:
+        raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep")
+    return value
 
 
 def decode_base64(value: Any, field: str) -> bytes:
@@ -57,6 +86,8 @@ def check_image(data: bytes, field: str, max_pixels: int) -> tuple[int, int]:
         raise invalid(field, "is empty")
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:  # PIL's own header check, past twice its limit
+        raise too_large(field, f"declares too many pixels ({e})", "image_too_large") from e
     except Exception as e:
         raise undecodable(field, f"cannot decode as an image ({e})", "bad_image") from e
     width, height = image.size
@@ -234,14 +265,10 @@ def make_search_input(
     elif mesh_format is not None:
         raise invalid("mesh_format", "is given without a mesh")
     if weights:
-        for key, value in weights.items():
-            pair = key.split("->") if isinstance(key, str) else []
-            if len(pair) != 2 or not all(p in ("text", "image", "geometry") for p in pair):
-                raise invalid(
-                    "weights",
-                    f"unknown key {key!r}: expected 'modality->target' of text, image, "
-                    "geometry (e.g. 'text->image')",
-                )
-            if not np.isfinite(value) or value < 0:
-                raise invalid("weights", f"weight of {key!r} must be a finite number >= 0")
+        from store.query import InvalidQueryError, check_weights
+
+        try:
+            check_weights(weights)  # the store's own rule: known pairs, 0 <= weight <= MAX_WEIGHT
+        except InvalidQueryError as e:
+            raise invalid("weights", str(e)) from e
     return query

@@ -41,6 +41,48 @@ def ask_for_haproxy(settings) -> None:
     os.environ.update(HAPROXY_ENV)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether host is a loopback name or address (reachable from this machine only)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings) -> None:
+    """Refuse to serve beyond this machine without API keys unless ``serve.open_mode`` says so:
+    anyone who reaches an open service may index and delete parts."""
+    serve_settings = settings.serve
+    if is_loopback(serve_settings.host) or settings.api_keys or serve_settings.open_mode:
+        return
+    raise ValueError(
+        f"serve.host {serve_settings.host!r} listens beyond this machine (HTTP and gRPC) and "
+        "no API keys are set: set CADSEARCH_API_KEYS, bind 127.0.0.1, or set serve.open_mode "
+        "to serve without keys (docs/security.md)"
+    )
+
+
+def controller_options(settings) -> dict[str, Any]:
+    """Serve's controller options: the environment of the controller and the proxies it starts.
+
+    The gRPC proxy takes messages up to ``serve.limits.max_body_mb`` (HTTP's body limit; Ray's
+    default is 2 GiB) and listens on ``serve.host`` (``serve.grpc_bind``). Only a controller this
+    call creates gets them: a Serve that runs already keeps its own.
+    """
+    from serve.grpc_bind import HOST_ENV, SETUP_HOOK, SETUP_HOOK_ENV
+
+    env = {
+        "RAY_SERVE_GRPC_MAX_MESSAGE_SIZE": str(int(settings.serve.limits.max_body_mb * 2**20)),
+        HOST_ENV: settings.serve.host,
+        SETUP_HOOK_ENV: SETUP_HOOK,
+    }
+    return {"runtime_env": {"env_vars": env}}
+
+
 def http_options(settings, port: int | None = None) -> dict[str, Any]:
     return {"host": settings.serve.host, "port": port or settings.serve.http_port}
 
@@ -77,6 +119,7 @@ def start_service(
 
     overrides = overrides or {}
     settings = load_settings(config, **overrides)
+    check_exposure(settings)
     ask_for_haproxy(settings)
     if not ray.is_initialized():
         ray.init(
@@ -85,7 +128,10 @@ def start_service(
             include_dashboard=False,
             log_to_driver=False,
         )
-    options = {"http_options": http_options(settings, http_port)}
+    options = {
+        "http_options": http_options(settings, http_port),
+        "controller_options": controller_options(settings),
+    }
     grpc = grpc_options(settings, grpc_port)
     if grpc is not None:
         options["grpc_options"] = grpc

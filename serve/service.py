@@ -415,7 +415,9 @@ class SearchService:
             raise from_error_row(json.loads(encoded["error"]), "file")
         result = await asyncio.to_thread(self._write, [encoded])
         if result.errors:
-            raise from_error_row(result.errors[0], "file")
+            error = result.errors[0]
+            invalid_record = error.get("code") == "invalid_record"
+            raise from_error_row(error, "metadata" if invalid_record else "file")
         part = await asyncio.to_thread(self.store.get, part_id)
         payload = part.payload if part is not None else {}
         return {

@@ -19,6 +19,8 @@ class BundleMismatchError(StoreError):
 class InvalidRecordError(StoreError, ValueError):
     """A part record (or a batch of them) is malformed; nothing of its batch was written."""
 
+    code = "invalid_record"  # its error report rows' code
+
 
 class InvalidQueryError(StoreError, ValueError):
     """A fused query is malformed: wrong vector shape, unknown modality, bad filter range."""

@@ -21,6 +21,7 @@ from store.fusion import maxsim, sort_ranked
 from store.schema import DENSE_VECTORS, VIEWS, CollectionSpec, normalize_vector, point_id
 
 MODALITIES = DENSE_VECTORS  # query modalities: text, image, geometry (views act as image)
+MAX_WEIGHT = 1e6  # past float32's range a weighted sum's scores overflow and the engine cancels
 FusionMethod = Literal["rrf", "dbsf", "weighted_sum"]
 FUSIONS: tuple[str, ...] = ("rrf", "dbsf", "weighted_sum")
 # (query modality, target vector) -> weight; a query's own entries override these, 0 drops a pair.
@@ -213,9 +214,14 @@ def check_weights(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], 
                 f"unknown weight key {key!r}: expected 'modality->target' with both of "
                 f"{list(DENSE_VECTORS)}"
             )
-        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if (
+            not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not 0 <= value <= MAX_WEIGHT
+        ):
             raise InvalidQueryError(
-                f"weight of {key!r} must be a finite number >= 0, got {value!r}"
+                f"weight of {key!r} must be a finite number >= 0 and <= {MAX_WEIGHT:g}, "
+                f"got {value!r}"
             )
         table[pair] = float(value)
     return table

@@ -88,6 +88,10 @@ def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult
             result.errors.append(json.loads(row["error"]))
             continue
         try:
+            from store.schema import prepare_record
+
+            # the record is checked before its views are stored: a refused part leaves no views
+            prepare_record(_record(row, store.spec, []), store.spec)
             pairs = list(zip(row["view_names"], row["views_png"], strict=True))
             urls = view_store.put_views(row["part_id"], pairs)
             records.append((row, _record(row, store.spec, urls)))

@@ -56,3 +56,16 @@ class TooManyFacesError(MeshError):
     """The mesh has more faces than ``mesh.max_faces``."""
 
     code = "too_many_faces"
+
+
+class TooManyVerticesError(MeshError):
+    """The file declares more vertices than ``mesh.max_vertices``."""
+
+    code = "too_many_vertices"
+
+
+class ArchiveTooLargeError(MeshError):
+    """A zip container (3MF) would unpack past ``mesh.max_unzipped_mb`` or holds more than
+    ``mesh.max_zip_members`` members."""
+
+    code = "archive_too_large"

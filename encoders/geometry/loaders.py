@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import trimesh
 
 from .errors import (
+    ArchiveTooLargeError,
     EmptyMeshError,
     FileTooLargeError,
     MeshError,
+    TooManyFacesError,
+    TooManyVerticesError,
     UnreadableMeshError,
     UnsupportedFormatError,
 )
-from .stl import is_binary_stl, read_binary_stl, triangles_to_indexed
+from .stl import HEADER_BYTES, is_binary_stl, read_binary_stl, triangles_to_indexed
+
+if TYPE_CHECKING:
+    from cadsearch.settings import MeshLimits
 
 # file extension -> trimesh file_type
 TRIMESH_FORMATS = {
@@ -28,6 +36,10 @@ TRIMESH_FORMATS = {
     "gltf": "gltf",
     "3mf": "3mf",
 }
+ZIP_FORMATS = ("3mf",)  # zip containers; any file that starts like a zip is checked too
+ZIP_MAGIC = b"PK\x03\x04"
+ZIP_DIRECTORY_ENTRY = b"PK\x01\x02"
+_PLY_ELEMENT = re.compile(rb"^element\s+(\w+)\s+(\d+)\s*$", re.M)
 # file extension -> CAD kernel format (optional OCCT binding, see step.py)
 BREP_FORMATS = {"step": "step", "stp": "step", "iges": "iges", "igs": "iges"}
 SUPPORTED_EXTENSIONS = tuple(sorted(set(TRIMESH_FORMATS) | set(BREP_FORMATS)))
@@ -92,6 +104,101 @@ def _check_size(size: int, max_file_mb: float | None, source: str | None) -> Non
         )
 
 
+def check_zip(data: bytes, limits: MeshLimits, source: str | None = None) -> None:
+    """Refuse a zip container whose directory declares more than ``limits.max_zip_members``
+    members or ``limits.max_unzipped_mb`` of content, before any member is read.
+
+    Python's zipfile stops each member at its declared size, so the directory bounds what a
+    loader can unpack.
+    """
+    import zipfile
+
+    # entries counted at C speed first: a directory of millions of entries costs memory to parse
+    entries = data.count(ZIP_DIRECTORY_ENTRY)
+    if entries > limits.max_zip_members:
+        raise ArchiveTooLargeError(
+            f"the zip container has {entries:,} members, over the limit of "
+            f"{limits.max_zip_members:,}",
+            source=source,
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise UnreadableMeshError(f"not a valid zip container ({e})", source=source) from e
+    if len(members) > limits.max_zip_members:
+        raise ArchiveTooLargeError(
+            f"the zip container has {len(members):,} members, over the limit of "
+            f"{limits.max_zip_members:,}",
+            source=source,
+        )
+    total = sum(member.file_size for member in members)
+    if total > limits.max_unzipped_mb * 2**20:
+        raise ArchiveTooLargeError(
+            f"the zip container unpacks to {total / 2**20:,.1f} MB, over the limit of "
+            f"{limits.max_unzipped_mb:g} MB",
+            source=source,
+        )
+
+
+def _off_counts(data: bytes) -> tuple[int, int] | None:
+    """(vertices, faces) of an OFF header, or None when it does not state them plainly."""
+    tokens: list[bytes] = []
+    for line in data[:65536].splitlines():
+        line = line.split(b"#", 1)[0].strip()
+        if line:
+            tokens.extend(line.split())
+        if len(tokens) >= 3:
+            break
+    if tokens and tokens[0].upper().endswith(b"OFF"):
+        tokens = tokens[1:]
+    try:
+        return int(tokens[0]), int(tokens[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def declared_counts(data: bytes, kind: str) -> tuple[int | None, int | None]:
+    """(vertices, faces) a file declares before its geometry, None where its format does not say:
+    binary STL's triangle count, PLY's and OFF's element counts, ASCII STL's and OBJ's face
+    (and OBJ's vertex) lines counted without parsing them."""
+    if kind == "stl":
+        if is_binary_stl(data):
+            return None, int.from_bytes(data[80:HEADER_BYTES], "little")
+        return None, data.count(b"endfacet")
+    if kind == "ply":
+        end = data.find(b"end_header", 0, 65536)
+        counts = dict(_PLY_ELEMENT.findall(data[:end])) if end >= 0 else {}
+        vertices, faces = counts.get(b"vertex"), counts.get(b"face")
+        return (int(vertices) if vertices else None, int(faces) if faces else None)
+    if kind == "off":
+        counts = _off_counts(data)
+        return counts if counts is not None else (None, None)
+    if kind == "obj":
+        starts = data[:2]
+        vertices = data.count(b"\nv ") + (starts == b"v ")
+        return vertices, data.count(b"\nf ") + (starts == b"f ")
+    return None, None
+
+
+def check_declared_counts(
+    data: bytes, kind: str, limits: MeshLimits, source: str | None = None
+) -> None:
+    """Refuse a file whose header (or line count) says it is over the face or vertex limit,
+    before it is parsed."""
+    vertices, faces = declared_counts(data, kind)
+    if faces is not None and faces > limits.max_faces:
+        raise TooManyFacesError(
+            f"the file declares {faces:,} faces, over the limit of {limits.max_faces:,}",
+            source=source,
+        )
+    if vertices is not None and vertices > limits.max_vertices:
+        raise TooManyVerticesError(
+            f"the file declares {vertices:,} vertices, over the limit of {limits.max_vertices:,}",
+            source=source,
+        )
+
+
 def _flatten(loaded: object, source: str | None) -> trimesh.Trimesh:
     """One mesh from whatever trimesh returned: scenes are flattened with their node transforms."""
     if isinstance(loaded, trimesh.Scene):
@@ -110,7 +217,8 @@ def _load_stl(data: bytes) -> trimesh.Trimesh:
         vertices, faces = triangles_to_indexed(read_binary_stl(data))
         return trimesh.Trimesh(vertices, faces, process=False)
     if data.lstrip()[:5].lower() == b"solid":
-        return trimesh.load(io.BytesIO(data), file_type="stl", process=False)
+        # a solid without facets loads as an empty Scene
+        return _flatten(trimesh.load(io.BytesIO(data), file_type="stl", process=False), None)
     # neither: a binary header whose triangle count disagrees with the length
     read_binary_stl(data)  # raises the truncation error when it is short
     raise UnreadableMeshError(
@@ -125,6 +233,7 @@ def load_mesh(
     max_file_mb: float | None = None,
     linear_tolerance: float = 0.05,
     angular_tolerance: float = 0.5,
+    limits: MeshLimits | None = None,
 ) -> trimesh.Trimesh:
     """Read a mesh file into one ``trimesh.Trimesh`` (unprocessed: no merging, no cleaning).
 
@@ -132,8 +241,13 @@ def load_mesh(
     file_type : extension without the dot; taken from the path when omitted
     max_file_mb : refuse larger inputs before parsing
     linear_tolerance, angular_tolerance : tessellation of STEP/IGES (relative chord error, radians)
+    limits : face, vertex and zip limits checked before parsing (default: ``MeshLimits()``)
     Raises a MeshError subclass naming the problem.
     """
+    if limits is None:
+        from cadsearch.settings import MeshLimits
+
+        limits = MeshLimits()
     label = None if isinstance(source, bytes | bytearray | memoryview) else str(source)
     if label is None and not file_type:
         raise UnsupportedFormatError("file_type is required when reading from bytes")
@@ -165,6 +279,9 @@ def load_mesh(
         data = Path(label).read_bytes()
     if not data.strip():
         raise EmptyMeshError("the file is empty", source=label)
+    if kind in ZIP_FORMATS or data.startswith(ZIP_MAGIC):
+        check_zip(data, limits, label)
+    check_declared_counts(data, kind, limits, label)
     try:
         if kind == "stl":
             mesh = _load_stl(data)

@@ -56,6 +56,7 @@ def read_part(
         max_file_mb=limits.max_file_mb,
         linear_tolerance=limits.step_linear_tolerance,
         angular_tolerance=limits.step_angular_tolerance,
+        limits=limits,
     )
     cleaned, report = validate_mesh(
         mesh, max_faces=limits.max_faces, min_extent=limits.min_extent, source=label
