@@ -1,0 +1,145 @@
+"""Hostile requests to the real service (HTTP and gRPC): bounded, typed 4xx, nothing left behind.
+The pure checks behind them are in test_hardening.py."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from test_hardening import zip_bomb_3mf
+
+from serve.proto import cad_retrieval_pb2 as pb
+from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
+from store.schema import point_id
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def http(served):
+    with httpx.Client(base_url=served.http_url, timeout=120) as client:
+        yield client
+
+
+def _error(answer: httpx.Response) -> dict:
+    return answer.json()["error"]
+
+
+def _listening(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The local addresses that listen on a TCP port (Linux /proc/net)."""
+    found = []
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].split(":")
+            if fields[3] != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            # each 32-bit word of the address is in host (little-endian) order
+            words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, width, 8)]
+            found.append(ipaddress.ip_address(b"".join(words)))
+    return found
+
+
+def _is_loopback(address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+# -- gRPC: one byte limit, loopback only ----------------------------------------------------------
+
+
+def test_grpc_listens_where_http_does(served):
+    port = int(served.grpc_target.rsplit(":", 1)[1])
+    addresses = _listening(port)
+    assert addresses, f"nothing listens on {port}"
+    assert all(_is_loopback(a) for a in addresses), addresses
+
+
+def test_grpc_refuses_a_message_over_the_body_limit_at_the_proxy(served):
+    # the harness's limit is 2 MB: a 3 MB mesh is refused on arrival, never sent to a replica
+    channel = grpc.insecure_channel(
+        served.grpc_target, options=[("grpc.max_send_message_length", 64 * 2**20)]
+    )
+    stub = pb_grpc.CADRetrievalServiceStub(channel)
+    request = pb.SimilarModelsRequest(mesh_data=bytes(3 * 2**20), mesh_format="stl")
+    started = time.perf_counter()
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.FindSimilarModels(request, timeout=60)
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert time.perf_counter() - started < 10
+    channel.close()
+
+
+# -- bounded before expanded ----------------------------------------------------------------------
+
+
+def test_3mf_zip_bomb_search_is_413(http):
+    answer = http.post("/v1/search", files={"mesh": ("bomb.3mf", zip_bomb_3mf())})
+    assert answer.status_code == 413, answer.text
+    error = _error(answer)
+    assert (error["code"], error["field"]) == ("archive_too_large", "mesh")
+
+
+# -- 4xx where a 500 was --------------------------------------------------------------------------
+
+
+def test_empty_ascii_stl_search_is_400(http):
+    answer = http.post("/v1/search", files={"mesh": ("empty.stl", b"solid x\nendsolid x\n")})
+    assert answer.status_code == 400, answer.text
+    error = _error(answer)
+    assert (error["code"], error["field"]) == ("empty_mesh", "mesh")
+
+
+def test_deeply_nested_json_is_422(http):
+    body = '{"text": "bolt", "filters": ' + "[" * 1000 + "]" * 1000 + "}"
+    answer = http.post("/v1/search", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert (_error(answer)["code"], _error(answer)["field"]) == ("too_deep", "body")
+
+
+def test_weighted_sum_with_a_huge_weight_is_422(http):
+    query = {"text": "bolt", "fusion": "weighted_sum", "weights": {"text->text": 1e39}}
+    answer = http.post("/v1/search", json=query)
+    assert answer.status_code == 422, answer.text
+    assert _error(answer)["field"] == "weights"
+
+
+def test_bidi_part_id_is_422(http):
+    answer = http.get("/v1/parts/bolt\u202etxt")
+    assert answer.status_code == 422, answer.text
+    assert _error(answer)["field"] == "part_id"
+
+
+def test_failed_index_leaves_no_views(served, http):
+    part_id = "hardening-nan-metadata"
+    answer = http.post(
+        "/v1/parts",
+        headers={"X-API-Key": served.key},
+        files={"file": ("nut.stl", served.file(served.part("nut")).read_bytes())},
+        data={"part_id": part_id, "metadata": '{"x": NaN}'},
+    )
+    assert answer.status_code == 422, answer.text
+    assert _error(answer)["field"] == "metadata"
+    assert "/tmp" not in _error(answer)["message"]
+    views_root = served.root / "views"
+    assert not [p for p in views_root.rglob(point_id(part_id)) if p.is_dir()]
+    assert http.get(f"/v1/parts/{part_id}").status_code == 404
+
+
+def test_index_metadata_json_is_checked_on_grpc(served):
+    channel = grpc.insecure_channel(served.grpc_target)
+    stub = pb_grpc.CADRetrievalServiceStub(channel)
+    deep = json.dumps({"a": json.loads("[" * 40 + "]" * 40)})
+    request = pb.IndexModelRequest(
+        model_data=b"solid x\nendsolid x\n", genome_id="deep", file_type="stl", metadata_json=deep
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.IndexModel(request, metadata=(("x-api-key", served.key),), timeout=60)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("metadata_json: is nested over")
+    channel.close()
