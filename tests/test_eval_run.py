@@ -124,6 +124,15 @@ def test_cli_eval_quick_end_to_end(tmp_path, capsys):
     assert set(line["unseen_per_category"]) == {category[p] for p in unseen_heldout}
     assert "| `unseen_mesh_map` |" in (out / "eval.md").read_text()
 
+    # predicted kind: every held-out part, the unseen families' parts scored apart
+    predicted = queries["predicted"]
+    assert sorted(q["part_id"] for q in predicted) == heldout
+    for unseen_too, key in ((False, "predicted_top1"), (True, "unseen_predicted_top1")):
+        hits = [q["predicted"] == q["category"] for q in predicted if q["unseen"] == unseen_too]
+        assert line[key] == pytest.approx(sum(hits) / len(hits), abs=2e-4)
+    assert {q["part_id"] for q in predicted if q["unseen"]} == set(unseen_heldout)
+    assert all(0 < q["score"] <= 1 for q in predicted)
+
 
 def test_cli_eval_prints_a_table_and_writes_the_report(tmp_path, capsys, monkeypatch):
     """Without --json: the headline table; undefined metrics (nan) show as '-' and JSON null."""
