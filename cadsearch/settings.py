@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from store.options import StoreConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
 DEFAULT_PROFILE = "local"
@@ -76,27 +78,8 @@ class CatalogSettings(_Section):
     mesh_format: Literal["stl", "ply", "obj", "glb", "off"] = "stl"
 
 
-class StoreSettings(_Section):
-    """Where vectors live (see store/)."""
-
-    backend: Literal["edge", "server"] = "edge"
-    path: str = "data/qdrant"  # Qdrant Edge shard folder (backend=edge)
-    url: str | None = None  # Qdrant server URL (backend=server)
-    collection: str = "parts"
-    prefer_grpc: bool = True
-    # storage tunables (store.schema.StoreOptions; fixed when a collection is created)
-    quantization: Literal["none", "int8"] = "none"  # int8 scalar quantization, with rescoring
-    views_on_disk: bool = False  # keep the views multivector on disk (large catalogs)
-    hnsw_m: int = 16  # HNSW edges per node
-    hnsw_ef_construct: int = 100  # HNSW build-time candidate list
-    search_ef: int = 64  # HNSW search-time candidate list
-    full_scan_threshold_kb: int = 100  # filtered searches below this (KB of vectors) scan
-    # Qdrant Edge search pool threads; None: the search ingress's CPU share (at least 1), the
-    # shard's own elsewhere (store.schema.StoreOptions.search_threads)
-    search_threads: int | None = Field(None, ge=1)
-    shard_number: int | None = None  # backend=server: passed through at creation
-    replication_factor: int | None = None  # backend=server
-    write_consistency_factor: int | None = None  # backend=server
+# where vectors live and the collection's tunables: the store's own model (store/options.py)
+StoreSettings = StoreConfig
 
 
 class ViewStoreSettings(_Section):

@@ -160,7 +160,7 @@ class SearchService:
         from data_jobs.index.pipeline import collection_spec
         from encoders.bundle import load_bundle
         from serve.replica import cpu_share_threads
-        from store.factory import open_store, store_options
+        from store.factory import open_store
         from store.views import open_view_store
 
         bundle = load_bundle(settings.model.bundle)
@@ -177,7 +177,7 @@ class SearchService:
             threads = cpu_share_threads(
                 settings.serve.ingress.num_cpus, settings.store.search_threads
             )
-            options = store_options(settings.store, search_threads=threads)
+            options = settings.store.options(search_threads=threads)
             store = open_store(settings.store, self.spec, options=options)
         self.store = store
         self.view_store = view_store if view_store is not None else open_view_store(settings)

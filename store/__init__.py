@@ -17,13 +17,13 @@ from store.errors import (
     StoreError,
     WriterLockedError,
 )
+from store.options import StoreConfig, StoreOptions
 from store.query import DEFAULT_WEIGHTS, Filters, FusedQuery, Range, SearchHit
 from store.schema import (
     CollectionSpec,
     IdEntry,
     PartRecord,
     StoredPart,
-    StoreOptions,
     point_id,
 )
 
@@ -48,6 +48,7 @@ __all__ = [
     "Range",
     "SearchHit",
     "SnapshotError",
+    "StoreConfig",
     "StoreError",
     "StoreOptions",
     "StoredPart",

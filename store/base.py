@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from store.fusion import dbsf, weighted_rrf, weighted_sum
+from store.options import StoreOptions
 from store.query import (
     Filters,
     FusedQuery,
@@ -34,7 +35,7 @@ from store.query import (
     page_of,
     plan_search,
 )
-from store.schema import FACET_FIELDS, CollectionSpec, IdEntry, PartRecord, StoredPart, StoreOptions
+from store.schema import FACET_FIELDS, CollectionSpec, IdEntry, PartRecord, StoredPart
 
 # (id, score, payload, vectors) as an engine returns a hit
 RawHit = tuple[str, float, dict[str, Any], dict[str, Any]]

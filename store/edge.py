@@ -23,6 +23,7 @@ import qdrant_edge as qe
 
 from store.base import RawHit, Store
 from store.errors import CollectionNotFoundError, StoreError, WriterLockedError
+from store.options import StoreOptions
 from store.query import Condition, Filters, SearchPlan, filter_conditions, hit_vector_names
 from store.schema import (
     DENSE_VECTORS,
@@ -36,7 +37,6 @@ from store.schema import (
     PartRecord,
     PreparedPoint,
     StoredPart,
-    StoreOptions,
     id_entry,
     point_id,
     prepare_batch,

@@ -6,27 +6,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from store.schema import CollectionSpec, StoreOptions
+from store.options import StoreConfig, StoreOptions
+from store.schema import CollectionSpec
 
 if TYPE_CHECKING:
-    from cadsearch.settings import StoreSettings
     from store.base import Store
 
 API_KEY_ENV = "QDRANT_API_KEY"  # the server API key comes from the environment only
 
 
-def store_options(settings: StoreSettings, **overrides: Any) -> StoreOptions:
-    """StoreOptions from the store settings (fields both share), then overrides."""
-    shared = {
-        name: getattr(settings, name)
-        for name in StoreOptions.model_fields
-        if getattr(settings, name, None) is not None
-    }
-    return StoreOptions(**{**shared, **overrides})
-
-
 def open_store(
-    settings: StoreSettings,
+    settings: StoreConfig,
     spec: CollectionSpec | None = None,
     *,
     options: StoreOptions | None = None,
@@ -38,7 +28,7 @@ def open_store(
     backend "server": ``settings.url`` with $QDRANT_API_KEY, or a ready qdrant-client ``client``;
     ``url: ":memory:"`` gives qdrant-client's in-memory stand-in (tests only).
     """
-    options = options or store_options(settings)
+    options = options or settings.options()
     if settings.backend == "edge":
         from store.edge import EdgeStore
 

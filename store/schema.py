@@ -16,10 +16,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from store.errors import BundleMismatchError, InvalidRecordError
 
@@ -110,43 +109,6 @@ class CollectionSpec:
             stored=self.bundle_id,
             requested=requested.bundle_id,
         )
-
-
-class StoreOptions(BaseModel):
-    """Storage and search tunables of a collection (large catalogs: int8, views on disk)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    quantization: Literal["none", "int8"] = "none"  # int8 scalar quantization of all vectors
-    quantile: float = Field(0.99, gt=0.5, le=1.0)  # int8 quantization range quantile
-    rescore: bool = True  # with int8: rescore candidates with the original vectors
-    oversampling: float = Field(2.0, ge=1.0)  # with int8: candidates fetched per result
-    views_on_disk: bool = False  # keep the views multivector on disk (mmap), not in RAM
-    payload_on_disk: bool = False  # payload read from disk per hit (saves RAM, costs latency)
-    # lay storage out by category (Qdrant is_tenant): category-filtered search gets faster,
-    # unfiltered HNSW recall lower (docs/tuning.md#store-options)
-    group_by_category: bool = False
-    hnsw_m: int = Field(16, ge=4)  # HNSW edges per node (dense vectors)
-    hnsw_ef_construct: int = Field(100, ge=4)  # HNSW build-time candidate list
-    # HNSW search-time candidate list (at least the prefetch limit); with the low full-scan
-    # threshold below, category-filtered queries walk the per-category HNSW links instead of
-    # scanning every part of the category, so p50 grows slowly with the catalog at high recall
-    # (bench/store.py; docs/tuning.md#store-options)
-    search_ef: int = Field(64, ge=1)
-    full_scan_threshold_kb: int = Field(100, ge=0)  # filtered below this (KB of vectors): scan
-    # Qdrant Edge: threads of the shard's search pool (per-segment reads run in parallel); None
-    # keeps the shard's own (the engine derives it from the CPUs). An opener that runs queries
-    # one at a time on a small CPU share wants 1: a bigger pool only adds hand-offs
-    # (docs/tuning.md#search-threads)
-    search_threads: int | None = Field(None, ge=1)
-    # server backend only (passed through at creation; None: the server's default)
-    shard_number: int | None = Field(None, ge=1)
-    replication_factor: int | None = Field(None, ge=1)
-    write_consistency_factor: int | None = Field(None, ge=1)
-    upsert_batch: int = Field(256, ge=1)  # points per upsert request (server; Edge: one op)
-    retries: int = Field(5, ge=0)  # retries of a request after a transient error
-    backoff_s: float = Field(0.5, ge=0.0)  # first retry delay; doubles on each retry
-    timeout_s: int | None = Field(None, ge=1)  # per-request timeout (server)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from store.base import RawHit, Store
 from store.errors import CollectionNotFoundError, StoreError
+from store.options import StoreOptions
 from store.query import Condition, Filters, SearchPlan, filter_conditions, hit_vector_names
 from store.schema import (
     DENSE_VECTORS,
@@ -34,7 +35,6 @@ from store.schema import (
     PartRecord,
     PreparedPoint,
     StoredPart,
-    StoreOptions,
     id_entry,
     point_id,
     prepare_batch,

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from cadsearch.settings import StoreSettings
 from store import (
     CollectionNotFoundError,
     CollectionSpec,
     FusedQuery,
+    StoreConfig,
     StoreOptions,
     WriterLockedError,
 )
@@ -88,17 +88,30 @@ def test_sidecar_and_creation_options(tmp_path, records):
 
 
 def test_open_store_factory(tmp_path, records):
-    settings = StoreSettings(backend="edge", path=str(tmp_path / "qdrant"), collection="c1")
+    settings = StoreConfig(backend="edge", path=str(tmp_path / "qdrant"), collection="c1")
     with open_store(settings, SPEC) as store:
         assert isinstance(store, EdgeStore) and store.path == tmp_path / "qdrant" / "c1"
         store.upsert(records[:3])
-    server = StoreSettings(backend="server", url=":memory:", quantization="int8", hnsw_m=12)
+    server = StoreConfig(backend="server", url=":memory:", quantization="int8", hnsw_m=12)
     with open_store(server, SPEC) as store:
         assert store.backend == "server" and store.options.hnsw_m == 12
         assert store.options.quantization == "int8"
         assert store.upsert(records[:3]) == 3
     with pytest.raises(ValueError, match="store.url"):
-        open_store(StoreSettings(backend="server"), SPEC)
+        open_store(StoreConfig(backend="server"), SPEC)
+
+
+def test_store_settings_are_the_store_config():
+    """Every store tunable is settable from a profile and reaches the backend unchanged."""
+    from cadsearch.settings import Settings
+
+    section = Settings(store={"quantile": 0.95, "upsert_batch": 7, "search_threads": 2}).store
+    assert isinstance(section, StoreConfig)
+    options = section.options(search_threads=1)
+    assert type(options) is StoreOptions and "backend" not in options.model_dump()
+    assert (options.quantile, options.upsert_batch, options.search_threads) == (0.95, 7, 1)
+    with pytest.raises(ValueError, match="hnsw_m"):
+        StoreConfig(hnsw_m=2)
 
 
 def _engine_search_threads(path) -> int | None:
