@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
     from cadsearch.settings import load_settings
     from data_jobs.dedup.groups import PAIRS_NAME
     from data_jobs.dedup.pipeline import run_dedup
-    from data_jobs.index.pipeline import collection_spec, run_index
+    from data_jobs.index.pipeline import run_index
     from encoders.bundle import load_bundle
     from store.factory import open_store
     from store.views import open_view_store
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         indexed = run_index(str(tmp / "catalog"), settings)
         print(f"index: {indexed.line()}", flush=True)
-        store = open_store(settings.store, collection_spec(load_bundle(settings.model.bundle)))
+        store = open_store(settings.store, load_bundle(settings.model.bundle).collection_spec())
         started = time.perf_counter()
         summary = run_dedup(store, tmp / "dedup", view_store=open_view_store(settings.views))
         seconds = time.perf_counter() - started

@@ -47,7 +47,6 @@ def _ideal_worker(args) -> list[dict]:
 def ideal_run(sources, settings, cores: int) -> tuple[float, int]:
     """Seconds for the same stages in `cores` plain processes, then one sequential write."""
     from cadsearch.settings import settings_to_json
-    from data_jobs.index.pipeline import collection_spec
     from data_jobs.index.write import write_rows
     from encoders.bundle import load_bundle
     from store.factory import open_store
@@ -61,7 +60,7 @@ def ideal_run(sources, settings, cores: int) -> tuple[float, int]:
     ]
     with mp.get_context("spawn").Pool(cores) as pool:
         encoded = [row for share in pool.map(_ideal_worker, shares) for row in share]
-    store = open_store(settings.store, collection_spec(load_bundle(settings.model.bundle)))
+    store = open_store(settings.store, load_bundle(settings.model.bundle).collection_spec())
     result = write_rows(encoded, store, LocalViewStore(settings.views.path))
     store.optimize()
     store.close()
@@ -79,7 +78,7 @@ def main() -> None:
     import ray
 
     from data_jobs.catalog.generate import generate_catalog
-    from data_jobs.index.pipeline import effective_settings, run_index
+    from data_jobs.index.pipeline import run_index
     from data_jobs.sources import discover
     from encoders.bundle import load_bundle
 
@@ -91,7 +90,7 @@ def main() -> None:
         settings = _job_settings(tmp / "ideal")
         bundle = load_bundle(settings.model.bundle)
         sources = discover(str(tmp / "catalog"), settings)
-        ideal_s, ideal_parts = ideal_run(sources, effective_settings(settings, bundle), args.cores)
+        ideal_s, ideal_parts = ideal_run(sources, bundle.effective_settings(settings), args.cores)
         print(f"ideal: {ideal_parts} parts in {ideal_s:.1f} s", flush=True)
 
         # the cluster is up before the job starts, as on a real cluster

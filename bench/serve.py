@@ -346,13 +346,12 @@ def run_child(mode: str, root: Path, quick: bool, run_service: bool) -> dict:
 def make_catalog(root: Path, parts: int) -> None:
     """A synthetic collection at cad-mini's spec in root/qdrant; its part ids in part_ids.json."""
     from cadsearch.settings import load_settings
-    from data_jobs.index.pipeline import collection_spec
     from encoders.bundle import load_bundle
     from store.factory import open_store
     from store.synthetic import SyntheticCatalog
 
     settings = load_settings("local", store={"backend": "edge", "path": str(root / "qdrant")})
-    spec = collection_spec(load_bundle(settings.model.bundle))
+    spec = load_bundle(settings.model.bundle).collection_spec()
     catalog = SyntheticCatalog(spec, seed=3)
     ids = []
     with open_store(settings.store, spec) as store:

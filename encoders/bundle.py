@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # torch and open_clip load only when a model does
     import torch
 
+    from cadsearch.settings import Settings
     from encoders.clip import ClipEncoder
+    from store.schema import CollectionSpec
 
 FORMAT_VERSION = 1  # bundle.json layout version this code reads and writes
 BUNDLE_FILE = "bundle.json"
@@ -142,6 +144,25 @@ class ModelBundle:
                 f"{self.path / BUNDLE_FILE}: id {self.id!r} does not match its content "
                 f"({expected_id!r}); the config or hashes were edited: save the bundle again"
             )
+
+    def collection_spec(self) -> CollectionSpec:
+        """The collection this bundle's vectors fit: its id, embedding dim and view set."""
+        from encoders.geometry.render import get_view_set
+        from store.schema import CollectionSpec
+
+        views = get_view_set(self.view_set)
+        return CollectionSpec(self.id, self.embed_dim, len(views), self.view_set)
+
+    def effective_settings(self, settings: Settings) -> Settings:
+        """``settings`` with this bundle's input contract: point count, view set and image size."""
+        return settings.model_copy(
+            update={
+                "sampling": settings.sampling.model_copy(update={"num_points": self.num_points}),
+                "render": settings.render.model_copy(
+                    update={"view_set": self.view_set, "image_size": self.image_size}
+                ),
+            }
+        )
 
     def _read_verified(self, filename: str, expected: str | None = None) -> bytes:
         """A weight file's bytes, after checking them against the sha256 in bundle.json."""

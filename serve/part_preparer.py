@@ -24,13 +24,12 @@ class PartPreparer:
     def __init__(self, settings_json: str, device: str = "cpu", torch_threads: int = 1):
         from cadsearch.settings import settings_from_json
         from data_jobs.index.encode import EncodeParts, kind_options
-        from data_jobs.index.pipeline import effective_settings
         from encoders.bundle import load_bundle
 
         set_torch_threads(torch_threads)
         settings = settings_from_json(settings_json)
         self.bundle = load_bundle(settings.model.bundle)
-        self.settings = effective_settings(settings, self.bundle)
+        self.settings = self.bundle.effective_settings(settings)
         self.encode_parts = EncodeParts(
             settings.model.bundle,
             device,

@@ -157,7 +157,6 @@ class SearchService:
     """
 
     def __init__(self, settings, encoders: Encoders, store=None, view_store=None):
-        from data_jobs.index.pipeline import collection_spec
         from encoders.bundle import load_bundle
         from serve.replica import cpu_share_threads
         from store.factory import open_store
@@ -170,7 +169,7 @@ class SearchService:
         self.bundle_id = bundle.id
         self.dim = bundle.embed_dim
         self.num_points = bundle.num_points
-        self.spec = collection_spec(bundle)
+        self.spec = bundle.collection_spec()
         self.encoders = encoders
         if store is None:
             # the Edge search pool: the ingress's CPU share unless store.search_threads is set

@@ -36,11 +36,10 @@ def job_settings(tmp_path: Path, **index):
 
 
 def open_collection(settings):
-    from data_jobs.index.pipeline import collection_spec
     from encoders.bundle import load_bundle
     from store.factory import open_store
 
-    return open_store(settings.store, collection_spec(load_bundle(settings.model.bundle)))
+    return open_store(settings.store, load_bundle(settings.model.bundle).collection_spec())
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,6 @@ def free_port():
 
 
 from cadsearch.settings import load_settings
-from data_jobs.index.pipeline import collection_spec
 from encoders.bundle import load_bundle
 from serve.local import HAPROXY_ENV, start_service
 from serve.proto import cad_retrieval_pb2 as pb
@@ -53,7 +52,7 @@ overrides = {
     "serve": {"haproxy": True},
 }
 settings = load_settings("local", **overrides)
-spec = collection_spec(load_bundle(settings.model.bundle))
+spec = load_bundle(settings.model.bundle).collection_spec()
 records = SyntheticCatalog(spec, seed=3).records(0, 40)
 with open_store(settings.store, spec) as store:
     store.upsert(records)

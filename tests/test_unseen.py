@@ -180,9 +180,10 @@ def test_training_job_refuses_shards_with_unseen_parts(tmp_path):
 
 
 def test_tuning_refuses_a_catalog_with_unseen_parts(tmp_path):
+    from cadsearch.settings import Settings
     from data_jobs.evaluate.tune import tune
 
     catalog, name = _catalog_with_unseen(tmp_path, "kicad")
     with pytest.raises(UnseenPartsError, match=name):
-        tune(str(BUNDLE_DIR), str(catalog), workdir=str(tmp_path / "work"))
+        tune(str(BUNDLE_DIR), str(catalog), workdir=str(tmp_path / "work"), settings=Settings())
     assert not (tmp_path / "work").exists()  # refused before indexing

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .queries import (
     read_query_mesh,
     text_queries,
 )
+
+if TYPE_CHECKING:
+    from cadsearch.settings import Settings
 
 SPLITS = ("heldout", "train", "all")
 QUICK_MAX_QUERIES = 40  # query parts of a --quick run
@@ -350,7 +353,7 @@ def run_eval(
     quick: bool = False,
     seed: int = 0,
     workdir=None,
-    settings=None,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Index ``catalog_dir`` with ``bundle`` into a private collection, then score its queries.
 
@@ -361,9 +364,8 @@ def run_eval(
     workdir : keep the private store, views and index report there (None: a temporary folder)
     returns : headline metrics, counts, per-category table, per-query details, timings
     """
-    from cadsearch.settings import load_settings
     from data_jobs.catalog.generate import MANIFEST_NAME, load_manifest
-    from data_jobs.index.pipeline import collection_spec, run_index
+    from data_jobs.index.pipeline import run_index
     from encoders.bundle import ModelBundle, load_bundle
     from store.factory import open_store
 
@@ -382,7 +384,7 @@ def run_eval(
         Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="cadsearch-eval-"))
     )
     root.mkdir(parents=True, exist_ok=True)
-    settings = eval_settings(settings or load_settings(), bundle, root)
+    settings = eval_settings(settings, bundle, root)
     timings: dict[str, float] = {}
     try:
         clock = time.perf_counter()
@@ -393,7 +395,7 @@ def run_eval(
         if summary.systemic or not (summary.indexed or summary.skipped):
             stages = ", ".join(f"{stage} {n}" for stage, n in summary.stages.items())
             raise EvalError(f"indexing {catalog_dir} failed: {summary.line()}; by stage: {stages}")
-        store = open_store(settings.store, collection_spec(bundle))
+        store = open_store(settings.store, bundle.collection_spec())
         try:
             limit = QUICK_MAX_QUERIES if quick else None
             result = _score(store, bundle, records, settings, split, limit, seed, timings)
@@ -414,8 +416,6 @@ def run_eval(
 def _score(store, bundle, records, settings, split, limit, seed, timings) -> dict[str, Any]:
     """The four tasks, then the unseen parts' tasks, over an opened, indexed store; at most
     ``limit`` query parts each (None: all)."""
-    from data_jobs.index.pipeline import effective_settings
-
     payloads = {p.part_id: p.payload for p in store.iter_points(with_vectors=False)}
     counts = Counter(payload.get("category", "") for payload in payloads.values())
     if set(counts) <= {"", "uncategorized"}:
@@ -438,7 +438,7 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
     details: dict[str, list] = {}
     tasks = {
         "text": lambda: eval_text(ctx, clip),
-        "image": lambda: eval_image(ctx, clip, effective_settings(settings, bundle), seed),
+        "image": lambda: eval_image(ctx, clip, bundle.effective_settings(settings), seed),
         "mesh": lambda: eval_mesh(ctx),
         "zero_shot": lambda: eval_zero_shot(ctx, clip),
         # every part of the split, seen and unseen apart (data_jobs/evaluate/predicted.py)

@@ -1,4 +1,4 @@
-"""Choose search defaults on TRAINING parts: ``python -m data_jobs.evaluate.tune``.
+"""Choose search defaults on TRAINING parts (``python -m cadsearch.tune`` runs it).
 
 Indexes a catalog once, then scores the eval's tasks with each candidate on queries from the
 training split only, so the held-out numbers that ``cadsearch eval`` reports stay untouched by the
@@ -9,13 +9,15 @@ one JSON line per candidate and the best by the sum of mesh mAP, image top-1 and
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cadsearch.settings import Settings
 
 HEADLINE = (
     "mesh_map",
@@ -65,6 +67,7 @@ def tune(
     limit: int = 100,
     seed: int = 0,
     workdir: str | None = None,
+    settings: Settings,
 ) -> list[dict[str, Any]]:
     """Score every candidate on at most ``limit`` training-split query parts.
 
@@ -73,10 +76,9 @@ def tune(
     workdir : keep the index there (a kept one is reused: the job skips unchanged parts)
     """
     import store.query as query_module
-    from cadsearch.settings import SearchSettings, load_settings
     from data_jobs.catalog.generate import load_manifest
     from data_jobs.catalog.unseen import refuse_unseen
-    from data_jobs.index.pipeline import collection_spec, run_index
+    from data_jobs.index.pipeline import run_index
     from encoders.bundle import load_bundle
     from store.factory import open_store
 
@@ -88,19 +90,22 @@ def tune(
     records = {r["part_id"]: r for r in load_manifest(catalog)}
     refuse_unseen(records.values(), catalog)  # nothing is tuned on the generalization test
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="cadsearch-tune-"))
-    base = eval_settings(load_settings(), bundle, root)
+    base = eval_settings(settings, bundle, root)
     results = []
     original = dict(query_module.DEFAULT_WEIGHTS)
     if what == "weights":
         candidates = [({"weights": table}, base) for table in candidate_tables()]
     else:
         candidates = [
-            ({"search": search}, base.model_copy(update={"search": SearchSettings(**search)}))
+            (
+                {"search": search},
+                base.model_copy(update={"search": type(base.search).model_validate(search)}),
+            )
             for search in candidate_searches()
         ]
     try:
         run_index(str(catalog), base, run_dir=root / "index-run")
-        store = open_store(base.store, collection_spec(bundle))
+        store = open_store(base.store, bundle.collection_spec())
         try:
             for candidate, settings in candidates:
                 if "weights" in candidate:
@@ -125,29 +130,3 @@ def tune(
         if not workdir:
             shutil.rmtree(root, ignore_errors=True)
     return results
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bundle", default="cad-mini")
-    parser.add_argument("--catalog", required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=100, help="training-split query parts")
-    parser.add_argument("--what", choices=("weights", "rerank"), default="weights")
-    parser.add_argument("--workdir", default=None, help="keep (or reuse) the index there")
-    args = parser.parse_args(argv)
-    results = tune(
-        args.bundle,
-        args.catalog,
-        what=args.what,
-        limit=args.limit,
-        seed=args.seed,
-        workdir=args.workdir,
-    )
-    best = max(results, key=lambda r: r["objective"])
-    print(json.dumps({"best": best}))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -46,26 +46,6 @@ class IndexSummary:
         )
 
 
-def effective_settings(settings, bundle):
-    """Settings with the bundle's own input contract: point count, view set and image size."""
-    return settings.model_copy(
-        update={
-            "sampling": settings.sampling.model_copy(update={"num_points": bundle.num_points}),
-            "render": settings.render.model_copy(
-                update={"view_set": bundle.view_set, "image_size": bundle.image_size}
-            ),
-        }
-    )
-
-
-def collection_spec(bundle):
-    from encoders.geometry.render import get_view_set
-    from store.schema import CollectionSpec
-
-    views = get_view_set(bundle.view_set)
-    return CollectionSpec(bundle.id, bundle.embed_dim, len(views), bundle.view_set)
-
-
 def plan(sources, existing: dict[str, Any], bundle_id: str, full: bool):
     """Split discovered parts into (todo, unchanged): unchanged = same fingerprint and bundle."""
     todo, unchanged = [], []
@@ -157,8 +137,8 @@ def run_index(
     report = ErrorReport(run_dir / "errors.jsonl")
     try:
         bundle = load_bundle(settings.model.bundle)
-        settings = effective_settings(settings, bundle)
-        spec = collection_spec(bundle)
+        settings = bundle.effective_settings(settings)
+        spec = bundle.collection_spec()
         sources = discover(source, settings, b2_api=b2_api)
         store = open_store(settings.store, spec)
         view_store = open_view_store(settings.views, b2_api=b2_api)
