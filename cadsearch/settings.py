@@ -289,6 +289,7 @@ class DedupTolerances(_Section):
     size: float = Field(0.02, ge=0)  # |scale - 1| at most this: the same size within tolerance
     exact: float = Field(0.001, ge=0)  # mean surface distance / middle extent for "identical"
     shape: float = Field(0.005, ge=0)  # the same share for "the same shape"
+    outliers: float = Field(0.01, ge=0)  # share of points past 1% of size that still match
     extents: float = Field(0.03, ge=0)  # sorted extents at a's scale agree within this share
 
 

@@ -32,6 +32,7 @@ def serve_config(profile: str | None = None, overrides: dict[str, Any] | None = 
 
     from cadsearch.settings import load_settings
     from serve.app import GRPC_SERVICER, AppArgs, build_app
+    from serve.local import controller_options
 
     args = AppArgs(config=profile, overrides=overrides or {})
     settings = load_settings(profile, **args.overrides)
@@ -52,6 +53,8 @@ def serve_config(profile: str | None = None, overrides: dict[str, Any] | None = 
             "grpc_servicer_functions": [GRPC_SERVICER],
             "enable_reflection": True,
         },
+        # the gRPC proxy's byte limit and host, as cadsearch serve sets them (docs/security.md)
+        "controller_options": controller_options(settings),
         "logging_config": LoggingConfig().model_dump(),
         "applications": [application.model_dump(exclude_unset=True)],
     }
