@@ -45,6 +45,7 @@ def service_overrides(root: Path) -> dict:
         "store": {"backend": "edge", "path": str(root / "qdrant")},
         "views": {"kind": "local", "path": str(root / "views")},
         "index": {"reports_dir": str(root / "runs"), "prepare_batch_size": 3},
+        "dedup": {"out_dir": str(root / "dedup")},  # what GET /v1/parts/{id}/duplicates reads
         "serve": {
             "protect_embed": True,
             "limits": {"max_body_mb": 2, "max_points": 5000, "max_image_pixels": 1_000_000},

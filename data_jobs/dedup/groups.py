@@ -13,7 +13,7 @@ from typing import Any
 GROUPS_NAME = "groups.jsonl"
 PAIRS_NAME = "pairs.csv"
 REPORT_NAME = "report.html"
-PAIR_COLUMNS = ("a", "b", "relation", "scale", "distance", "vector", "cosine")
+PAIR_COLUMNS = ("a", "b", "relation", "scale", "distance", "outliers", "vector", "cosine")
 NOT_DUPLICATES = ("different", "error")
 
 
