@@ -161,6 +161,24 @@ def test_index_model_needs_a_key(stub, served):
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+def test_predicted_kind_filters_and_shows(stub, served):
+    from cadsearch.client import CadsearchClient
+
+    with CadsearchClient(served.http_url, api_key=served.key, timeout=120) as client:
+        kind = client.index_part(served.file(served.catalog[0]), "uploads/grpc-unlabeled", {})[
+            "predicted_category"
+        ]
+        try:
+            filters = pb.Filters(predicted_categories=[kind], min_predicted_score=0.0)
+            request = pb.SimilarModelsRequest(text_query="a part", top_k=5, filters=filters)
+            response = stub.FindSimilarModels(request, timeout=60)
+        finally:
+            client.delete_part("uploads/grpc-unlabeled")
+    assert [r.genome_id for r in response.results] == ["uploads/grpc-unlabeled"]
+    assert response.results[0].predicted_category == kind
+    assert 0 < response.results[0].predicted_score <= 1
+
+
 def test_index_model_and_batch_stream(stub, served, http):
     nut = served.file(served.part("nut")).read_bytes()
     washer = served.file(served.part("washer")).read_bytes()

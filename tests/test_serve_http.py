@@ -289,8 +289,16 @@ def test_index_one_matches_the_job_then_delete(served, http, client):
     assert found["results"][0]["maxsim"] == pytest.approx(10.0, abs=1e-3)  # 10 views, each 1
     view_url = part["view_urls"][0]
     assert http.get(view_url).status_code == 200
-    assert part["predicted_category"] is None  # its source gave a category
-    # a part without a category gets a predicted kind: shown, said in its description, filtered
+    deleted = client.delete_part(new_id)
+    assert deleted == {"part_id": new_id, "deleted": True, "views_removed": 10}
+    assert _count(http) == count
+    assert http.get(f"/v1/parts/{new_id}").status_code == 404
+    assert http.get(view_url).status_code == 404
+
+
+def test_a_part_without_category_gets_a_predicted_kind(served, client):
+    # shown in the answers, said in its description, filtered; a catalog part has none
+    assert client.get_part(served.catalog[1]["part_id"])["predicted_category"] is None
     unlabeled = client.index_part(served.file(served.catalog[0]), "uploads/unlabeled", {})
     kind, score = unlabeled["predicted_category"], unlabeled["predicted_score"]
     kinds = kind_options(load_settings("local", **served.overrides).index)["kinds"]
@@ -301,12 +309,9 @@ def test_index_one_matches_the_job_then_delete(served, http, client):
     only = client.search("a part", filters={"predicted_categories": [kind]}, top_k=5)
     assert [r["part_id"] for r in only["results"]] == ["uploads/unlabeled"]
     assert only["results"][0]["predicted_score"] == pytest.approx(score)
+    none = {"predicted_categories": [kind], "min_predicted_score": min(1.0, score + 1e-3)}
+    assert client.search("a part", filters=none)["results"] == []
     client.delete_part("uploads/unlabeled")
-    deleted = client.delete_part(new_id)
-    assert deleted == {"part_id": new_id, "deleted": True, "views_removed": 10}
-    assert _count(http) == count
-    assert http.get(f"/v1/parts/{new_id}").status_code == 404
-    assert http.get(view_url).status_code == 404
 
 
 # -- auth ---------------------------------------------------------------------------------------
