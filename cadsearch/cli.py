@@ -259,7 +259,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from data_jobs.training_data import build_training_data
+    from data_jobs.training_data import build_training_data, training_shards
     from encoders.bundle import BundleError
     from encoders.train.job import run_training
 
@@ -297,11 +297,11 @@ def _train(args: argparse.Namespace) -> int:
         if not args.out:
             raise ValueError("--out (the bundle directory to write) is required")
         result = run_training(
-            data,
+            training_shards(data),
             args.out,
+            train=settings.train,
             name=args.name,
             init=args.init,
-            settings=settings,
             run_dir=args.run_dir,
             resume_from=args.resume_from,
             overwrite=args.overwrite,

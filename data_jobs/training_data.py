@@ -21,13 +21,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from data_jobs.catalog.unseen import refuse_unseen
 from data_jobs.index.rows import batch_to_rows, error_record, exception_record, rows_to_batch
 from data_jobs.splits import DEFAULT_HOLDOUT, split_of
+
+if TYPE_CHECKING:
+    from cadsearch.settings import Settings
 
 SHARDS_DIR = "shards"
 ERRORS_FILE = "errors.jsonl"
@@ -96,7 +99,9 @@ def _variants(metadata: dict[str, Any]) -> list[str]:
     return texts
 
 
-def prepare_training_row(row: dict[str, Any], settings, options: dict[str, Any]) -> dict[str, Any]:
+def prepare_training_row(
+    row: dict[str, Any], settings: Settings, options: dict[str, Any]
+) -> dict[str, Any]:
     """One discovered part to a training row, or a row whose ``error`` is an errors.jsonl JSON."""
     from data_jobs.sources import PartSource, read_part_bytes
     from encoders.geometry.prepare import prepare_part
@@ -148,29 +153,11 @@ def prepare_training_row(row: dict[str, Any], settings, options: dict[str, Any])
     }
 
 
-def prepare_training_batch(batch: dict[str, Any], settings_json: str, options_json: str) -> dict:
+def prepare_training_batch(batch: dict[str, Any], settings: Settings, options_json: str) -> dict:
     """Ray Data batch function: the renderer is cached per worker process."""
-    from data_jobs.index.prepare import _settings
-
-    settings = _settings(settings_json)
     options = json.loads(options_json)
     rows = [prepare_training_row(row, settings, options) for row in batch_to_rows(batch)]
     return rows_to_batch(rows, COLUMNS)
-
-
-def training_settings(bundle, settings=None):
-    """The settings a bundle's training data is made with: its point count, view set, size."""
-    from cadsearch.settings import Settings
-
-    settings = settings or Settings()
-    return settings.model_copy(
-        update={
-            "sampling": settings.sampling.model_copy(update={"num_points": bundle.num_points}),
-            "render": settings.render.model_copy(
-                update={"view_set": bundle.view_set, "image_size": bundle.image_size}
-            ),
-        }
-    )
 
 
 def check_shards(shard_dirs: Sequence[str | Path]) -> None:
@@ -188,12 +175,23 @@ def check_shards(shard_dirs: Sequence[str | Path]) -> None:
         refuse_unseen(rows, str(folder))
 
 
+def training_shards(data_dirs: Sequence[str | Path]) -> list[str]:
+    """The shard folders of training data folders, for the trainer: each must hold parquet
+    files, and none may hold unseen parts (UnseenPartsError, see ``check_shards``)."""
+    shards = [str(Path(folder) / SHARDS_DIR) for folder in data_dirs]
+    for folder in shards:
+        if not any(Path(folder).glob("*.parquet")):
+            raise FileNotFoundError(f"no training shards in {folder}; run the training data job")
+    check_shards(shards)  # no shipped bundle may train on the unseen parts (docs/unseen.md)
+    return shards
+
+
 def build_training_data(
     catalogs: Sequence[str],
     out_dir: str | Path,
     *,
     bundle: str = "cad-mini",
-    settings=None,
+    settings: Settings,
     extra_views: int = 4,
     points_factor: int = 2,
     holdout: float = DEFAULT_HOLDOUT,
@@ -213,13 +211,12 @@ def build_training_data(
     """
     import ray
 
-    from cadsearch.settings import settings_to_json
     from data_jobs.sources import discover
     from encoders.bundle import load_bundle
 
     t0 = time.perf_counter()
     model = load_bundle(bundle)
-    settings = training_settings(model, settings)
+    settings = model.effective_settings(settings)  # the bundle's points, views, image size
     out = Path(out_dir)
     shards = out / SHARDS_DIR
     if shards.exists() and any(shards.iterdir()):
@@ -249,7 +246,7 @@ def build_training_data(
     ds = ray.data.from_items(rows).map_batches(
         prepare_training_batch,
         fn_kwargs={
-            "settings_json": settings_to_json(settings),
+            "settings": settings,  # reaches the workers without secrets
             "options_json": json.dumps(options),
         },
         batch_size=4,

@@ -91,6 +91,7 @@ def test_point_augment_is_seeded_and_keeps_the_cloud_in_shape():
 
 @pytest.fixture(scope="module")
 def training_data(ray_local, tmp_path_factory):
+    from cadsearch.settings import Settings
     from data_jobs.catalog.generate import generate_catalog
     from data_jobs.training_data import build_training_data
     from encoders.make_bundle import build_cad_mini
@@ -106,7 +107,11 @@ def training_data(ray_local, tmp_path_factory):
         )
     init = build_cad_mini(root / "init")
     summary = build_training_data(
-        [f"tiny={root / 'catalog'}"], root / "data", bundle=str(init.path), extra_views=2
+        [f"tiny={root / 'catalog'}"],
+        root / "data",
+        bundle=str(init.path),
+        settings=Settings(),
+        extra_views=2,
     )
     return root, summary, init
 
@@ -163,6 +168,7 @@ def _fixed_loss(bundle_path, data_dir) -> dict[str, float]:
 
 def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_data, tmp_path):
     from cadsearch.settings import Settings
+    from data_jobs.training_data import training_shards
     from encoders.bundle import load_bundle
     from encoders.train.job import TRAINING_FILE, run_training
 
@@ -181,20 +187,20 @@ def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_dat
     )
     settings = settings.model_copy(update={"train": train})
     first = run_training(
-        root / "data",
+        training_shards([root / "data"]),
         tmp_path / "two",
         init=str(init.path),
-        settings=settings,
+        train=settings.train,
         run_dir=tmp_path / "run",
     )
     assert [h["epoch"] for h in first.history] == [0, 1]
     # the same run folder and name, two more epochs: Ray Train resumes from the checkpoint
     more = settings.model_copy(update={"train": train.model_copy(update={"epochs": 4})})
     resumed = run_training(
-        root / "data",
+        training_shards([root / "data"]),
         tmp_path / "four",
         init=str(init.path),
-        settings=more,
+        train=more.train,
         run_dir=tmp_path / "run",
     )
     assert [h["epoch"] for h in resumed.history] == [0, 1, 2, 3]

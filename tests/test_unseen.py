@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cadsearch.settings import Settings
 from data_jobs.catalog.families import FAMILIES, PARENTS
 from data_jobs.catalog.generate import (
     MANIFEST_NAME,
@@ -146,7 +147,7 @@ def test_training_data_job_refuses_a_catalog_with_unseen_parts(tmp_path, kind):
     catalog, name = _catalog_with_unseen(tmp_path, kind)
     out = tmp_path / "data"
     with pytest.raises(UnseenPartsError, match=name) as refused:
-        build_training_data([f"mixed={catalog}"], out, bundle=str(BUNDLE_DIR))
+        build_training_data([f"mixed={catalog}"], out, bundle=str(BUNDLE_DIR), settings=Settings())
     assert refused.value.names == {name: 1} and refused.value.count == 1
     assert "1 parts of unseen" in str(refused.value)
     assert not out.exists()  # refused before any work
@@ -160,8 +161,7 @@ def test_training_data_job_refuses_a_catalog_with_unseen_parts(tmp_path, kind):
 
 
 def test_training_job_refuses_shards_with_unseen_parts(tmp_path):
-    from data_jobs.training_data import SHARDS_DIR, check_shards
-    from encoders.train.job import run_training
+    from data_jobs.training_data import SHARDS_DIR, check_shards, training_shards
 
     shards = tmp_path / "data" / SHARDS_DIR
     shards.mkdir(parents=True)
@@ -172,15 +172,13 @@ def test_training_job_refuses_shards_with_unseen_parts(tmp_path):
     }
     pq.write_table(pa.table(rows), shards / "0.parquet")
     with pytest.raises(UnseenPartsError) as refused:
-        run_training([tmp_path / "data"], tmp_path / "bundle")
+        training_shards([tmp_path / "data"])  # what `cadsearch train` hands the trainer
     assert refused.value.names == {"Connector_Coaxial": 2, "bevel_gear": 1}
-    assert not (tmp_path / "bundle").exists()
     pq.write_table(pa.table({k: v[:1] for k, v in rows.items()}), shards / "0.parquet")
     check_shards([shards])  # seen parts only: taken
 
 
 def test_tuning_refuses_a_catalog_with_unseen_parts(tmp_path):
-    from cadsearch.settings import Settings
     from data_jobs.evaluate.tune import tune
 
     catalog, name = _catalog_with_unseen(tmp_path, "kicad")

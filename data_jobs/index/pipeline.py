@@ -71,7 +71,7 @@ def _ensure_ray(address: str | None) -> bool:
     return True
 
 
-def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool):
+def build_dataset(rows: list[dict], settings, uses_b2: bool):
     """The Ray Data pipeline up to the write: prepare tasks, then the encoder actor pool."""
     import ray
 
@@ -83,7 +83,7 @@ def build_dataset(rows: list[dict], settings, settings_json: str, uses_b2: bool)
     ds = ray.data.from_items(rows, override_num_blocks=blocks)
     ds = ds.map_batches(
         prepare_batch,
-        fn_kwargs={"settings_json": settings_json, "uses_b2": uses_b2},
+        fn_kwargs={"settings": settings, "uses_b2": uses_b2},
         batch_size=index.prepare_batch_size,
         num_cpus=index.prepare_num_cpus,
         resources=index.prepare_resources or None,
@@ -190,11 +190,8 @@ def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> W
     """Run the Ray Data stages and write their output (streaming, as blocks finish)."""
     import ray
 
-    from cadsearch.settings import settings_to_json
-
     from .write import PartsDatasink
 
-    settings_json = settings_to_json(settings)
     rows = []
     for part in parts:
         row = part.to_row()
@@ -204,7 +201,7 @@ def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> W
     uses_b2 = b2_api is None and any(part.uri.startswith("b2://") for part in parts)
     started_ray = _ensure_ray(settings.index.ray_address)
     try:
-        ds = build_dataset(rows, settings, settings_json, uses_b2)
+        ds = build_dataset(rows, settings, uses_b2)
         result = WriteResult()
         if store.backend == "edge":
             # Qdrant Edge has exactly one writer: this process, which holds the shard
@@ -216,8 +213,7 @@ def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> W
                 result.merge(written)
                 store.flush()  # what is written survives a crash: a rerun resumes after it
         else:
-            spec_json = json.dumps(asdict(spec))
-            sink = PartsDatasink(settings_json, spec_json, str(report.path))
+            sink = PartsDatasink(settings, spec, str(report.path))
             ds.write_datasink(sink)
             result.merge(sink.result)
         return result

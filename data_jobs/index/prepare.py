@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import traceback
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .rows import PREPARED_COLUMNS, batch_to_rows, error_row, node_id, rows_to_batch
 
+if TYPE_CHECKING:
+    from cadsearch.settings import Settings
+
 PAYLOAD_METADATA = ("name", "category", "tags", "description")
 
 
-def prepare_row(row: dict[str, Any], settings, b2_api=None) -> dict[str, Any]:
+def prepare_row(row: dict[str, Any], settings: Settings, b2_api=None) -> dict[str, Any]:
     """One discovered part to a prepared row, or an error row (the job never stops for one file)."""
     from data_jobs.sources import PartSource, read_part_bytes
     from encoders.geometry.errors import MeshError
@@ -69,27 +71,14 @@ def prepare_row(row: dict[str, Any], settings, b2_api=None) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=4)
-def _settings(settings_json: str):
-    from cadsearch.settings import settings_from_json
-
-    return settings_from_json(settings_json)
-
-
-@lru_cache(maxsize=4)
-def _b2_api(settings_json: str):
-    from store.b2 import resolve_b2_api
-
-    return resolve_b2_api(None, _settings(settings_json))
-
-
-def prepare_batch(batch: dict[str, Any], settings_json: str, uses_b2: bool = False) -> dict:
+def prepare_batch(batch: dict[str, Any], settings: Settings, uses_b2: bool = False) -> dict:
     """Ray Data batch function of the prepare stage.
 
-    Settings travel as JSON; the renderer and the B2 client are cached per worker process, so
-    each process creates its off-screen plotter once.
+    settings : reach the worker without secrets (its environment supplies them); the renderer
+        and the B2 client are cached per worker process, so each creates its plotter once
     """
-    settings = _settings(settings_json)
-    b2_api = _b2_api(settings_json) if uses_b2 else None
+    from store.b2 import resolve_b2_api
+
+    b2_api = resolve_b2_api(None, settings) if uses_b2 else None
     rows = [prepare_row(row, settings, b2_api) for row in batch_to_rows(batch)]
     return rows_to_batch(rows, PREPARED_COLUMNS)

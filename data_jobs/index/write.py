@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ray.data import Datasink
 from ray.data.block import BlockAccessor
 
 from .rows import exception_record, vector_of
+
+if TYPE_CHECKING:
+    from cadsearch.settings import Settings
+    from store.schema import CollectionSpec
 
 UNCATEGORIZED = "uncategorized"
 
@@ -141,9 +145,9 @@ class PartsDatasink(Datasink[WriteResult]):
     driver instead: see pipeline.py.
     """
 
-    def __init__(self, settings_json: str, spec_json: str, report_path: str):
-        self.settings_json = settings_json
-        self.spec_json = spec_json
+    def __init__(self, settings: Settings, spec: CollectionSpec, report_path: str):
+        self.settings = settings  # pickled to the write tasks without secrets
+        self.spec = spec
         self.report_path = report_path
         self.result = WriteResult()
 
@@ -151,7 +155,7 @@ class PartsDatasink(Datasink[WriteResult]):
         return "CadsearchParts"
 
     def write(self, blocks, ctx) -> WriteResult:
-        store, view_store = _open_targets(self.settings_json, self.spec_json)
+        store, view_store = _open_targets(self.settings, self.spec)
         result = WriteResult()
         for block in blocks:
             rows = BlockAccessor.for_block(block).to_pylist()
@@ -169,16 +173,12 @@ class PartsDatasink(Datasink[WriteResult]):
 _targets: dict[tuple[str, str], Any] = {}
 
 
-def _open_targets(settings_json: str, spec_json: str):
+def _open_targets(settings: Settings, spec: CollectionSpec):
     """The store and view store of a write task's process, opened once."""
-    key = (settings_json, spec_json)
+    key = (settings.model_dump_json(), json.dumps(asdict(spec), sort_keys=True))
     if key not in _targets:
-        from cadsearch.settings import settings_from_json
         from store.factory import open_store
-        from store.schema import CollectionSpec
         from store.views import open_view_store
 
-        settings = settings_from_json(settings_json)
-        spec = CollectionSpec(**json.loads(spec_json))
         _targets[key] = (open_store(settings.store, spec), open_view_store(settings.views))
     return _targets[key]

@@ -6,7 +6,6 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import trimesh
@@ -21,10 +20,8 @@ from .errors import (
     UnreadableMeshError,
     UnsupportedFormatError,
 )
+from .options import MeshLimits
 from .stl import HEADER_BYTES, is_binary_stl, read_binary_stl, triangles_to_indexed
-
-if TYPE_CHECKING:
-    from cadsearch.settings import MeshLimits
 
 # file extension -> trimesh file_type
 TRIMESH_FORMATS = {
@@ -245,8 +242,6 @@ def load_mesh(
     Raises a MeshError subclass naming the problem.
     """
     if limits is None:
-        from cadsearch.settings import MeshLimits
-
         limits = MeshLimits()
     label = None if isinstance(source, bytes | bytearray | memoryview) else str(source)
     if label is None and not file_type:

@@ -11,6 +11,7 @@ import numpy as np
 from .describe import GeometryFacts, describe_part, measure_geometry
 from .loaders import load_mesh, unit_scale
 from .normalize import NormalizedMesh, normalize_mesh
+from .options import MeshLimits, RenderSettings, SamplingSettings
 from .sample import part_seed, sample_points
 from .validate import CleanReport, validate_mesh
 
@@ -45,10 +46,11 @@ def read_part(
     metadata: dict | None = None,
     settings: Settings | None = None,
 ) -> tuple[NormalizedMesh, CleanReport]:
-    """Load, validate and normalize one part file (metadata may carry ``units`` or ``scale``)."""
-    from cadsearch.settings import Settings
+    """Load, validate and normalize one part file (metadata may carry ``units`` or ``scale``).
 
-    limits = (settings or Settings()).mesh
+    settings : read for its ``mesh`` section (None: the section's defaults)
+    """
+    limits = settings.mesh if settings is not None else MeshLimits()
     label = None if isinstance(source, bytes | bytearray | memoryview) else str(source)
     mesh = load_mesh(
         source,
@@ -75,14 +77,12 @@ def prepare_part(
     """Read one part and build its points, views and description.
 
     part_id : stable key; it seeds the point sampling so a re-index samples the same points
+    settings : read for its ``mesh``, ``sampling`` and ``render`` sections (None: their defaults)
     render : False skips the views (the renderer's process then never imports VTK)
     """
-    from cadsearch.settings import Settings
-
-    settings = settings or Settings()
     metadata = metadata or {}
     part, report = read_part(source, file_type, metadata, settings)
-    sampling = settings.sampling
+    sampling = settings.sampling if settings is not None else SamplingSettings()
     seed = part_seed(sampling.seed, part_id)
     if sampling.with_normals:
         points, normals = sample_points(part.mesh, sampling.num_points, seed, normals=True)
@@ -101,5 +101,6 @@ def prepare_part(
     if render:
         from .render import get_renderer
 
-        prepared.views = get_renderer(settings.render).render(part.mesh)
+        views = settings.render if settings is not None else RenderSettings()
+        prepared.views = get_renderer(views).render(part.mesh)
     return prepared

@@ -15,10 +15,10 @@ import vtk
 from PIL import Image
 from vtk.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
 
+from .options import RenderSettings
+
 if TYPE_CHECKING:
     import trimesh
-
-    from cadsearch.settings import RenderSettings
 
 FEATURE_ANGLE = 30.0  # degrees between face normals above which an edge is drawn / shading splits
 EDGE_DARKEN = 0.35  # feature edges take the part colour times this
@@ -401,10 +401,7 @@ _RENDERERS: dict[tuple[int, str], ViewRenderer] = {}
 
 def get_renderer(settings: RenderSettings | None = None) -> ViewRenderer:
     """This process's renderer for these settings (one per distinct settings; for Ray workers)."""
-    if settings is None:
-        from cadsearch.settings import RenderSettings
-
-        settings = RenderSettings()
+    settings = settings or RenderSettings()
     key = (os.getpid(), settings.model_dump_json())
     renderer = _RENDERERS.get(key)
     if renderer is None:

@@ -1,8 +1,8 @@
 """``cadsearch train``: a Ray Train TorchTrainer over the training shards; the output is a bundle.
 
-The driver reads the shards (``data_jobs.training_data``) with Ray Data, splits train / held-out
-by the rows' ``split``, encodes every description once with the locked text tower, and starts
-``settings.train.num_workers`` workers (CPU here, GPUs on a cluster) running
+The driver reads the shard folders it is handed (``data_jobs.training_data`` writes them) with
+Ray Data, splits train / held-out by the rows' ``split``, encodes every description once with the
+locked text tower, and starts ``train.num_workers`` workers (CPU here, GPUs on a cluster) running
 ``encoders.train.loop.train_loop``. Each epoch reports metrics and a checkpoint; a run started
 again with the same ``run_dir`` and name resumes from its latest checkpoint (Ray Train restores
 it), and ``resume_from`` starts from any checkpoint folder. The last checkpoint becomes a bundle.
@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from encoders.train.loop import CHECKPOINT_FILE, texts_of, train_loop
+
+if TYPE_CHECKING:
+    from cadsearch.settings import TrainSettings
 
 TEXT_CACHE = "text_cache.npz"
 TRAINING_FILE = "training.json"
@@ -83,39 +87,35 @@ def validation_parts(part_ids: list[str], n: int) -> list[str]:
 
 
 def run_training(
-    data_dirs: str | Path | list[str | Path],
+    shards: Sequence[str | Path],
     out: str | Path,
     *,
+    train: TrainSettings,
     name: str = "cad-mini",
     init: str | None = None,
-    settings=None,
     run_dir: str | Path | None = None,
     run_name: str = "train",
     resume_from: str | Path | None = None,
     overwrite: bool = False,
 ) -> TrainResult:
-    """Train on the shards of ``data_dirs`` (one or more training data folders) and write the
-    bundle ``name`` into ``out``."""
+    """Train on the parquet files of ``shards`` (folders, checked by the caller: see
+    ``data_jobs.training_data.training_shards``) and write the bundle ``name`` into ``out``.
+
+    train : the ``train`` section of the settings (mode, epochs, batch size, workers, ...)
+    """
     import ray
     from ray.train import Checkpoint, CheckpointConfig, DataConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from cadsearch.settings import Settings
-    from data_jobs.training_data import SHARDS_DIR, check_shards
-
     t0 = time.perf_counter()
-    settings = settings or Settings()
-    train = settings.train
-    folders = [Path(d) for d in (data_dirs if isinstance(data_dirs, list) else [data_dirs])]
+    shards = [str(folder) for folder in shards]
     run_dir = Path(run_dir or Path(out).with_name(Path(out).name + "-run")).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     if (Path(out) / "bundle.json").exists() and not overwrite:
         raise FileExistsError(f"{out} already holds a bundle; pass overwrite=True to replace it")
-    shards = [str(folder / SHARDS_DIR) for folder in folders]
     for folder in shards:
         if not any(Path(folder).glob("*.parquet")):
             raise FileNotFoundError(f"no training shards in {folder}; run the training data job")
-    check_shards(shards)  # no shipped bundle may train on the unseen parts (docs/unseen.md)
     base = init_bundle(init, run_dir)
 
     ray.init(ignore_reinit_error=True, log_to_driver=True)
@@ -189,7 +189,7 @@ def run_training(
         **asdict(summary),
         "config": {k: v for k, v in config.items() if k != "categories"},
         "categories": categories,
-        "data_dirs": [str(f) for f in folders],
+        "data_dirs": [str(Path(folder).parent) for folder in shards],
         # what this run started from: a trained bundle makes this run one stage of a longer recipe
         "init_bundle_id": base.id,
         # (the text tower is pretrained MiniLM even in the untrained architecture)
