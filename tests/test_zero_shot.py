@@ -121,3 +121,15 @@ def test_eval_predicts_every_part_and_scores_unseen_apart(tmp_path):
     assert values["unseen_predicted_top1"] == ([1.0, 0.0], ["cam follower", "wing_nut"])
     assert [d["predicted"] for d in details] == ["spur_gear", "cam follower", "hex_nut"]
     assert all(0 < d["score"] <= 1 for d in details)
+
+
+def test_settings_check_the_kind_weights_with_the_predictor():
+    from pydantic import ValidationError
+
+    from cadsearch.settings import IndexSettings
+
+    assert IndexSettings(kind_weights={"geometry": 2}).kind_weights == {"geometry": 2.0}
+    with pytest.raises(ValidationError, match="unknown modality 'text'"):
+        IndexSettings(kind_weights={"text": 1.0})
+    with pytest.raises(ValidationError, match="at least one must be above 0"):
+        IndexSettings(kind_weights={"image": 0.0})
