@@ -40,9 +40,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from encoders.dgcnn import DGCNN, DGCNNConfig, DGCNNReference  # noqa: E402
+from encoders.dgcnn import DGCNN, DGCNNConfig, DGCNNReference
 
 VARIANTS = {"reference": DGCNNReference, "fast": DGCNN}
 TOLERANCE = 1e-4

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
-from pathlib import Path
+import time
+from collections.abc import Callable, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from encoders.bundle import load_bundle  # noqa: E402
+from encoders.bundle import load_bundle
 
 KINDS = [
     "hex head bolt",

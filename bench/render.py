@@ -6,16 +6,11 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import numpy as np
+import trimesh
 
-import numpy as np  # noqa: E402
-import trimesh  # noqa: E402
-
-from encoders.geometry.render import VIEW_SETS, ViewRenderer, ViewSpec  # noqa: E402
+from encoders.geometry.render import VIEW_SETS, ViewRenderer, ViewSpec
 
 
 def make_parts(n: int) -> list[tuple[str, trimesh.Trimesh]]:

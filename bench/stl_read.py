@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import struct
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import trimesh
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from encoders.geometry.stl import read_binary_stl, triangles_to_indexed  # noqa: E402
+from encoders.geometry.stl import read_binary_stl, triangles_to_indexed
 
 
 def read_loop(data: bytes) -> np.ndarray:

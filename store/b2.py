@@ -128,23 +128,3 @@ def download_bytes(bucket: Bucket, key: str) -> bytes:
     except FileNotPresent as e:
         raise FileNotFoundError(f"no such B2 object: {b2_uri(bucket.name, key)}") from e
     return buffer.getvalue()
-
-
-def simulated_b2_api(bucket: str | None = None) -> B2Api:
-    """An authorized B2Api backed by b2sdk's in-memory ``RawSimulator`` (tests and demos).
-
-    bucket : also create this private bucket
-    The simulator is ``api.session.raw_api``.
-    """
-    from b2sdk.v2 import B2Api, B2HttpApiConfig, InMemoryAccountInfo, InMemoryCache, RawSimulator
-
-    api = B2Api(
-        InMemoryAccountInfo(),
-        cache=InMemoryCache(),
-        api_config=B2HttpApiConfig(_raw_api_class=RawSimulator),
-    )
-    account_id, master_key = api.session.raw_api.create_account()
-    api.authorize_account("production", account_id, master_key)
-    if bucket is not None:
-        api.create_bucket(bucket, "allPrivate")
-    return api

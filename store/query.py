@@ -26,7 +26,7 @@ FusionMethod = Literal["rrf", "dbsf", "weighted_sum"]
 FUSIONS: tuple[str, ...] = ("rrf", "dbsf", "weighted_sum")
 # (query modality, target vector) -> weight; a query's own entries override these, 0 drops a pair.
 # Each modality against its own vector at 1, every cross-modal pair at 0.6: the best of a grid
-# tuned on training-split queries (``python -m data_jobs.evaluate.tune``), see
+# tuned on training-split queries (``python -m cadsearch.tune``), see
 # docs/tuning.md#fusion-weights
 DEFAULT_WEIGHTS: dict[tuple[str, str], float] = {
     (modality, target): 1.0 if modality == target else 0.6

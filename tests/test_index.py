@@ -167,7 +167,7 @@ def test_csv_manifest_source(ray_local, catalog, tmp_path):
 
 
 def test_b2_source_and_view_store_through_raw_simulator(ray_local, catalog, tmp_path):
-    from store.b2 import simulated_b2_api
+    from b2_simulator import simulated_b2_api
 
     api = simulated_b2_api("cad-catalog")
     bucket = api.get_bucket_by_name("cad-catalog")

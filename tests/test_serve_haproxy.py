@@ -40,7 +40,7 @@ from serve.local import HAPROXY_ENV, start_service
 from serve.proto import cad_retrieval_pb2 as pb
 from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
 from store.factory import open_store
-from store.synthetic import SyntheticCatalog
+from bench.helpers.synthetic import SyntheticCatalog
 
 stats = free_port()
 os.environ["RAY_SERVE_HAPROXY_STATS_PORT"] = str(stats)  # not 8404: other runs may hold it

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from b2_simulator import simulated_b2_api
 
 from data_jobs.catalog.generate import generate_catalog, load_manifest
 from data_jobs.sources import (
@@ -19,7 +20,7 @@ from data_jobs.sources import (
     read_part_bytes,
     validate_part_id,
 )
-from store.b2 import B2ConfigError, simulated_b2_api
+from store.b2 import B2ConfigError
 
 BUCKET = "cad-parts"
 

@@ -1,7 +1,7 @@
 """The store contract: the same suite on Qdrant Edge and on the server API (qdrant-client).
 
-Small synthetic catalogs with planted structure (store.synthetic): a query made of one part's
-vectors finds that part first, so rankings are predictable.
+Small synthetic catalogs with planted structure (bench/helpers/synthetic.py): a query made of
+one part's vectors finds that part first, so rankings are predictable.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import uuid
 import numpy as np
 import pytest
 
+from bench.helpers.synthetic import SyntheticCatalog
 from store import (
     BundleMismatchError,
     CollectionSpec,
@@ -27,7 +28,6 @@ from store.edge import EdgeStore
 from store.query import DEFAULT_WEIGHTS, plan_search
 from store.schema import PART_NAMESPACE
 from store.server import ServerStore
-from store.synthetic import SyntheticCatalog
 
 SPEC = CollectionSpec(bundle_id="test-bundle-1", dim=32, view_count=4, view_set="tiny4")
 N = 60

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from bench.helpers.synthetic import SyntheticCatalog
 from store import (
     CollectionNotFoundError,
     CollectionSpec,
@@ -18,7 +19,6 @@ from store import (
 )
 from store.edge import EdgeStore
 from store.factory import open_store
-from store.synthetic import SyntheticCatalog
 
 SPEC = CollectionSpec(bundle_id="edge-bundle", dim=24, view_count=3, view_set="tiny3")
 

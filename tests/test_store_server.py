@@ -8,9 +8,9 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as m
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from bench.helpers.synthetic import SyntheticCatalog
 from store import CollectionSpec, StoreError, StoreOptions
 from store.server import ServerStore, collection_config, is_transient
-from store.synthetic import SyntheticCatalog
 
 SPEC = CollectionSpec(bundle_id="server-bundle", dim=16, view_count=2, view_set="tiny2")
 

@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from b2_simulator import simulated_b2_api
 from PIL import Image
 from pydantic import SecretStr
 
 from cadsearch.settings import Settings, ViewStoreSettings
-from store.b2 import B2ConfigError, b2_credentials, simulated_b2_api
+from store.b2 import B2ConfigError, b2_credentials
 from store.schema import point_id
 from store.views import (
     B2ViewStore,

@@ -1,10 +1,10 @@
 """Benchmark: the search service under load on loopback, against Ray Serve's own echo ceiling.
 
 One run measures, at concurrency 1, 8 and 32, queries/s and p50/p99 latency of: a no-op echo
-deployment (serve/echo.py, through the same proxy), search by part id ("more like this": a store
-read and one fused query), text search (TextEncoder, batched) and mesh search with a small STL
-(PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them). No text is sent
-twice in a run (warm-up included), so the ingress's cache of query vectors never answers one.
+deployment (bench/helpers/echo.py, through the same proxy), search by part id ("more like this":
+a store read and one fused query), text search (TextEncoder, batched) and mesh search with a
+small STL (PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encode them). No text is
+sent twice in a run (warm-up included), so the ingress's cache of query vectors never answers one.
 Then image-embed requests of one image each at concurrency 32 with batching (the ingress merges
 concurrent requests' images into one call, the ImageEncoder's ``@serve.batch`` forms batches of
 what reaches it) and with ``serve.image.max_batch_size: 1`` (both off): ``embed_batch_gain``.
@@ -19,35 +19,28 @@ load generator in another one (httpx + asyncio, one keep-alive connection and cl
 concurrent worker, opened before the runs), every run bounded in requests and seconds; each run
 takes the requests of its target that follow the ones the run (or warm-up) before it took. The
 catalog is synthetic (2,000 parts at cad-mini's dimension, planted structure;
-store/synthetic.py): search cost, not ranking quality, is measured here.
+bench/helpers/synthetic.py): search cost, not ranking quality, is measured here.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-# this file is bench/serve.py: its folder must not shadow the `serve` package
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(REPO))
+import numpy as np
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import base64  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from serve.local import HAPROXY_ENV  # noqa: E402
+from serve.local import HAPROXY_ENV
 
 MODES = {"default": {}, "haproxy": HAPROXY_ENV}  # the service's `serve.haproxy` sets the latter
 CONCURRENCY = (1, 8, 32)
@@ -123,7 +116,7 @@ async def _run_load(spec: dict) -> dict[str, list[dict]]:
 
     One client per connection, not one client with a pool of them: httpx's bookkeeping grows
     with the pool, and a pool of 32 connections capped the echo ceiling well below what Serve
-    serves (docs/benchmarks.md#benchservepy)."""
+    serves (docs/benchmarks.md#benchservingpy)."""
     import httpx
 
     top = max(run[0] for plan in spec["plans"].values() for run in plan["runs"])
@@ -263,10 +256,10 @@ def wait_running(app: str, timeout_s: float = 300) -> None:
 
 def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -> None:
     import ray
+    from helpers.echo import Echo
     from ray import serve
 
     from cadsearch.settings import load_settings
-    from serve.echo import Echo
     from serve.local import http_options, start_service
 
     budget = BUDGET[quick]
@@ -331,24 +324,21 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
 def run_child(mode: str, root: Path, quick: bool, run_service: bool) -> dict:
     out = root / f"result-{mode}.json"
     env = {**os.environ, **MODES[mode]}
-    # started with -c, so Ray's workers get the repository (not bench/) on their path
-    argv = ["-c", "--child", mode, "--root", str(root), "--out", str(out)]
+    # run as a script: Ray's workers get bench/ on their path, so they import helpers/echo.py
+    argv = [str(Path(__file__).resolve()), "--child", mode, "--root", str(root), "--out", str(out)]
     argv += ["--quick"] * quick + ["--no-service"] * (not run_service)
-    boot = (
-        "import runpy, sys; "
-        f"sys.argv = {argv!r}; "
-        f"runpy.run_path({str(Path(__file__).resolve())!r}, run_name='__main__')"
-    )
-    subprocess.run([sys.executable, "-c", boot], cwd=REPO, env=env, check=True, timeout=1200)
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, *argv], cwd=repo, env=env, check=True, timeout=1200)
     return json.loads(out.read_text())
 
 
 def make_catalog(root: Path, parts: int) -> None:
     """A synthetic collection at cad-mini's spec in root/qdrant; its part ids in part_ids.json."""
+    from helpers.synthetic import SyntheticCatalog
+
     from cadsearch.settings import load_settings
     from encoders.bundle import load_bundle
     from store.factory import open_store
-    from store.synthetic import SyntheticCatalog
 
     settings = load_settings("local", store={"backend": "edge", "path": str(root / "qdrant")})
     spec = load_bundle(settings.model.bundle).collection_spec()

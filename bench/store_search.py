@@ -25,15 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import numpy as np
+from helpers.synthetic import SyntheticCatalog
 
-import numpy as np  # noqa: E402
-
-from store import CollectionSpec, Filters, FusedQuery, StoreOptions  # noqa: E402
-from store.edge import EdgeStore  # noqa: E402
-from store.synthetic import SyntheticCatalog  # noqa: E402
+from store import CollectionSpec, Filters, FusedQuery, StoreOptions
+from store.edge import EdgeStore
 
 SPEC = CollectionSpec(bundle_id="bench-synthetic", dim=256, view_count=10, view_set="canonical10")
 BATCH = 2000  # parts per upsert call

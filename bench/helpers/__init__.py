@@ -1,0 +1,1 @@
+"""Bench helpers, shared with the store tests; not part of the shipped packages."""
