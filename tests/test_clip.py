@@ -264,7 +264,9 @@ def test_loading_code_never_unpickles():
 
     import encoders.bundle
     import encoders.clip
+    import encoders.clip_hub
+    import encoders.text_tower
 
-    for module in (encoders.clip, encoders.bundle):
+    for module in (encoders.clip, encoders.clip_hub, encoders.text_tower, encoders.bundle):
         source = inspect.getsource(module)
         assert "torch.load(" not in source and "import pickle" not in source
