@@ -63,6 +63,7 @@ def _catalog_kicad(args: argparse.Namespace) -> int:
             mesh_format=args.format,
             workers=args.workers,
             cache_dir=args.cache or DEFAULT_CACHE,
+            resume=args.resume,
         )
     except (ImportError, OSError, RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -533,6 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     kicad.add_argument("--seed", type=int, default=0, help="random seed of the choice")
     kicad.add_argument("--format", default="ply", choices=("ply", "stl"), help="mesh file format")
     kicad.add_argument("--workers", type=int, default=1, help="conversion processes")
+    kicad.add_argument(
+        "--resume", action="store_true", help="keep part files of an earlier run, convert the rest"
+    )
     kicad.set_defaults(func=_catalog_kicad)
     mcad = catalog_commands.add_parser(
         "mcad", parents=[common], help="a catalog of real parts from OpenSCAD's MCAD library"

@@ -410,6 +410,21 @@ def test_catalog_kicad_all_takes_every_model_of_every_category(fake_deb, tmp_pat
     assert main([*argv, "--per-category", "3"]) == 1
     assert "--all takes every model" in capsys.readouterr().err
 
+    # a run cut off goes on: kept part files are not converted again, the rest are
+    kept = out / "parts" / "kicad-r_0805_2012metric.ply"
+    kept_bytes, kept_mtime = kept.read_bytes(), kept.stat().st_mtime_ns
+    (out / "parts" / "kicad-dip-8_w7-62mm.ply").unlink()
+    (out / "manifest.jsonl").unlink()
+    assert main([*argv, "--resume"]) == 0
+    report = capsys.readouterr().out
+    assert "kept 1 part files of an earlier run" in report and "wrote 2 KiCad models" in report
+    assert [r["part_id"] for r in load_manifest(out)] == [
+        "kicad-dip-8_w7-62mm",
+        "kicad-r_0805_2012metric",
+    ]
+    assert kept.stat().st_mtime_ns == kept_mtime and kept.read_bytes() == kept_bytes
+    assert (out / "parts" / "kicad-dip-8_w7-62mm.ply").is_file()
+
 
 def test_catalog_kicad_command_reports_a_missing_deb(tmp_path, capsys):
     pytest.importorskip("pymeshlab")

@@ -275,6 +275,8 @@ def extract_in_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     wanted = {m.member for m in models}
+    if not wanted:
+        return
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
     batch: dict[str, Path] = {}
@@ -438,6 +440,7 @@ def build_kicad_catalog(
     mesh_format: str = "ply",
     workers: int = 1,
     cache_dir: str | Path = DEFAULT_CACHE,
+    resume: bool = False,
     log=print,
 ) -> KicadSummary:
     """Choose, extract and convert KiCad models into out_dir (manifest.jsonl, parts/, errors.jsonl).
@@ -446,6 +449,8 @@ def build_kicad_catalog(
     per_category : None takes every model (with min_per_category 1: the whole package)
     workers : conversion processes; a batch of workers x TASKS_PER_CHILD models is extracted,
         converted and deleted at a time
+    resume : keep the part files an earlier run wrote (in this format) and convert the rest; a
+        file is only there when complete, so a run cut off can go on
     log : called with progress lines
     Part files of an earlier run that this one did not write are removed from out_dir/parts/.
     """
@@ -471,11 +476,20 @@ def build_kicad_catalog(
     parts_dir.mkdir(parents=True, exist_ok=True)
     version = deb_version(deb)
     records, errors, seen = [], [], set()
+    for model in chosen if resume else ():
+        pid = ids[model.member]
+        if (parts_dir / f"{pid}.{mesh_format}").is_file():
+            records.append(model_record(model, pid, f"{PARTS_DIR}/{pid}.{mesh_format}", version))
+            summary.per_category[model.category] = summary.per_category.get(model.category, 0) + 1
+            seen.add(model.member)
+    if seen:
+        log(f"kept {len(seen)} part files of an earlier run")
+    todo = [m for m in chosen if m.member not in seen]
     summary.seconds.update(extract=0.0, convert=0.0)
     batch_size = max(workers, 1) * TASKS_PER_CHILD
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".kicad-extract-") as scratch:
         t0 = time.perf_counter()
-        for batch in extract_in_batches(deb, chosen, scratch, batch_size):
+        for batch in extract_in_batches(deb, todo, scratch, batch_size):
             t1 = time.perf_counter()
             summary.seconds["extract"] += t1 - t0
             jobs = []
