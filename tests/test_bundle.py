@@ -213,6 +213,20 @@ def test_cad_mini_by_name():
     assert not geometry.training
 
 
+def test_bundle_owns_its_input_contract_and_collection_spec():
+    from cadsearch.settings import Settings
+
+    bundle = load_bundle("cad-mini")
+    spec = bundle.collection_spec()
+    assert (spec.bundle_id, spec.dim, spec.view_set) == (bundle.id, bundle.embed_dim, "canonical10")
+    assert spec.view_count == 10
+    settings = Settings(sampling={"num_points": 64}, render={"view_set": "iso4", "image_size": 32})
+    used = bundle.effective_settings(settings)
+    assert used.sampling.num_points == bundle.num_points
+    assert (used.render.view_set, used.render.image_size) == (bundle.view_set, bundle.image_size)
+    assert settings.render.view_set == "iso4"  # the given settings are left as they were
+
+
 def test_cad_mini_architecture_rebuilds_byte_identical_and_is_the_shipped_ones(tmp_path):
     from encoders.make_bundle import architecture_differences, build_cad_mini
 

@@ -53,6 +53,22 @@ def test_secrets_only_from_environment(tmp_path, monkeypatch):
         load_settings(leaky)
 
 
+def test_settings_pickle_without_secrets(monkeypatch):
+    """A Ray worker gets the settings less their secrets, and takes those from its environment."""
+    import pickle
+
+    monkeypatch.setenv("B2_APPLICATION_KEY", "s3cret")
+    monkeypatch.setenv("CADSEARCH_API_KEYS", "k1")
+    settings = load_settings("production", render={"image_size": 96})
+    data = pickle.dumps(settings)
+    assert b"s3cret" not in data and b"k1" not in data
+    monkeypatch.setenv("B2_APPLICATION_KEY", "worker-key")
+    monkeypatch.delenv("CADSEARCH_API_KEYS")
+    worker = pickle.loads(data)
+    assert worker.render.image_size == 96 and worker.store == settings.store
+    assert worker.views.b2_key.get_secret_value() == "worker-key" and worker.api_keys == []
+
+
 def test_bad_values_and_unknown_fields(tmp_path, monkeypatch):
     monkeypatch.setenv("CADSEARCH_RENDER__IMAGE_SIZE", "tiny")
     with pytest.raises(ValidationError, match="image_size"):
