@@ -11,14 +11,45 @@ import binascii
 import io
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from serve.errors import ApiError, invalid, too_large, undecodable
+from store.errors import InvalidQueryError
+from store.query import Filters, check_paging, check_weights
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.I)
 POINT_SEED = 0  # resampling a query cloud is deterministic: the same cloud, the same vector
+
+
+@dataclass
+class SearchInput:
+    """A checked search request: any mix of query modalities, filters and options."""
+
+    text: str | None = None
+    image: bytes | None = None  # encoded image (checked to decode)
+    mesh: bytes | None = None  # a part file; mesh_type says its format
+    mesh_type: str | None = None
+    points: np.ndarray | None = None  # (N, 3) checked raw points
+    part_id: str | None = None  # "more like this"
+    filters: Filters | None = None
+    top_k: int = 10
+    offset: int = 0
+    weights: dict[str, float] | None = None
+    fusion: str = "rrf"
+    rerank: bool | None = None  # None: the settings' search.rerank for the query's kinds
+    include_embeddings: bool = False
+
+    def modalities(self) -> list[str]:
+        given = ("text", "image", "mesh", "points", "part_id")
+        return [name for name in given if getattr(self, name) is not None]
+
+
+def query_error(error: InvalidQueryError) -> ApiError:
+    """422 naming the query field the store refused (the store's own check, its own field)."""
+    return invalid(error.field, str(error))
 
 
 def check_text(text: Any, field: str, max_chars: int) -> str:
@@ -139,13 +170,12 @@ def point_array(value: Any, field: str, min_points: int, max_points: int) -> np.
 def prepare_cloud(points: np.ndarray, num_points: int, seed: int = POINT_SEED) -> np.ndarray:
     """A checked cloud as the geometry encoder's input: (num_points, 3) float32 in the unit sphere.
 
-    Normalized the way the index normalizes a part (bounding-box center at the origin, farthest
-    point at radius 1), then resampled to num_points (without replacement when there are enough).
+    Normalized by the index's own function (``to_unit_sphere``), then resampled to num_points
+    (without replacement when there are enough).
     """
-    points = np.asarray(points, dtype=np.float64)
-    center = (points.min(axis=0) + points.max(axis=0)) / 2.0
-    centered = points - center
-    centered /= float(np.linalg.norm(centered, axis=1).max())
+    from encoders.geometry.normalize import to_unit_sphere
+
+    centered = to_unit_sphere(points)
     rng = np.random.default_rng(seed)
     count = centered.shape[0]
     if count != num_points:
@@ -206,16 +236,20 @@ def check_upload_size(data: bytes, field: str, max_mb: float) -> bytes:
     return data
 
 
-def check_paging(top_k: Any, offset: Any, limits) -> tuple[int, int]:
-    """top_k in 1 .. limits.max_top_k and offset in 0 .. limits.max_offset."""
-    for name, value, low, high in (
-        ("top_k", top_k, 1, limits.max_top_k),
-        ("offset", offset, 0, limits.max_offset),
+def check_query(top_k: Any, offset: Any, weights: Any, limits) -> tuple[int, int]:
+    """The store's own checks of paging and weights, run before any encoder, then the API's
+    limits: top_k at most limits.max_top_k, offset at most limits.max_offset."""
+    try:
+        check_paging(top_k, offset)
+        check_weights(weights)
+    except InvalidQueryError as e:
+        raise query_error(e) from e
+    for name, value, high in (
+        ("top_k", top_k, limits.max_top_k),
+        ("offset", offset, limits.max_offset),
     ):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise invalid(name, f"must be an integer, got {value!r}")
-        if not low <= value <= high:
-            raise invalid(name, f"must be between {low} and {high}, got {value}", "out_of_range")
+        if value > high:
+            raise invalid(name, f"must be at most {high}, got {value}", "out_of_range")
     return top_k, offset
 
 
@@ -238,9 +272,7 @@ def make_search_input(
     include_embeddings: bool = False,
 ):
     """A checked ``SearchInput`` of already parsed request fields (images and meshes as bytes)."""
-    from serve.service import SearchInput
-
-    top_k, offset = check_paging(top_k, offset, limits)
+    top_k, offset = check_query(top_k, offset, weights, limits)
     query = SearchInput(
         filters=filters,
         top_k=top_k,
@@ -264,11 +296,4 @@ def make_search_input(
         query.mesh = check_upload_size(mesh, "mesh", limits.max_body_mb)
     elif mesh_format is not None:
         raise invalid("mesh_format", "is given without a mesh")
-    if weights:
-        from store.query import InvalidQueryError, check_weights
-
-        try:
-            check_weights(weights)  # the store's own rule: known pairs, 0 <= weight <= MAX_WEIGHT
-        except InvalidQueryError as e:
-            raise invalid("weights", str(e)) from e
     return query

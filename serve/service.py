@@ -23,8 +23,16 @@ import numpy as np
 
 from serve.duplicates import DuplicateIndex
 from serve.errors import ApiError, from_error_row, invalid, not_found
-from serve.inputs import check_part_id, check_upload_size, file_type_for, prepare_cloud
+from serve.inputs import (
+    SearchInput,
+    check_part_id,
+    check_upload_size,
+    file_type_for,
+    prepare_cloud,
+    query_error,
+)
 from store import BundleMismatchError, Filters, FusedQuery, InvalidQueryError, SearchHit
+from store.vectors import mean_direction, unit_rows
 
 log = logging.getLogger(__name__)
 MODALITIES = ("text", "image", "geometry")
@@ -49,29 +57,6 @@ class Encoders(Protocol):
 
 
 @dataclass
-class SearchInput:
-    """A checked search request: any mix of query modalities, filters and options."""
-
-    text: str | None = None
-    image: bytes | None = None  # encoded image (checked to decode)
-    mesh: bytes | None = None  # a part file; mesh_type says its format
-    mesh_type: str | None = None
-    points: np.ndarray | None = None  # (N, 3) checked raw points
-    part_id: str | None = None  # "more like this"
-    filters: Filters | None = None
-    top_k: int = 10
-    offset: int = 0
-    weights: dict[str, float] | None = None
-    fusion: str = "rrf"
-    rerank: bool | None = None  # None: the settings' search.rerank for the query's kinds
-    include_embeddings: bool = False
-
-    def modalities(self) -> list[str]:
-        given = ("text", "image", "mesh", "points", "part_id")
-        return [name for name in given if getattr(self, name) is not None]
-
-
-@dataclass
 class QueryVectors:
     """The query's vectors: (D,) per modality, (K, D) views of a query mesh or stored part."""
 
@@ -81,10 +66,7 @@ class QueryVectors:
 
 def fused_vector(vectors: dict[str, np.ndarray]) -> np.ndarray:
     """The L2-normalized mean of a part's text, image and geometry vectors: (D,)."""
-    stacked = np.stack([np.asarray(vectors[m], dtype=np.float32) for m in MODALITIES])
-    mean = stacked.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
+    return mean_direction([vectors[m] for m in MODALITIES])
 
 
 def part_json(payload: dict[str, Any]) -> dict[str, Any]:
@@ -137,15 +119,6 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "description": p.get("description", ""),
         **predicted_json(p),
     }
-
-
-def _query_error(error: InvalidQueryError) -> ApiError:
-    text = str(error)
-    field = next(
-        (name for name in ("weight", "fusion", "top_k", "offset", "filters") if name in text),
-        "query",
-    )
-    return invalid({"weight": "weights"}.get(field, field), text)
 
 
 class SearchService:
@@ -224,7 +197,7 @@ class SearchService:
         try:
             hits = await self._read(self.store.search, fused)
         except InvalidQueryError as e:
-            raise _query_error(e) from e
+            raise query_error(e) from e
         except BundleMismatchError as e:
             raise ApiError(409, "bundle_mismatch", str(e)) from e
         results = [hit_json(hit) for hit in hits]
@@ -302,10 +275,10 @@ class SearchService:
 
     @staticmethod
     def _embeddings_json(vectors: QueryVectors) -> dict[str, Any]:
-        out = {m: _unit(v).tolist() for m, v in vectors.vectors.items()}
+        out = {m: unit_rows(v).tolist() for m, v in vectors.vectors.items()}
         if vectors.views is not None:
             if "image" not in out:
-                out["image"] = _unit(np.asarray(vectors.views).mean(axis=0)).tolist()
+                out["image"] = mean_direction(vectors.views).tolist()
             out["views"] = np.asarray(vectors.views, dtype=np.float32).tolist()
         return out
 
@@ -488,9 +461,3 @@ def _holds_gil(store) -> bool:
     from store.edge import EdgeStore
 
     return isinstance(store, EdgeStore)
-
-
-def _unit(vector: Any) -> np.ndarray:
-    vector = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector

@@ -23,7 +23,22 @@ class InvalidRecordError(StoreError, ValueError):
 
 
 class InvalidQueryError(StoreError, ValueError):
-    """A fused query is malformed: wrong vector shape, unknown modality, bad filter range."""
+    """A fused query is malformed: wrong vector shape, unknown modality, bad filter range.
+
+    ``field`` names the query field at fault (``weights``, ``top_k``, ``filters``, ...), so an API
+    reports it without reading the message.
+    """
+
+    def __init__(self, message: str, *, field: str = "query"):
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self):  # keep the field across pickling (Ray hands errors between processes)
+        return _invalid_query, (str(self), self.field)
+
+
+def _invalid_query(message: str, field: str) -> InvalidQueryError:
+    return InvalidQueryError(message, field=field)
 
 
 class WriterLockedError(StoreError):

@@ -18,6 +18,8 @@ from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 
+from store.vectors import unit_rows
+
 Ranked = Sequence[tuple[Hashable, float]]
 
 
@@ -112,8 +114,6 @@ def maxsim(query_rows: np.ndarray, doc_rows: np.ndarray) -> float:
     query_rows : (Q, D) float
     doc_rows : (K, D) float
     """
-    q = np.asarray(query_rows, dtype=np.float64)
-    d = np.asarray(doc_rows, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=1, keepdims=True)
-    d = d / np.linalg.norm(d, axis=1, keepdims=True)
+    q = unit_rows(query_rows, np.float64)
+    d = unit_rows(doc_rows, np.float64)
     return float((q @ d.T).max(axis=1).sum())

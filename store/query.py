@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from store.errors import BundleMismatchError, InvalidQueryError
 from store.fusion import maxsim, sort_ranked
 from store.schema import DENSE_VECTORS, VIEWS, CollectionSpec, normalize_vector, point_id
+from store.vectors import unit_rows
 
 MODALITIES = DENSE_VECTORS  # query modalities: text, image, geometry (views act as image)
 MAX_WEIGHT = 1e6  # past float32's range a weighted sum's scores overflow and the engine cancels
@@ -91,7 +92,7 @@ def as_filters(value: Filters | Mapping[str, Any] | None) -> Filters | None:
     try:
         return Filters.model_validate(value)
     except ValidationError as e:
-        raise InvalidQueryError(f"invalid filters {value!r}: {e}") from e
+        raise InvalidQueryError(f"invalid filters {value!r}: {e}", field="filters") from e
 
 
 def filter_conditions(
@@ -204,15 +205,19 @@ class SearchHit:
     payload: dict[str, Any]
 
 
-def check_weights(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], float]:
-    """``{"modality->target" or (modality, target): weight}``, checked (InvalidQueryError)."""
+def check_weights(
+    weights: Mapping[Any, float] | None, field: str = "weights"
+) -> dict[tuple[str, str], float]:
+    """``{"modality->target" or (modality, target): weight}``, checked (InvalidQueryError of
+    ``field``)."""
     table: dict[tuple[str, str], float] = {}
     for key, value in (weights or {}).items():
         pair = tuple(key.split("->")) if isinstance(key, str) else tuple(key)
         if len(pair) != 2 or pair[0] not in MODALITIES or pair[1] not in DENSE_VECTORS:
             raise InvalidQueryError(
                 f"unknown weight key {key!r}: expected 'modality->target' with both of "
-                f"{list(DENSE_VECTORS)}"
+                f"{list(DENSE_VECTORS)}",
+                field=field,
             )
         if (
             not isinstance(value, int | float)
@@ -221,10 +226,19 @@ def check_weights(weights: Mapping[Any, float] | None) -> dict[tuple[str, str], 
         ):
             raise InvalidQueryError(
                 f"weight of {key!r} must be a finite number >= 0 and <= {MAX_WEIGHT:g}, "
-                f"got {value!r}"
+                f"got {value!r}",
+                field=field,
             )
         table[pair] = float(value)
     return table
+
+
+def check_paging(top_k: Any, offset: Any) -> tuple[int, int]:
+    """``(top_k, offset)``: ints, top_k >= 1 and offset >= 0 (InvalidQueryError naming each)."""
+    for name, value, low in (("top_k", top_k, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidQueryError(f"{name} must be an int >= {low}, got {value!r}", field=name)
+    return top_k, offset
 
 
 def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
@@ -237,12 +251,12 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
             requested=query.bundle_id,
         )
     if query.fusion not in FUSIONS:
-        raise InvalidQueryError(f"unknown fusion {query.fusion!r}; known: {list(FUSIONS)}")
-    for name, value, low in (("top_k", query.top_k, 1), ("offset", query.offset, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidQueryError(f"{name} must be an int >= {low}, got {value!r}")
+        raise InvalidQueryError(
+            f"unknown fusion {query.fusion!r}; known: {list(FUSIONS)}", field="fusion"
+        )
+    check_paging(query.top_k, query.offset)
     if query.fusion == "rrf" and (not isinstance(query.rrf_k, int) or query.rrf_k < 1):
-        raise InvalidQueryError(f"rrf_k must be an int >= 1, got {query.rrf_k!r}")
+        raise InvalidQueryError(f"rrf_k must be an int >= 1, got {query.rrf_k!r}", field="rrf_k")
     try:
         queries = {
             m: normalize_vector(getattr(query, m), (spec.dim,), f"query vector {m!r}")
@@ -270,13 +284,18 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         if table.get((m, target), 0.0) > 0
     ]
     if not pairs:
-        raise InvalidQueryError(f"every weight of the given modalities {list(queries)} is 0")
+        raise InvalidQueryError(
+            f"every weight of the given modalities {list(queries)} is 0", field="weights"
+        )
     depth = query.offset + query.top_k
     prefetch_limit = query.prefetch_limit or max(30, 3 * depth)
     if prefetch_limit < depth:
-        raise InvalidQueryError(f"prefetch_limit {prefetch_limit} is below offset + top_k {depth}")
+        raise InvalidQueryError(
+            f"prefetch_limit {prefetch_limit} is below offset + top_k {depth}",
+            field="prefetch_limit",
+        )
     rerank_rows, rerank_pairs = None, []
-    rerank_table = check_weights(query.rerank_weights)
+    rerank_table = check_weights(query.rerank_weights, "rerank_weights")
     if query.rerank:
         rows = views if views is not None else np.stack([queries[m] for m in queries])
         rerank_rows = rows.astype(np.float32)
@@ -332,8 +351,7 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
         if not rows:
             continue
         pairs = [pair for pair in explained if pair.target == target]
-        stored = np.asarray([by_id[page[i][0]][2][target] for i in rows], dtype=np.float32)
-        stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+        stored = unit_rows([by_id[page[i][0]][2][target] for i in rows])
         queries = np.stack([pair.vector for pair in pairs], axis=1).astype(np.float32)
         # (rows, pairs) in one product, to Python floats in one call
         for i, values in zip(rows, (stored @ queries).tolist(), strict=True):

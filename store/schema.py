@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from store.errors import BundleMismatchError, InvalidRecordError
+from store.vectors import unit_rows
 
 # UUIDv5 namespace of point ids: uuid5(NAMESPACE_URL, "https://cadsearch/parts"), fixed forever
 PART_NAMESPACE = uuid.UUID("161803b2-55a4-5a07-a6c9-ef5daa148ef2")
@@ -186,10 +187,9 @@ def normalize_vector(value: Any, shape: tuple[int, ...], what: str) -> np.ndarra
         raise ValueError(f"{what} has shape {array.shape}, expected {shape}")
     if not np.isfinite(array).all():
         raise ValueError(f"{what} has non-finite values (NaN or inf)")
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    if (norms < 1e-12).any():
+    if (np.linalg.norm(array, axis=-1) < 1e-12).any():
         raise ValueError(f"{what} has a zero-length vector")
-    return (array / norms).astype(np.float32)
+    return unit_rows(array)
 
 
 def _vec3(value: Any, what: str) -> list[float]:

@@ -18,7 +18,7 @@ from serve.auth import key_matches, presented_key, require_key
 from serve.errors import ApiError
 from serve.inputs import (
     check_image,
-    check_paging,
+    check_query,
     decode_base64,
     file_type_for,
     point_array,
@@ -121,9 +121,18 @@ def test_auth_keys():
 
 def test_input_checks():
     limits = load_settings("local").serve.limits
-    assert check_paging(5, 0, limits) == (5, 0)
-    with pytest.raises(ApiError, match="top_k"):
-        check_paging(True, 0, limits)
+    assert check_query(5, 0, None, limits) == (5, 0)
+    # the store's own checks, reported under the field the store names
+    for top_k, offset, weights, field in (
+        (True, 0, None, "top_k"),
+        (5, -1, None, "offset"),
+        (limits.max_top_k + 1, 0, None, "top_k"),
+        (5, 0, {"text->text": -1.0}, "weights"),
+        (5, 0, {"text->nothing": 1.0}, "weights"),
+    ):
+        with pytest.raises(ApiError) as caught:
+            check_query(top_k, offset, weights, limits)
+        assert (caught.value.status, caught.value.field) == (422, field)
     data = b"\x89PNG..."
     assert decode_base64(base64.b64encode(data).decode(), "image") == data
     assert decode_base64("data:image/png;base64," + base64.b64encode(data).decode(), "x") == data
@@ -154,6 +163,16 @@ def test_query_clouds_are_normalized_like_parts():
     np.testing.assert_array_equal(cloud, prepare_cloud(checked, 1024))
     fewer = prepare_cloud(rng.normal(size=(5000, 3)), 1024)
     assert fewer.shape == (1024, 3)
+    # the index's own frame: a query cloud of a part's vertices lands where its mesh lands
+    import trimesh
+
+    from encoders.geometry.normalize import normalize_mesh
+
+    box = trimesh.creation.box(extents=(40.0, 10.0, 6.0))
+    box.apply_translation((5.0, -3.0, 100.0))
+    normalized = normalize_mesh(box).mesh.vertices
+    as_query = prepare_cloud(np.asarray(box.vertices), len(box.vertices))
+    np.testing.assert_allclose(np.sort(as_query, axis=0), np.sort(normalized, axis=0), atol=1e-6)
 
 
 def test_fast_json_response_writes_the_values_starlette_writes():

@@ -322,6 +322,27 @@ def test_weights_select_pairs(store, records):
         store.count({"colour": ["red"]})
 
 
+def test_invalid_query_names_its_field():
+    """Each refusal carries the query field at fault, also across pickling (Ray)."""
+    import pickle
+
+    text = np.ones(SPEC.dim, dtype=np.float32)
+    for query, field in (
+        (FusedQuery(text=text, weights={"text->text": -1}), "weights"),
+        (FusedQuery(text=text, top_k=0), "top_k"),
+        (FusedQuery(text=text, offset=-2), "offset"),
+        (FusedQuery(text=text, fusion="max"), "fusion"),
+        (FusedQuery(text=text, filters={"colour": ["red"]}), "filters"),
+        (FusedQuery(text=text, rerank=True, rerank_weights={"x": 1}), "rerank_weights"),
+        (FusedQuery(), "query"),
+    ):
+        with pytest.raises(InvalidQueryError) as caught:
+            plan_search(query, SPEC)
+        assert caught.value.field == field, (query, str(caught.value))
+        copied = pickle.loads(pickle.dumps(caught.value))
+        assert (copied.field, str(copied)) == (field, str(caught.value))
+
+
 @pytest.mark.parametrize("fusion", FUSIONS)
 def test_rerank_by_views(store, records, fusion):
     rec = records[21]

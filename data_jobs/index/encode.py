@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from store.vectors import mean_direction
+
 from .rows import (
     ENCODED_COLUMNS,
     batch_to_rows,
@@ -31,13 +33,6 @@ def kind_options(index) -> dict[str, Any]:
         "kind_weights": dict(index.kind_weights),
         "kind_temperature": index.kind_temperature,
     }
-
-
-def mean_direction(vectors: np.ndarray) -> np.ndarray:
-    """The L2-normalized mean of unit vectors : (K, D) -> (D,)."""
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
 
 
 class EncodeParts:

@@ -67,15 +67,36 @@ class NormalizedMesh:
         return np.asarray(points) * self.scale + self.center
 
 
+def unit_sphere_frame(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frame that maps points into the unit sphere: ``(center, radius)``.
+
+    points : (n, 3) float; center : (3,) float64, the bounding-box center; radius : the farthest
+    point's distance from it (0 when all points coincide)
+    """
+    points = np.asarray(points, dtype=np.float64)
+    center = (points.min(axis=0) + points.max(axis=0)) / 2.0
+    return center, float(np.sqrt(((points - center) ** 2).sum(axis=1).max()))
+
+
+def to_unit_sphere(points: np.ndarray) -> np.ndarray:
+    """Points centered on their bounding-box center, the farthest at radius 1: the one frame of
+    index and query geometry (meshes, rendered views, query clouds).
+
+    points : (n, 3) float; returns (n, 3) float64 (coinciding points stay at the origin)
+    """
+    center, radius = unit_sphere_frame(points)
+    centered = np.asarray(points, dtype=np.float64) - center
+    return centered / radius if radius > 0 else centered
+
+
 def normalize_mesh(mesh: trimesh.Trimesh, mm_per_unit: float = 1.0) -> NormalizedMesh:
     """Normalize a validated mesh.
 
     mm_per_unit : scale of the file's units (1 for millimetres, 25.4 for inches, ...)
     """
     vertices_mm = np.asarray(mesh.vertices, dtype=np.float64) * float(mm_per_unit)
-    bbox = BoundingBox.of(vertices_mm)
-    center = (np.asarray(bbox.min) + np.asarray(bbox.max)) / 2.0
-    centered = vertices_mm - center
-    scale = float(np.linalg.norm(centered, axis=1).max())
-    normalized = trimesh.Trimesh(centered / scale, np.asarray(mesh.faces), process=False)
-    return NormalizedMesh(normalized, center, scale, bbox)
+    center, scale = unit_sphere_frame(vertices_mm)
+    normalized = trimesh.Trimesh(
+        (vertices_mm - center) / scale, np.asarray(mesh.faces), process=False
+    )
+    return NormalizedMesh(normalized, center, scale, BoundingBox.of(vertices_mm))

@@ -15,6 +15,7 @@ import vtk
 from PIL import Image
 from vtk.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
 
+from .normalize import to_unit_sphere
 from .options import RenderSettings
 
 if TYPE_CHECKING:
@@ -148,21 +149,6 @@ def _as_arrays(mesh: Any) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(vertices).all():
         raise ValueError("vertices must be finite")
     return vertices, faces
-
-
-def to_unit_sphere(vertices: np.ndarray) -> np.ndarray:
-    """Vertices moved and scaled so their bounding sphere is the unit sphere at the origin.
-
-    The sphere is centred on the bounding-box centre, its radius the farthest vertex from there;
-    it contains the whole part, so framing it frames the part. A single point keeps radius 1.
-
-    vertices : (n, 3) float; returns (n, 3) float64
-    """
-    vertices = np.asarray(vertices, dtype=np.float64)
-    center = (vertices.min(axis=0) + vertices.max(axis=0)) / 2.0
-    centred = vertices - center
-    radius = float(np.sqrt((centred**2).sum(axis=1).max()))
-    return centred / radius if radius > 0 else centred
 
 
 class ViewRenderer:
