@@ -197,10 +197,49 @@
     for (const [pair, value] of Object.entries(result.cosines || {})) {
       rows.append(cosineRow(pair, value));
     }
+    if (result.duplicates > 0) showDuplicates(card, result);
     const more = card.querySelector(".more");
     more.setAttribute("aria-label", `More like ${result.name || result.part_id}`);
     more.addEventListener("click", () => moreLikeThis(result));
     return card;
+  }
+
+  // "2 duplicates" on a result in a duplicate group; its link lists them with their relations
+  function showDuplicates(card, result) {
+    const n = result.duplicates;
+    const badge = card.querySelector(".dup-badge");
+    badge.textContent = `${n} duplicate${n === 1 ? "" : "s"}`;
+    badge.title = "parts the latest duplicate check found to be this part, its mirror or scaled";
+    badge.hidden = false;
+    const box = card.querySelector(".dups");
+    const link = box.querySelector(".dup-link");
+    const list = box.querySelector(".dup-list");
+    box.hidden = false;
+    link.href = `/v1/parts/${encodeURIComponent(result.part_id)}/duplicates`;
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      if (!list.hidden) {
+        list.hidden = true;
+        link.textContent = "Show duplicates";
+        return;
+      }
+      try {
+        const answer = await callApi(link.getAttribute("href"));
+        list.replaceChildren(
+          ...answer.duplicates.map((d) => {
+            const item = document.createElement("li");
+            const scale = d.scale != null && d.relation === "scaled" ? ` ×${d.scale}` : "";
+            item.textContent = `${d.name || d.part_id}: ${d.relation.replace(/_/g, " ")}${scale}`;
+            item.title = d.part_id;
+            return item;
+          }),
+        );
+        list.hidden = false;
+        link.textContent = "Hide duplicates";
+      } catch (err) {
+        showError(`Duplicates could not be loaded: ${err.message}`);
+      }
+    });
   }
 
   function renderResults(answer) {
