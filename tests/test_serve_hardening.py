@@ -120,7 +120,7 @@ def test_failed_index_leaves_no_views(served, http):
     answer = http.post(
         "/v1/parts",
         headers={"X-API-Key": served.key},
-        files={"file": ("nut.stl", served.file(served.part("nut")).read_bytes())},
+        files={"file": ("part.stl", served.file(served.catalog[0]).read_bytes())},
         data={"part_id": part_id, "metadata": '{"x": NaN}'},
     )
     assert answer.status_code == 422, answer.text
