@@ -128,10 +128,6 @@ def _spins(variances: np.ndarray, steps: int, seed: int) -> list[np.ndarray]:
     return out
 
 
-def _mean_distance(src: np.ndarray, tree: cKDTree) -> float:
-    return float(tree.query(src, k=1)[0].mean())
-
-
 def _starts(pa, pb, tree_a, proper: bool, seed: int = 0) -> list[np.ndarray]:
     """Rotations (proper or improper) that put b's points (already centred and scaled) roughly
     onto a's: the symmetries of the principal axes, with turns about an axis of equal moments,

@@ -48,21 +48,6 @@ def duplicate_groups(facts: Sequence[Any], records: Sequence[dict]) -> list[dict
     return [{"group": n, "parts": g, "pairs": pairs[n]} for n, g in enumerate(groups)]
 
 
-def groups_of_part(groups_path: str | Path, part_id: str) -> dict | None:
-    """The group (as written to groups.jsonl) that holds ``part_id``, or None."""
-    path = Path(groups_path)
-    if path.is_dir():
-        path = path / GROUPS_NAME
-    if not path.is_file():
-        return None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            group = json.loads(line)
-            if part_id in group["parts"]:
-                return group
-    return None
-
-
 def write_outputs(out: Path, facts, groups: list[dict], records, view_store=None) -> None:
     """groups.jsonl (one group a line), pairs.csv (every checked pair) and report.html."""
     by_id = {f.part_id: f for f in facts}

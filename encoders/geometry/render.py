@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -401,19 +401,3 @@ def render_views(
 ) -> list[RenderedView]:
     """Render ``settings.view_set`` of a part with this process's cached renderer."""
     return get_renderer(settings).render(mesh)
-
-
-def views_to_grid(views: Sequence[RenderedView], columns: int = 5) -> np.ndarray:
-    """Tile views into one contact sheet, row-major, for eyeballing.
-
-    returns : (rows * H, columns * W, 3) uint8
-    """
-    if not views:
-        raise ValueError("no views to tile")
-    h, w, _ = views[0].rgb.shape
-    rows = -(-len(views) // columns)
-    grid = np.full((rows * h, columns * w, 3), 255, dtype=np.uint8)
-    for i, view in enumerate(views):
-        r, c = divmod(i, columns)
-        grid[r * h : (r + 1) * h, c * w : (c + 1) * w] = view.rgb
-    return grid

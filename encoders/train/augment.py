@@ -62,12 +62,6 @@ def _axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
 
 
-def center_points(points: np.ndarray, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-    """(n, 3) float32 evaluation sample: the first n stored points (no randomness)."""
-    del rng
-    return np.ascontiguousarray(points[:n], dtype=np.float32)
-
-
 class ViewAugment:
     """A rendered view -> a tensor for the image tower: random resized crop, flip, colour jitter,
     grayscale, and the bundle's own normalization (so training sees what inference sees)."""
