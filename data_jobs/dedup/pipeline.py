@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class DedupSummary:
     parts_per_s: float = 0.0
     relations: dict[str, int] = field(default_factory=dict)
     out_dir: str = ""
+    finished_at: str = ""  # UTC, ISO 8601: what the service shows as the groups' age
 
     def line(self) -> str:
         return (
@@ -274,5 +276,6 @@ def run_dedup(
         summary.relations[r["relation"]] = summary.relations.get(r["relation"], 0) + 1
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.parts_per_s = round(len(facts) / max(summary.seconds, 1e-9), 2)
+    summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2), encoding="utf-8")
     return summary
