@@ -205,6 +205,7 @@ def test_dedup_job_end_to_end_then_incremental(ray_local, tmp_path, capsys):
     assert f"report: {out / 'report.html'}" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["parts"] == len(manifest) and summary["failed"] == 0
+    assert summary["finished_at"].endswith("+00:00")
     assert summary["checked"] == summary["candidates"] and summary["reused"] == 0
     groups = [json.loads(line) for line in (out / "groups.jsonl").read_text().splitlines()]
     assert [g["parts"] for g in groups] == [
