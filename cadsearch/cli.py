@@ -136,9 +136,8 @@ def _index(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished parts are stored; run again to resume", file=sys.stderr)
         return 130
+    print(summary.table())
     print(summary.line())
-    if summary.stages:
-        print("failures by stage: " + ", ".join(f"{k} {v}" for k, v in summary.stages.items()))
     return 1 if summary.systemic else 0
 
 
@@ -474,6 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config", default=argparse.SUPPRESS, help="settings profile (name or YAML path)"
     )
+    for where, default in ((parser, False), (common, argparse.SUPPRESS)):
+        where.add_argument(
+            "-v", "--verbose", action="store_true", default=default, help="Ray's own INFO logs"
+        )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(
@@ -686,6 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verbose:  # read by data_jobs.ray_setup, in this process and the jobs it starts
+        import os
+
+        os.environ["CADSEARCH_VERBOSE"] = "1"
     # subcommands read the profile themselves; share the global --config with them
     return int(args.func(args) or 0)
 

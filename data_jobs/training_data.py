@@ -27,6 +27,7 @@ import numpy as np
 
 from data_jobs.catalog.unseen import refuse_unseen
 from data_jobs.index.rows import batch_to_rows, error_record, exception_record, rows_to_batch
+from data_jobs.ray_setup import ensure_ray
 from data_jobs.splits import DEFAULT_HOLDOUT, split_of
 
 if TYPE_CHECKING:
@@ -241,8 +242,7 @@ def build_training_data(
         raise ValueError(f"no readable parts in {list(catalogs)}")
     out.mkdir(parents=True, exist_ok=True)
     options = {"extra_views": extra_views, "points_factor": points_factor, "seed": seed}
-    ray.init(ignore_reinit_error=True, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    ensure_ray()  # quiet: one progress bar on a terminal
     ds = ray.data.from_items(rows).map_batches(
         prepare_training_batch,
         fn_kwargs={

@@ -88,3 +88,33 @@ def test_console_script_demo_runs(tmp_path):
     assert "API docs: http://" in result.stdout
     assert (tmp_path / "data" / "catalog" / "sheet.png").is_file()
     assert trimesh.load(next((tmp_path / "data" / "catalog" / "parts").iterdir())).is_watertight
+
+
+def test_index_output_is_quiet_and_ends_with_a_summary(tmp_path):
+    """`cadsearch index` without -v: no Ray INFO lines or actor ERROR, a summary table last."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CADSEARCH_DATA_DIR": str(tmp_path / "data"),
+    }
+    catalog = tmp_path / "catalog"
+    assert main(["catalog", "generate", "--out", str(catalog), "--n", "3", "--seed", "2"]) == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "cadsearch.cli", "index", str(catalog)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    noisy = [
+        line
+        for line in result.stderr.splitlines()
+        if " INFO " in line or "constructor arguments in the object store" in line
+    ]
+    assert not noisy, noisy[:5]
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1].startswith("indexed 3, skipped 0, failed 0")
+    table = "\n".join(lines[:-1])
+    assert "discovered" in table and "parts/s" in table and lines[-2].startswith("---")

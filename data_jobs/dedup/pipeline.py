@@ -19,6 +19,7 @@ import numpy as np
 
 from data_jobs.dedup.check import Tolerances
 from data_jobs.dedup.groups import duplicate_groups, write_outputs
+from data_jobs.ray_setup import ensure_ray
 
 CHECKED_NAME = "checked.jsonl"
 SIGNATURES_NAME = "signatures.npz"
@@ -208,8 +209,7 @@ def run_dedup(
     out.mkdir(parents=True, exist_ok=True)
     facts, matrices = read_collection(store, tuple(n for n in thresholds if n != SHAPE))
     summary = DedupSummary(parts=len(facts), out_dir=str(out))
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False)
+    ensure_ray()  # quiet: Ray's INFO lines only with -v
     if SHAPE in thresholds and facts:
         matrices[SHAPE] = _signatures(facts, out / SIGNATURES_NAME, ray)
     pairs: list[tuple[int, int, str, float]] = []

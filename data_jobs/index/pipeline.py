@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from data_jobs.ray_setup import ensure_ray
+
 from .rows import exception_record
 from .write import ErrorReport, WriteResult, write_rows
 
@@ -45,6 +47,24 @@ class IndexSummary:
             f"({self.parts_per_s:.2f} parts/s); errors: {self.errors_path}"
         )
 
+    def table(self) -> str:
+        """The run as a two-column table a person reads at the end of ``cadsearch index``."""
+        rows = [
+            ("discovered", self.discovered),
+            ("indexed", self.indexed),
+            ("skipped (unchanged)", self.skipped),
+            ("failed", self.failed),
+            *((f"  failed at {stage}", n) for stage, n in self.stages.items()),
+            ("pruned", self.pruned),
+            ("seconds", f"{self.seconds:.1f}"),
+            ("parts/s", f"{self.parts_per_s:.2f}"),
+            ("errors", self.errors_path),
+        ]
+        width = max(len(name) for name, _ in rows)
+        rule = "-" * (width + 2 + max(len(str(value)) for _, value in rows))
+        body = [f"{name:<{width}}  {value}" for name, value in rows]
+        return "\n".join([rule, *body, rule])
+
 
 def plan(sources, existing: dict[str, Any], bundle_id: str, full: bool):
     """Split discovered parts into (todo, unchanged): unchanged = same fingerprint and bundle."""
@@ -59,16 +79,6 @@ def plan(sources, existing: dict[str, Any], bundle_id: str, full: bool):
         )
         (unchanged if same and not full else todo).append(source)
     return todo, unchanged
-
-
-def _ensure_ray(address: str | None) -> bool:
-    """Connect to Ray (or start a local one); True when this call started it."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    return True
 
 
 def build_dataset(rows: list[dict], settings, uses_b2: bool):
@@ -107,6 +117,10 @@ def build_dataset(rows: list[dict], settings, uses_b2: bool):
         num_cpus=index.encode_num_cpus,
         num_gpus=index.encode_num_gpus or None,
         resources=index.encode_resources or None,
+        # Ray Data hands its actors their callable through the object store; with restarts on,
+        # Ray logs an ERROR for every actor start. A dead encoder fails the run instead: a
+        # rerun resumes after the parts already written
+        max_restarts=0,
     )
 
 
@@ -199,7 +213,7 @@ def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> W
         row["data"] = _read_inline(part, b2_api) if b2_api is not None else b""
         rows.append(row)
     uses_b2 = b2_api is None and any(part.uri.startswith("b2://") for part in parts)
-    started_ray = _ensure_ray(settings.index.ray_address)
+    started_ray = ensure_ray(settings.index.ray_address)
     try:
         ds = build_dataset(rows, settings, uses_b2)
         result = WriteResult()
