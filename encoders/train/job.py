@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from encoders.train.loop import CHECKPOINT_FILE, texts_of, train_loop
+from encoders.train.loop import CHECKPOINT_FILE, LoopConfig, texts_of, train_loop
 
 if TYPE_CHECKING:
     from cadsearch.settings import TrainSettings
@@ -131,14 +131,19 @@ def run_training(
         raise ValueError(f"{train_rows} training rows: fewer than one batch of {train.batch_size}")
     cache = text_cache(base, meta, run_dir / TEXT_CACHE)
     threads = train.torch_threads or min(4, os.cpu_count() or 1)
-    config = {
-        **train.model_dump(),
-        "torch_threads": threads,
-        "init_bundle": str(base.path),
-        "text_cache": str(cache),
-        "categories": categories,
-        "train_rows": train_rows,
-    }
+    # typed and checked here, handed to the workers as the plain dict Ray Train takes
+    config = asdict(
+        LoopConfig.from_dict(
+            {
+                **train.model_dump(),
+                "torch_threads": threads,
+                "init_bundle": str(base.path),
+                "text_cache": str(cache),
+                "categories": categories,
+                "train_rows": train_rows,
+            }
+        )
+    )
     datasets = {"train": dataset.filter(lambda r: r["split"] == "train").materialize()}
     if train.val_parts and val_rows:
         # the same held-out parts every epoch and every run (resumed or not): the first
