@@ -9,6 +9,8 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
+from store.vectors import unit_rows
+
 RELATIONS = ("identical", "identical_within_tolerance", "mirrored", "scaled", "different")
 SPIN_RATIO = 0.9  # two principal variances this close: the part turns freely between them
 SPIN_STEPS = 72  # turns tried about such an axis (5 degrees)
@@ -307,4 +309,4 @@ def shape_signature(mesh: trimesh.Trimesh, bins: int = 32, samples: int = 2048, 
     volume = abs(float(mesh.volume)) if mesh.is_watertight else 0.0
     compact = float(mesh.area) / volume ** (2 / 3) / 50.0 if volume > 0 else 0.0
     vec = np.concatenate([np.sqrt(hist), ratios, [min(compact, 1.0)]]).astype(np.float32)
-    return vec / max(float(np.linalg.norm(vec)), 1e-12)
+    return unit_rows(vec)
