@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from store.vectors import unit_rows
+
 PROMPT = "a CAD model of {}"  # zero-shot prompt of one kind, filled with "a spur gear"
 MODALITIES = ("image", "geometry", "views")  # vectors a prediction may use
 DEFAULT_WEIGHTS: dict[str, float] = {"image": 1.0, "geometry": 1.0, "views": 1.0}
@@ -137,7 +139,7 @@ def predict_kinds(
 
 
 def _unit_rows(array: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    if (norms < 1e-12).any():
+    """Rows scaled to length 1 (float64); a zero row has no direction and is refused."""
+    if (np.linalg.norm(array, axis=-1) < 1e-12).any():
         raise ValueError("a zero-length vector cannot be compared by cosine")
-    return array / norms
+    return unit_rows(array, np.float64)
