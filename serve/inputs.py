@@ -237,20 +237,14 @@ def check_upload_size(data: bytes, field: str, max_mb: float) -> bytes:
 
 
 def check_query(top_k: Any, offset: Any, weights: Any, limits) -> tuple[int, int]:
-    """The store's own checks of paging and weights, run before any encoder, then the API's
-    limits: top_k at most limits.max_top_k, offset at most limits.max_offset."""
+    """The store's own checks of paging (within the API's limits) and weights, run before any
+    encoder; 422 naming the field."""
     try:
-        check_paging(top_k, offset)
+        paging = check_paging(top_k, offset, limits.max_top_k, limits.max_offset)
         check_weights(weights)
+        return paging
     except InvalidQueryError as e:
         raise query_error(e) from e
-    for name, value, high in (
-        ("top_k", top_k, limits.max_top_k),
-        ("offset", offset, limits.max_offset),
-    ):
-        if value > high:
-            raise invalid(name, f"must be at most {high}, got {value}", "out_of_range")
-    return top_k, offset
 
 
 def make_search_input(

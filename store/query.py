@@ -233,11 +233,19 @@ def check_weights(
     return table
 
 
-def check_paging(top_k: Any, offset: Any) -> tuple[int, int]:
-    """``(top_k, offset)``: ints, top_k >= 1 and offset >= 0 (InvalidQueryError naming each)."""
-    for name, value, low in (("top_k", top_k, 1), ("offset", offset, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidQueryError(f"{name} must be an int >= {low}, got {value!r}", field=name)
+def check_paging(
+    top_k: Any, offset: Any, max_top_k: int | None = None, max_offset: int | None = None
+) -> tuple[int, int]:
+    """``(top_k, offset)``: ints, top_k >= 1 and offset >= 0, each at most its max when given
+    (an API's limits); InvalidQueryError naming the field."""
+    for name, value, low, high in (
+        ("top_k", top_k, 1, max_top_k),
+        ("offset", offset, 0, max_offset),
+    ):
+        wrong = isinstance(value, bool) or not isinstance(value, int)
+        if wrong or value < low or (high is not None and value > high):
+            span = f">= {low}" if high is None else f"between {low} and {high}"
+            raise InvalidQueryError(f"{name} must be an int {span}, got {value!r}", field=name)
     return top_k, offset
 
 
