@@ -79,13 +79,16 @@ def json_depth(value: Any, limit: int) -> int:
 
 
 def parse_json(text: str | bytes, field: str, max_depth: int) -> Any:
-    """A JSON text parsed, refused (422) when malformed or nested deeper than max_depth."""
+    """A JSON text parsed; refused when malformed (400 for the body, 422 for a field's value) or
+    nested deeper than max_depth (422)."""
     try:
         value = json.loads(text)
     except RecursionError as e:  # the decoder recurses per level: ~1000 levels exhaust it
         raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep") from e
     except ValueError as e:
-        raise undecodable(field, f"is not valid JSON ({e})", "bad_json") from e
+        # a body that is not JSON cannot be read at all; a form field's bad JSON is a bad value
+        refuse = undecodable if field == "body" else invalid
+        raise refuse(field, f"is not valid JSON ({e})", "bad_json") from e
     if json_depth(value, max_depth) > max_depth:
         raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep")
     return value

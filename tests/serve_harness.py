@@ -9,8 +9,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 API_KEYS = ("test-key-1", "test-key-2")
-CATALOG_SEED = 7  # 12 parts, 12 categories: bolt, nut, washer, shaft, channel, ...
-CATALOG_SIZE = 12
+CATALOG_SEED = 7
+# one part of each of 12 kinds, chosen so the tests do not depend on the library's size
+CATALOG_FAMILIES = (
+    "hex_bolt",
+    "hex_nut",
+    "flat_washer",
+    "keyed_shaft",
+    "c_channel",
+    "spur_gear",
+    "ball_bearing",
+    "pipe_flange",
+    "l_bracket",
+    "compression_spring",
+    "chain_sprocket",
+    "o_ring",
+)
+CATALOG_SIZE = len(CATALOG_FAMILIES)
 
 
 def free_port() -> int:
@@ -62,7 +77,9 @@ def start_served(root: Path) -> Served:
     from data_jobs.index.pipeline import run_index
     from serve.local import start_service
 
-    records = generate_catalog(root / "catalog", n=CATALOG_SIZE, seed=CATALOG_SEED)
+    records = generate_catalog(
+        root / "catalog", n=CATALOG_SIZE, seed=CATALOG_SEED, families=CATALOG_FAMILIES
+    )
     overrides = service_overrides(root)
     ray.shutdown()
     # replicas inherit the raylet's environment: the keys are set just while Ray starts

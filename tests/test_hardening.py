@@ -193,6 +193,9 @@ def test_json_within_depth_parsed():
     assert parse_json('{"a": [[1, {"b": 2}]]}', "body", 4) == {"a": [[1, {"b": 2}]]}
     with pytest.raises(ApiError) as caught:
         parse_json("{nope", "filters", 32)
+    assert (caught.value.status, caught.value.code) == (422, "bad_json")
+    with pytest.raises(ApiError) as caught:
+        parse_json("{nope", "body", 32)
     assert (caught.value.status, caught.value.code) == (400, "bad_json")
 
 

@@ -47,7 +47,7 @@ def test_find_similar_by_text(stub, served):
     response = stub.FindSimilarModels(request, timeout=60)
     assert len(response.results) == 3 and response.query_id and response.bundle_id
     top = response.results[0]
-    assert top.category == "bolt" and top.genome_id == served.part("bolt")["part_id"]
+    assert top.category == "hex_bolt" and top.genome_id == served.part("hex_bolt")["part_id"]
     assert top.HasField("text_similarity") and not top.HasField("image_similarity")
     assert set(top.cosines) == {"text->text"}
     size = np.array([top.bounding_box.max.x, top.bounding_box.max.y, top.bounding_box.max.z])
@@ -57,7 +57,7 @@ def test_find_similar_by_text(stub, served):
 
 
 def test_find_similar_filters_like_and_geometry(stub, served):
-    nut = served.part("nut")
+    nut = served.part("hex_nut")
     like = stub.FindSimilarModels(
         pb.SimilarModelsRequest(part_id=nut["part_id"], top_k=20, include_embeddings=True)
     )
@@ -66,12 +66,12 @@ def test_find_similar_filters_like_and_geometry(stub, served):
     filtered = stub.FindSimilarModels(
         pb.SimilarModelsRequest(
             text_query="part",
-            category_filter="nut",
-            filters=pb.Filters(categories=["bolt"]),
+            category_filter="hex_nut",
+            filters=pb.Filters(categories=["hex_bolt"]),
             top_k=20,
         )
     )
-    assert sorted(r.category for r in filtered.results) == ["bolt", "nut"]
+    assert sorted(r.category for r in filtered.results) == ["hex_bolt", "hex_nut"]
     small = stub.FindSimilarModels(
         pb.SimilarModelsRequest(
             text_query="part",
@@ -136,7 +136,7 @@ def test_invalid_requests_get_status_and_message(stub, request_fields, code, mes
 
 
 def test_get_model_embeddings(stub, served):
-    bolt = served.part("bolt")
+    bolt = served.part("hex_bolt")
     response = stub.GetModelEmbeddings(pb.GetEmbeddingsRequest(genome_id=bolt["part_id"]))
     assert response.dim == 256 and len(response.view_embeddings) == 10
     for vector in (response.text_embedding, response.image_embedding, response.fused_embedding):
@@ -149,7 +149,7 @@ def test_get_model_embeddings(stub, served):
 def test_index_model_needs_a_key(stub, served):
     request = pb.IndexModelRequest(
         genome_id="grpc/one",
-        model_data=served.file(served.part("nut")).read_bytes(),
+        model_data=served.file(served.part("hex_nut")).read_bytes(),
         file_type="stl",
     )
     error = _status(stub.IndexModel, request)
@@ -180,8 +180,8 @@ def test_predicted_kind_filters_and_shows(stub, served):
 
 
 def test_index_model_and_batch_stream(stub, served, http):
-    nut = served.file(served.part("nut")).read_bytes()
-    washer = served.file(served.part("washer")).read_bytes()
+    nut = served.file(served.part("hex_nut")).read_bytes()
+    washer = served.file(served.part("flat_washer")).read_bytes()
     count = http.get("/v1/facets").json()["total"]
     one = stub.IndexModel(
         pb.IndexModelRequest(

@@ -73,7 +73,7 @@ def test_ready_health_docs(http):
 
 @pytest.mark.parametrize(
     ("query", "category"),
-    [("hex bolt M12", "bolt"), ("hex nut", "nut"), ("flat washer", "washer")],
+    [("hex bolt M12", "hex_bolt"), ("hex nut", "hex_nut"), ("flat washer", "flat_washer")],
 )
 def test_text_search_ranks_the_described_category_first(http, query, category):
     # the text->text pair alone puts the described part first ...
@@ -91,7 +91,7 @@ def test_text_search_ranks_the_described_category_first(http, query, category):
 
 
 def test_result_fields_sizes_and_view_urls(served, http):
-    bolt = served.part("bolt")
+    bolt = served.part("hex_bolt")
     hit = http.post(
         "/v1/search", json={"text": bolt["name"], "top_k": 1, "weights": TEXT_ONLY}
     ).json()["results"][0]
@@ -105,7 +105,7 @@ def test_result_fields_sizes_and_view_urls(served, http):
 
 
 def test_more_like_this_excludes_the_part(served, http):
-    nut = served.part("nut")
+    nut = served.part("hex_nut")
     answer = http.post("/v1/search", json={"part_id": nut["part_id"], "top_k": 20}).json()
     ids = [r["part_id"] for r in answer["results"]]
     assert nut["part_id"] not in ids and len(ids) == 11
@@ -128,9 +128,9 @@ def test_more_like_this_excludes_the_part(served, http):
 def test_filters(served, http):
     both = http.post(
         "/v1/search",
-        json={"text": "fastener", "filters": {"categories": ["nut", "bolt"]}, "top_k": 20},
+        json={"text": "fastener", "filters": {"categories": ["hex_nut", "hex_bolt"]}, "top_k": 20},
     ).json()["results"]
-    assert sorted(r["category"] for r in both) == ["bolt", "nut"]
+    assert sorted(r["category"] for r in both) == ["hex_bolt", "hex_nut"]
     small = http.post(
         "/v1/search",
         json={"text": "part", "filters": {"extent_max": {"lte": 40}}, "top_k": 20},
@@ -138,7 +138,7 @@ def test_filters(served, http):
     assert small and all(r["extents_mm"][0] <= 40 for r in small)
     every = {r["part_id"] for r in served.catalog}
     assert {r["part_id"] for r in small} < every
-    tags = served.part("washer")["tags"]
+    tags = served.part("flat_washer")["tags"]
     tagged = http.post(
         "/v1/search", json={"text": "part", "filters": {"tags_all": tags}, "top_k": 20}
     ).json()["results"]
@@ -151,12 +151,12 @@ def test_filters(served, http):
 def test_facets(http):
     answer = http.get("/v1/facets").json()
     assert answer["total"] >= 12 and sum(answer["facets"]["category"].values()) == answer["total"]
-    nuts = http.get("/v1/facets", params={"category": "nut"}).json()
-    assert nuts["total"] == 1 and nuts["facets"]["category"] == {"nut": 1}
+    nuts = http.get("/v1/facets", params={"category": "hex_nut"}).json()
+    assert nuts["total"] == 1 and nuts["facets"]["category"] == {"hex_nut": 1}
 
 
 def test_mesh_upload_search_finds_the_same_part(served, http):
-    nut = served.part("nut")
+    nut = served.part("hex_nut")
     data = served.file(nut).read_bytes()
     answer = http.post(
         "/v1/search",
@@ -183,7 +183,7 @@ def test_mesh_upload_search_finds_the_same_part(served, http):
 
 
 def test_image_and_points_search(served, http):
-    washer = served.part("washer")
+    washer = served.part("flat_washer")
     part = http.get(f"/v1/parts/{washer['part_id']}").json()
     view = http.get(part["view_urls"][0]).content
     hit = http.post("/v1/search", json={"image": _b64(view), "top_k": 1}).json()["results"][0]
@@ -261,7 +261,7 @@ def test_image_calls_merge_under_load_and_a_bad_image_fails_alone(served):
 
 
 def test_index_one_matches_the_job_then_delete(served, http, client):
-    bolt = served.part("bolt")
+    bolt = served.part("hex_bolt")
     before = client.get_embeddings(bolt["part_id"])
     metadata = {k: v for k, v in bolt.items() if k not in ("part_id", "file")}
     # re-indexing a catalog part through the API gives exactly the job's vectors
@@ -274,7 +274,7 @@ def test_index_one_matches_the_job_then_delete(served, http, client):
     # a new part: index, read, find, delete
     count = _count(http)
     new_id = "uploads/bracket-007"
-    nut_file = served.file(served.part("nut"))
+    nut_file = served.file(served.part("hex_nut"))
     created = client.index_part(
         nut_file, new_id, {"name": "Test nut", "category": "test_nut", "tags": ["t1"]}
     )
@@ -284,7 +284,7 @@ def test_index_one_matches_the_job_then_delete(served, http, client):
     assert part["name"] == "Test nut" and part["tags"] == ["t1"]
     assert part["source_uri"].startswith("upload:")
     # the same file under another id renders the same views: the MaxSim rerank puts it first
-    found = client.search(like=served.part("nut")["part_id"], top_k=1, rerank=True)
+    found = client.search(like=served.part("hex_nut")["part_id"], top_k=1, rerank=True)
     assert found["results"][0]["part_id"] == new_id
     assert found["results"][0]["maxsim"] == pytest.approx(10.0, abs=1e-3)  # 10 views, each 1
     view_url = part["view_urls"][0]
@@ -675,11 +675,11 @@ def test_cli_search(served, capsys):
     assert main(["search", "hex nut", "--url", served.http_url, "--top-k", "2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].split()[0] == "1"
-    nut = served.part("nut")
+    nut = served.part("hex_nut")
     args = ["search", "--like", nut["part_id"], "--url", served.http_url, "--json"]
-    assert main([*args, "--category", "bolt"]) == 0
+    assert main([*args, "--category", "hex_bolt"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert [r["category"] for r in answer["results"]] == ["bolt"]
+    assert [r["category"] for r in answer["results"]] == ["hex_bolt"]
     assert main(["search", "--mesh", str(served.file(nut)), "--url", served.http_url]) == 0
     assert nut["part_id"] in capsys.readouterr().out
     assert main(["search", "x", "--top-k", "0", "--url", served.http_url]) == 1

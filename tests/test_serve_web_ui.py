@@ -145,7 +145,7 @@ def test_text_search_shows_result_cards(served, ui, tmp_path):
     _search(page, lambda: page.get_by_label("Describe the part").press("Enter"))
     cards = _cards(page)
     assert len(cards) == 12  # the default 12 results, the whole catalog
-    assert "nut" in [c["category"] for c in cards[:6]]
+    assert "hex_nut" in [c["category"] for c in cards[:6]]
     names = _names(served)
     for card in cards:
         assert card["name"] == names[card["part_id"]] and card["category"]
@@ -163,10 +163,10 @@ def test_text_search_shows_result_cards(served, ui, tmp_path):
 def test_filters_narrow_the_results(ui):
     page = ui.page
     page.get_by_label("Describe the part").fill("part")
-    page.get_by_label("Category", exact=True).select_option("bolt")
+    page.get_by_label("Category", exact=True).select_option("hex_bolt")
     _search(page, lambda: page.get_by_role("button", name="Search").click())
     cards = _cards(page)
-    assert cards and {c["category"] for c in cards} == {"bolt"}
+    assert cards and {c["category"] for c in cards} == {"hex_bolt"}
 
     page.get_by_label("Category", exact=True).select_option("")
     page.get_by_label("Largest extent at most (mm)").fill("40")
@@ -195,7 +195,7 @@ def test_more_like_this_searches_by_the_part(served, ui):
 
 def test_mesh_upload_finds_the_part(served, ui, tmp_path):
     page = ui.page
-    nut = served.part("nut")
+    nut = served.part("hex_nut")
     path = served.file(nut)
     assert path.suffix == ".stl"
     page.get_by_label("3D file").set_input_files(str(path))

@@ -132,9 +132,9 @@ def test_training_data_job_writes_shards_and_reports_bad_files(training_data):
     assert row["views_png"][0][:8] == b"\x89PNG\r\n\x1a\n"
     points = np.frombuffer(row["points"], dtype=np.float32).reshape(-1, 3)
     assert points.shape == (2 * init.num_points, 3)
-    assert row["descriptions"] and row["category"] in ("nut", "washer", "shaft")
+    assert row["descriptions"] and row["category"] in ("hex_nut", "flat_washer", "shaft")
     summary_file = json.loads((root / "data" / "summary.json").read_text())
-    assert summary_file["categories"] == {"nut": 8, "shaft": 8, "washer": 8}
+    assert summary_file["categories"] == {"flat_washer": 8, "hex_nut": 8, "shaft": 8}
 
 
 def _fixed_loss(bundle_path, data_dir) -> dict[str, float]:
