@@ -14,6 +14,8 @@ Fusion paths (both backends alike):
 - rerank: native, in the same query: MaxSim over ``views`` on top of the fused prefetch (plus any
   rerank pairs' weighted cosines, a formula over stages rescoring its points); on the
   Python path a second query reranks the fused candidates. Parts without views drop out.
+- min_similarity: every candidate the engine returns (the best ``prefetch_limit``) is explained,
+  those below it are dropped, then the page is cut (``store.query.similar_page``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from store.fusion import dbsf, weighted_rrf, weighted_sum
+from store.fusion import dbsf, sort_ranked, weighted_rrf, weighted_sum
 from store.options import StoreOptions
 from store.query import (
     Filters,
@@ -34,6 +36,7 @@ from store.query import (
     finish_hits,
     page_of,
     plan_search,
+    similar_page,
 )
 from store.schema import FACET_FIELDS, CollectionSpec, IdEntry, PartRecord, StoredPart
 
@@ -122,7 +125,7 @@ class Store(ABC):
         elif native and not plan.native:
             raise ValueError(f"fusion {plan.fusion!r} with unequal weights has no native path")
         if native:  # ids and scores from the engine, then payloads and vectors of the page only
-            return explain_hits(plan, self._fetch_hits(plan, page_of(plan, self._run_fused(plan))))
+            return self._explain_page(plan, self._run_fused(plan))
         lists = self._run_pairs(plan)
         limit = plan.rerank_candidates if plan.rerank_rows is not None else plan.fetch_limit
         if plan.fusion == "rrf":
@@ -135,7 +138,15 @@ class Store(ABC):
             return []
         if plan.rerank_rows is not None:
             return finish_hits(plan, self._run_rerank(plan, [str(pid) for pid, _ in fused]))
-        return explain_hits(plan, self._fetch_hits(plan, page_of(plan, fused)))
+        return self._explain_page(plan, fused)
+
+    def _explain_page(self, plan: SearchPlan, scored: list[tuple[str, float]]) -> list[SearchHit]:
+        """Scored candidates -> the page's hits: reads the page only, or with min_similarity
+        every candidate (its percentage needs the vectors)."""
+        if plan.min_similarity is None:
+            return explain_hits(plan, self._fetch_hits(plan, page_of(plan, scored)))
+        ranked = sort_ranked((str(pid), float(score)) for pid, score in scored)
+        return similar_page(plan, explain_hits(plan, self._fetch_hits(plan, ranked)))
 
     @abstractmethod
     def _run_fused(self, plan: SearchPlan) -> list[tuple[str, float]]:

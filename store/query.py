@@ -3,7 +3,8 @@
 ``plan_search`` turns a ``FusedQuery`` into a backend-neutral ``SearchPlan`` (one prefetch per
 weighted pair, a fusion, filter conditions, limits); the backends translate the plan into one
 Qdrant query, and ``finish_hits`` turns the engine's answer into ``SearchHit``s with the exact
-cosine of every pair that took part.
+cosine of every pair that took part, their match score and its percentage (store/similarity.py).
+``same_size_filters`` turns a query part's extents into size filters, the same on every backend.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from store.errors import BundleMismatchError, InvalidQueryError
 from store.fusion import maxsim, sort_ranked
 from store.schema import DENSE_VECTORS, VIEWS, CollectionSpec, normalize_vector, point_id
+from store.similarity import UNCALIBRATED, SimilarityScale, check_min_similarity, match_score
 from store.vectors import unit_rows
 
 MODALITIES = DENSE_VECTORS  # query modalities: text, image, geometry (views act as image)
@@ -35,6 +37,7 @@ DEFAULT_WEIGHTS: dict[tuple[str, str], float] = {
     for target in ("text", "image", "geometry")
 }
 RANGE_FIELDS = ("extent_max", "extent_mid", "extent_min", "size_x", "size_y", "size_z")
+EXTENT_FIELDS = RANGE_FIELDS[:3]  # sorted bounding-box extents, largest first
 
 
 def pair_name(modality: str, target: str) -> str:
@@ -133,6 +136,9 @@ class FusedQuery:
     rerank_weights : {"modality->target": weight} added to the rerank score: weight x that pair's
         cosine per query row (against MaxSim / rows, the mean best view match); pairs of
         modalities the query lacks are skipped
+    similarity : the scale of each hit's ``similarity_percent`` (None: ``UNCALIBRATED``)
+    min_similarity : percent 0..100; hits below it are dropped before paging, among the best
+        ``prefetch_limit`` fused (or reranked) candidates
     """
 
     text: Any = None
@@ -151,6 +157,8 @@ class FusedQuery:
     rerank_candidates: int | None = None  # fused candidates reranked; None: prefetch_limit
     exact: bool = False  # exact kNN instead of HNSW (slow; for recall checks)
     bundle_id: str | None = None  # bundle that encoded the query; must match the collection
+    similarity: SimilarityScale | None = None
+    min_similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +195,8 @@ class SearchPlan:
     queries: dict[str, np.ndarray] = field(default_factory=dict)  # modality -> (D,) vector
     # terms added to the MaxSim rerank score, weights scaled by the rerank rows (see FusedQuery)
     rerank_pairs: list[Pair] = field(default_factory=list)
+    scale: SimilarityScale = UNCALIBRATED  # match score -> similarity_percent
+    min_similarity: float | None = None  # percent: hits below are dropped before paging
 
     @property
     def weights(self) -> list[float]:
@@ -203,6 +213,8 @@ class SearchHit:
     cosines: dict[str, float]  # "modality->target" -> exact cosine of that pair
     maxsim: float | None  # exact MaxSim of the rerank rows against the stored views
     payload: dict[str, Any]
+    match: float | None = None  # weighted mean cosine of the fused pairs (store/similarity.py)
+    similarity_percent: float | None = None  # the plan's scale of ``match``, 0..100
 
 
 def check_weights(
@@ -245,7 +257,7 @@ def check_paging(
         wrong = isinstance(value, bool) or not isinstance(value, int)
         if wrong or value < low or (high is not None and value > high):
             span = f">= {low}" if high is None else f"between {low} and {high}"
-            raise InvalidQueryError(f"{name} must be an int {span}, got {value!r}", field=name)
+            raise InvalidQueryError(f"{name}: must be an int {span}, got {value!r}", field=name)
     return top_k, offset
 
 
@@ -263,8 +275,9 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
             f"unknown fusion {query.fusion!r}; known: {list(FUSIONS)}", field="fusion"
         )
     check_paging(query.top_k, query.offset)
+    min_similarity = check_min_similarity(query.min_similarity)
     if query.fusion == "rrf" and (not isinstance(query.rrf_k, int) or query.rrf_k < 1):
-        raise InvalidQueryError(f"rrf_k must be an int >= 1, got {query.rrf_k!r}", field="rrf_k")
+        raise InvalidQueryError(f"rrf_k: must be an int >= 1, got {query.rrf_k!r}", field="rrf_k")
     try:
         queries = {
             m: normalize_vector(getattr(query, m), (spec.dim,), f"query vector {m!r}")
@@ -314,6 +327,9 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         ]
     must, must_not = filter_conditions(query.filters)
     native = query.fusion != "dbsf" or all(pair.weight == 1.0 for pair in pairs)
+    fetch_limit = depth + max(5, query.top_k // 2)
+    if min_similarity is not None:  # hits below it leave the page: look at every candidate
+        fetch_limit = max(fetch_limit, prefetch_limit)
     return SearchPlan(
         pairs=pairs,
         fusion=query.fusion,
@@ -324,12 +340,14 @@ def plan_search(query: FusedQuery, spec: CollectionSpec) -> SearchPlan:
         top_k=query.top_k,
         offset=query.offset,
         prefetch_limit=prefetch_limit,
-        fetch_limit=depth + max(5, query.top_k // 2),
+        fetch_limit=fetch_limit,
         exact=query.exact,
         rerank_rows=rerank_rows,
         rerank_candidates=max(query.rerank_candidates or prefetch_limit, depth),
         queries=queries,
         rerank_pairs=rerank_pairs,
+        scale=query.similarity or UNCALIBRATED,
+        min_similarity=min_similarity,
     )
 
 
@@ -342,13 +360,28 @@ def page_of(plan: SearchPlan, scored) -> list[tuple[str, float]]:
 def finish_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:
     """Engine answers ``(id, score, payload, vectors)`` -> the page of SearchHits, stable order."""
     by_id = {str(hit[0]): hit for hit in raw}
+    if plan.min_similarity is not None:
+        ranked = sort_ranked(hit[:2] for hit in raw)
+        return similar_page(plan, explain_hits(plan, [by_id[str(pid)] for pid, _ in ranked]))
     return explain_hits(plan, [by_id[pid] for pid, _ in page_of(plan, (h[:2] for h in raw))])
+
+
+def similar_page(plan: SearchPlan, hits: list[SearchHit]) -> list[SearchHit]:
+    """Explained candidates, best first -> the page of those at or above ``min_similarity``."""
+    floor = plan.min_similarity
+    kept = [
+        hit
+        for hit in hits
+        if floor is None or (hit.similarity_percent is not None and hit.similarity_percent >= floor)
+    ]
+    return kept[plan.offset : plan.offset + plan.top_k]
 
 
 def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:
     """One page of ``(id, score, payload, vectors)``, in its order -> SearchHits.
 
-    Cosines (and MaxSim) are computed exactly from the stored, L2-normalized vectors.
+    Cosines (and MaxSim) are computed exactly from the stored, L2-normalized vectors; the match
+    score weighs the fused pairs' cosines (``store.similarity.match_score``).
     """
     by_id = {str(pid): (score, payload, vectors or {}) for pid, score, payload, vectors in raw}
     page = [(pid, entry[0]) for pid, entry in by_id.items()]
@@ -365,6 +398,7 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
         for i, values in zip(rows, (stored @ queries).tolist(), strict=True):
             for pair, value in zip(pairs, values, strict=True):
                 cosines[i][pair.name] = value
+    weights = {pair.name: pair.weight for pair in plan.pairs}
     hits = []
     for (pid, score), hit_cosines in zip(page, cosines, strict=True):
         _, payload, vectors = by_id[pid]
@@ -374,6 +408,7 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
         order = {
             pair.name: hit_cosines[pair.name] for pair in explained if pair.name in hit_cosines
         }
+        match = match_score(order, weights)
         hits.append(
             SearchHit(
                 id=pid,
@@ -382,6 +417,8 @@ def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> 
                 cosines=order,
                 maxsim=score_maxsim,
                 payload=dict(payload or {}),
+                match=match,
+                similarity_percent=None if match is None else plan.scale.percent_of(match),
             )
         )
     return hits
@@ -397,3 +434,59 @@ def hit_vector_names(plan: SearchPlan) -> list[str]:
     """Stored vectors a search must return to explain its hits."""
     names = sorted({pair.target for pair in explained_pairs(plan)}, key=DENSE_VECTORS.index)
     return [*names, VIEWS] if plan.rerank_rows is not None else names
+
+
+def check_same_size(value: Any, field: str = "same_size") -> float | None:
+    """A size tolerance in percent: None, or a finite number > 0 and <= 100 (InvalidQueryError
+    of field)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
+        raise InvalidQueryError(
+            f"{field} must be a tolerance in percent, > 0 and <= 100, got {value!r}", field=field
+        )
+    return float(value)
+
+
+def same_size_filters(
+    filters: Filters | Mapping[str, Any] | None,
+    extents: Any,
+    tolerance: Any,
+    field: str = "same_size",
+) -> Filters:
+    """``filters`` plus the size window of a query part, each extent's range intersected.
+
+    extents : (3,) float, the query part's bounding-box extents in mm (any order: sorted here)
+    tolerance : percent, > 0 and <= 100: a hit's j-th largest extent lies in
+        ``[e_j (1 - tolerance / 100), e_j (1 + tolerance / 100)]``, e_j the query part's, and in
+        the request's own range of that extent when it has one
+    raises InvalidQueryError of ``field``: a bad tolerance or extents, or a window that misses
+    the request's own range (no part could match both)
+    """
+    tolerance = check_same_size(tolerance, field)
+    if tolerance is None:
+        raise InvalidQueryError(f"{field} needs a tolerance in percent", field=field)
+    try:
+        sizes = sorted((float(e) for e in extents), reverse=True)
+    except (TypeError, ValueError) as e:
+        raise InvalidQueryError(f"{field} needs the query part's extents: {e}", field=field) from e
+    if len(sizes) != 3 or not all(math.isfinite(e) and e >= 0 for e in sizes):
+        raise InvalidQueryError(
+            f"{field} needs the query part's 3 extents in mm, got {sizes!r}", field=field
+        )
+    base = as_filters(filters) or Filters()
+    update = {}
+    for name, extent in zip(EXTENT_FIELDS, sizes, strict=True):
+        low, high = extent * (1 - tolerance / 100), extent * (1 + tolerance / 100)
+        own = getattr(base, name)
+        if own is not None:
+            low = low if own.gte is None else max(low, own.gte)
+            high = high if own.lte is None else min(high, own.lte)
+        if low > high:
+            raise InvalidQueryError(
+                f"{field}: the query part's {name} of {extent:g} mm +- {tolerance:g}% misses "
+                f"filters.{name} {own.model_dump(exclude_none=True)}",
+                field=field,
+            )
+        update[name] = Range(gte=low, lte=high)
+    return base.model_copy(update=update)

@@ -25,9 +25,10 @@ from store import (
     point_id,
 )
 from store.edge import EdgeStore
-from store.query import DEFAULT_WEIGHTS, plan_search
+from store.query import DEFAULT_WEIGHTS, plan_search, same_size_filters
 from store.schema import PART_NAMESPACE
 from store.server import ServerStore
+from store.similarity import SimilarityScale, match_score
 
 SPEC = CollectionSpec(bundle_id="test-bundle-1", dim=32, view_count=4, view_set="tiny4")
 N = 60
@@ -407,6 +408,69 @@ def test_more_like_this_excludes_the_part(store, records):
     rec = records[33]
     hits = store.search(query_of(rec, filters=Filters(exclude_part_ids=[rec.part_id])))
     assert rec.part_id not in ids(hits) and hits[0].payload["category"] == rec.category
+
+
+# -- readable similarity: min_similarity and same_size (docs/similarity.md) -----------------------
+
+SCALE = SimilarityScale((0.0, 0.4, 0.9), (0.0, 20.0, 100.0))
+
+
+def test_min_similarity_drops_hits_below_it_before_paging(store, records):
+    rec = records[2]
+    for fusion, rerank in (("rrf", False), ("weighted_sum", False), ("rrf", True)):
+        # every part a candidate, so the whole ranking is known
+        query = dict(fusion=fusion, rerank=rerank, similarity=SCALE, prefetch_limit=N)
+        full = store.search(query_of(rec, top_k=N, **query))
+        weights = {p.name: p.weight for p in plan_search(query_of(rec, **query), SPEC).pairs}
+        for hit in full:  # the weighted mean cosine of the fused pairs, through the scale
+            assert hit.match == pytest.approx(match_score(hit.cosines, weights))
+            assert hit.similarity_percent == SCALE.percent_of(hit.match)
+        percents = [h.similarity_percent for h in full]
+        # where the ranking is not by similarity alone, a floor that drops a hit ranked above a
+        # kept one: the page must fill up with the kept ones after it
+        crossings = [p for j, p in enumerate(percents) if j and min(percents[:j]) < p]
+        assert crossings or fusion != "rrf", "this RRF ranking is by similarity alone"
+        floor = max(crossings, default=sorted(percents, reverse=True)[9])
+        kept = [h.part_id for h in full if h.similarity_percent >= floor]
+        for offset, top_k in ((0, len(kept)), (1, 2), (len(kept) - 1, 5)):
+            page = store.search(
+                query_of(rec, top_k=top_k, offset=offset, min_similarity=floor, **query)
+            )
+            assert ids(page) == kept[offset : offset + top_k], (fusion, rerank, offset)
+    for bad in (-1, 100.5, float("nan")):
+        with pytest.raises(InvalidQueryError) as err:
+            store.search(query_of(rec, min_similarity=bad))
+        assert err.value.field == "min_similarity"
+
+
+def test_same_size_keeps_parts_within_the_tolerance(store, records):
+    rec = records[12]
+    extents = sorted(np.subtract(rec.bbox_max, rec.bbox_min), reverse=True)
+
+    def same_size(r, tolerance):
+        sizes = _sizes(r)
+        return all(
+            e * (1 - tolerance / 100) - 1e-6 <= sizes[name] <= e * (1 + tolerance / 100) + 1e-6
+            for name, e in zip(("extent_max", "extent_mid", "extent_min"), extents, strict=True)
+        )
+
+    alike = {r.part_id for r in records if same_size(r, 80)}
+    assert rec.part_id in alike and 2 < len(alike) < N
+    own = Filters(extent_min=Range(gte=_sizes(rec)["extent_min"]))  # the user's own size filter
+    both = {
+        r.part_id
+        for r in records
+        if r.part_id in alike and _sizes(r)["extent_min"] >= own.extent_min.gte
+    }
+    assert 0 < len(both) < len(alike)
+    for filters, expected in (
+        (same_size_filters(None, extents, 80), alike),
+        (same_size_filters(own, extents, 80), both),
+    ):
+        assert store.count(filters) == len(expected)
+        assert set(ids(store.search(query_of(rec, filters=filters, top_k=N)))) == expected
+    narrow = same_size_filters(None, extents, 1)
+    assert ids(store.search(query_of(rec, filters=narrow, top_k=N))) == [rec.part_id]
 
 
 # -- bundles and bad records --------------------------------------------------------------------
