@@ -640,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=_train)
 
     serve = commands.add_parser(
-        "serve", parents=[common], help="run the search service (Ray Serve) until Ctrl-C"
+        "serve", parents=[common], help="run the search service (Ray Serve) until Ctrl-C or SIGTERM"
     )
     serve.add_argument("--port", type=int, default=None, help="HTTP port (serve.http_port)")
     serve.add_argument("--host", default=None, help="HTTP host (serve.host)")

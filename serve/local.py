@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from typing import Any
 
@@ -98,6 +99,22 @@ def grpc_options(settings, port: int | None = None):
     return gRPCOptions(port=port, grpc_servicer_functions=[GRPC_SERVICER])
 
 
+def init_ray(settings, num_cpus: int | None = None) -> None:
+    """Start a local Ray, or join ``serve.ray_address``, unless this process runs Ray already;
+    refuses an exposed service without keys (``check_exposure``) first."""
+    import ray
+
+    check_exposure(settings)
+    ask_for_haproxy(settings)
+    if not ray.is_initialized():
+        ray.init(
+            address=settings.serve.ray_address,
+            num_cpus=num_cpus if settings.serve.ray_address is None else None,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+
+
 def start_service(
     config: str | None = None,
     overrides: dict[str, Any] | None = None,
@@ -111,7 +128,6 @@ def start_service(
 
     user_configs : user_config overrides by deployment name (``AppArgs.user_configs``)
     """
-    import ray
     from ray import serve
 
     from cadsearch.settings import load_settings
@@ -119,15 +135,7 @@ def start_service(
 
     overrides = overrides or {}
     settings = load_settings(config, **overrides)
-    check_exposure(settings)
-    ask_for_haproxy(settings)
-    if not ray.is_initialized():
-        ray.init(
-            address=settings.serve.ray_address,
-            num_cpus=num_cpus if settings.serve.ray_address is None else None,
-            include_dashboard=False,
-            log_to_driver=False,
-        )
+    init_ray(settings, num_cpus)
     options = {
         "http_options": http_options(settings, http_port),
         "controller_options": controller_options(settings),
@@ -141,21 +149,97 @@ def start_service(
     return settings, handle
 
 
-def run_forever(config: str | None = None, overrides: dict[str, Any] | None = None) -> None:
-    """Start the service and block until Ctrl-C, then shut Serve down."""
+# what a supervisor sends to stop a service (systemd, Kubernetes, `ray job stop`; a closed
+# terminal): each stops it as Ctrl-C does
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class StopSignal(Exception):
+    """A STOP_SIGNALS signal, raised in the main thread as Ctrl-C raises KeyboardInterrupt."""
+
+
+class StopSignals:
+    """STOP_SIGNALS as exceptions. Once installed, the first one raises StopSignal (its name) in
+    the main thread; once disarmed (the shutdown has begun) they are ignored, so that a repeated
+    signal does not cut the shutdown short.
+
+    Install after ``ray.init``: Ray's core worker sets a SIGTERM handler that aborts the process
+    before Python can shut anything down; this one replaces it.
+    """
+
+    def __init__(self):
+        self.armed = False
+
+    def install(self) -> None:
+        self.armed = True
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._on_signal)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.armed:
+            self.armed = False
+            raise StopSignal(signal.Signals(signum).name)
+
+
+def started_ray_here() -> bool:
+    """Whether this process started the Ray it is connected to (``ray.init`` of a new local
+    instance), rather than joining a running one: Ray's own record of the processes it started."""
+    from ray._private import worker
+
+    node = getattr(worker, "_global_node", None)
+    return bool(getattr(node, "all_processes", None))
+
+
+def stop_service(app_name: str) -> None:
+    """Shut down what ``start_service`` started: on a Ray this process started, Serve and then
+    Ray (waiting until its processes exit); on a Ray it joined, only the app, then disconnect
+    (the cluster, its Serve and other apps keep running)."""
+    import ray
     from ray import serve
 
-    settings, _ = start_service(config, overrides)
+    if not ray.is_initialized():
+        return
+    try:
+        if started_ray_here():
+            serve.shutdown()
+        else:
+            serve.delete(app_name)
+    finally:
+        ray.shutdown(wait_for_processes=True)
+
+
+def _announce(settings) -> None:
     s = settings.serve
     print(f"cadsearch is serving: http://{s.host}:{s.http_port}/docs", flush=True)
     if s.grpc_port:
         print(f"gRPC CADRetrievalService on {s.host}:{s.grpc_port}", flush=True)
     if not settings.api_keys:
         print("note: no API keys ($CADSEARCH_API_KEYS): write endpoints are open", flush=True)
+
+
+def run_forever(config: str | None = None, overrides: dict[str, Any] | None = None) -> None:
+    """Start the service and block until Ctrl-C, SIGTERM or SIGHUP, then shut it down
+    (``stop_service``) and return; a stop signal during the start stops it as well."""
+    from cadsearch.settings import load_settings
+
+    settings = load_settings(config, **(overrides or {}))
+    init_ray(settings)
+    signals = StopSignals()
+    signals.install()
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("shutting down", flush=True)
+        try:
+            start_service(config, overrides)
+            _announce(settings)
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            stopped_by = "SIGINT"
+        except StopSignal as stop:
+            stopped_by = str(stop)
+        print(f"shutting down ({stopped_by})", flush=True)
     finally:
-        serve.shutdown()
+        signals.disarm()
+        stop_service(settings.serve.app_name)
