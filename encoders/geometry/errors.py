@@ -46,6 +46,12 @@ class NonFiniteError(MeshError):
     code = "non_finite"
 
 
+class CoordinateRangeError(MeshError):
+    """Some vertex coordinates are beyond ``MAX_COORDINATE`` (validate.py) in file units."""
+
+    code = "coordinate_range"
+
+
 class ZeroExtentError(MeshError):
     """All vertices coincide (or lie within ``mesh.min_extent``)."""
 

@@ -238,7 +238,8 @@ def load_mesh(
     file_type : extension without the dot; taken from the path when omitted
     max_file_mb : refuse larger inputs before parsing
     linear_tolerance, angular_tolerance : tessellation of STEP/IGES (relative chord error, radians)
-    limits : face, vertex and zip limits checked before parsing (default: ``MeshLimits()``)
+    limits : face, vertex and zip limits checked before parsing, STEP/IGES's time limit
+        (default: ``MeshLimits()``)
     Raises a MeshError subclass naming the problem.
     """
     if limits is None:
@@ -269,6 +270,7 @@ def load_mesh(
             BREP_FORMATS[kind],
             linear_tolerance=linear_tolerance,
             angular_tolerance=angular_tolerance,
+            timeout_s=limits.step_timeout_s,
         )
     if data is None:
         data = Path(label).read_bytes()

@@ -28,6 +28,9 @@ class MeshLimits(BaseModel):
     )
     step_linear_tolerance: float = 0.05  # STEP/IGES tessellation chord error, relative to part size
     step_angular_tolerance: float = 0.5  # STEP/IGES tessellation angular deflection, radians
+    # STEP/IGES are read in a child process (Open CASCADE crashes or loops on some malformed
+    # files); past this it is killed and the file refused
+    step_timeout_s: float = Field(120.0, gt=0)
 
 
 class SamplingSettings(BaseModel):

@@ -6,9 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import trimesh
 
-from .errors import EmptyMeshError, UnreadableMeshError, UnsupportedFormatError
+from .errors import EmptyMeshError, MeshError, UnreadableMeshError, UnsupportedFormatError
 
 INSTALL_HINT = "pip install 'cadsearch[step]' (the OCP binding of Open CASCADE)"
 
@@ -101,14 +102,68 @@ def tessellate(
         os.unlink(tmp)
 
 
+def _read_in_child(path: str, kind: str, linear_tolerance: float, angular_tolerance: float, out):
+    """The child's side of ``read_isolated``: send ("mesh", vertices, faces) or ("error", the
+    MeshError's class name, its message)."""
+    try:
+        mesh = tessellate(read_shape(path, kind), linear_tolerance, angular_tolerance)
+        out.send(("mesh", np.asarray(mesh.vertices), np.asarray(mesh.faces)))
+    except MeshError as e:
+        out.send(("error", type(e).__name__, str(e)))
+    except Exception as e:  # the binding raises anything from Standard_Failure to RuntimeError
+        out.send(("error", "UnreadableMeshError", f"Open CASCADE failed: {type(e).__name__}: {e}"))
+    finally:
+        out.close()
+
+
+def read_isolated(
+    path: str, kind: str, linear_tolerance: float, angular_tolerance: float, timeout_s: float
+) -> trimesh.Trimesh:
+    """``read_shape`` and ``tessellate`` in a forked child process: Open CASCADE crashes
+    (SIGSEGV) or loops on some malformed files, and a crash or a child past timeout_s becomes an
+    UnreadableMeshError here instead of killing or holding the caller's process."""
+    import multiprocessing
+
+    from . import errors
+
+    context = multiprocessing.get_context("fork")  # inherits the loaded binding: no re-import
+    receive, send = context.Pipe(duplex=False)
+    args = (path, kind, linear_tolerance, angular_tolerance, send)
+    child = context.Process(target=_read_in_child, args=args, daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout_s):
+            raise UnreadableMeshError(
+                f"Open CASCADE did not read the {kind.upper()} file within {timeout_s:g} s"
+            )
+        try:
+            answer = receive.recv()
+        except EOFError:  # the child died without answering
+            child.join(5)
+            raise UnreadableMeshError(
+                f"Open CASCADE crashed reading the {kind.upper()} file (exit code {child.exitcode})"
+            ) from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if answer[0] == "error":
+        raise getattr(errors, answer[1], UnreadableMeshError)(answer[2])
+    return trimesh.Trimesh(answer[1], answer[2], process=False)
+
+
 def load_brep(
     source: str | Path | bytes,
     kind: str,
     *,
     linear_tolerance: float = 0.05,
     angular_tolerance: float = 0.5,
+    timeout_s: float = 120.0,
 ) -> trimesh.Trimesh:
-    """Read and tessellate a STEP/IGES file given as a path or bytes."""
+    """Read and tessellate a STEP/IGES file given as a path or bytes, in a child process that
+    gets timeout_s (``read_isolated``)."""
     _require_ocp()
     if isinstance(source, bytes | bytearray | memoryview):
         fd, tmp = tempfile.mkstemp(suffix=f".{kind}")
@@ -116,14 +171,17 @@ def load_brep(
             with os.fdopen(fd, "wb") as f:
                 f.write(source)
             return load_brep(
-                tmp, kind, linear_tolerance=linear_tolerance, angular_tolerance=angular_tolerance
+                tmp,
+                kind,
+                linear_tolerance=linear_tolerance,
+                angular_tolerance=angular_tolerance,
+                timeout_s=timeout_s,
             )
         finally:
             os.unlink(tmp)
     try:
-        shape = read_shape(source, kind)
-        return tessellate(shape, linear_tolerance, angular_tolerance)
-    except (UnreadableMeshError, EmptyMeshError, UnsupportedFormatError) as e:
+        return read_isolated(str(source), kind, linear_tolerance, angular_tolerance, timeout_s)
+    except MeshError as e:
         if e.source is None:
             raise type(e)(str(e), source=str(source)) from e
         raise

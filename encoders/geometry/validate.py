@@ -7,7 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
-from .errors import EmptyMeshError, NonFiniteError, TooManyFacesError, ZeroExtentError
+from .errors import (
+    CoordinateRangeError,
+    EmptyMeshError,
+    NonFiniteError,
+    TooManyFacesError,
+    UnreadableMeshError,
+    ZeroExtentError,
+)
+
+# larger coordinates (file units) are refused: merging vertices hashes them at 1e-8 as int64,
+# which overflows near 9e10, and float sums overflow long before 1e308
+MAX_COORDINATE = 1e9
 
 
 @dataclass(frozen=True)
@@ -24,18 +35,26 @@ def validate_mesh(
     *,
     max_faces: int | None = None,
     min_extent: float = 1e-9,
+    max_coordinate: float = MAX_COORDINATE,
     source: str | None = None,
 ) -> tuple[trimesh.Trimesh, CleanReport]:
     """Check a mesh and return a cleaned copy.
 
-    Fatal (raised): no faces, non-finite coordinates, more than ``max_faces`` faces, a bounding
-    box diagonal at or below ``min_extent``. Cleaned: coincident vertices merged, degenerate and
-    duplicate faces dropped, unreferenced vertices removed.
+    Fatal (raised): no faces, vertices or faces not (n, 3), non-finite coordinates or any beyond
+    ``max_coordinate``, more than ``max_faces`` faces, a bounding box diagonal at or below
+    ``min_extent``. Cleaned: coincident vertices merged, degenerate and duplicate faces dropped,
+    unreferenced vertices removed.
     """
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     if len(faces) == 0 or len(vertices) == 0:
         raise EmptyMeshError("the mesh has no triangles", source=source)
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
+        # a parser that read a malformed line (OBJ's "v 1 2") leaves the wrong number of columns
+        raise UnreadableMeshError(
+            f"vertices and faces must be (n, 3) arrays, got {vertices.shape} and {faces.shape}",
+            source=source,
+        )
     if max_faces is not None and len(faces) > max_faces:
         raise TooManyFacesError(
             f"the mesh has {len(faces):,} faces, over the limit of {max_faces:,}", source=source
@@ -48,6 +67,13 @@ def validate_mesh(
         bad = int((~finite).sum())
         raise NonFiniteError(
             f"{bad} of {len(used)} vertices have NaN or infinite coordinates", source=source
+        )
+    largest = float(np.abs(vertices[used]).max())
+    if largest > max_coordinate:
+        raise CoordinateRangeError(
+            f"a vertex coordinate of magnitude {largest:.3g} is beyond {max_coordinate:g} "
+            "(file units)",
+            source=source,
         )
 
     diagonal = float(np.linalg.norm(np.ptp(vertices[used], axis=0)))
