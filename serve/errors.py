@@ -23,6 +23,9 @@ GRPC_CODES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+# Retry-After of a 503: about the time Serve takes to replace a replica that died
+# (docs/operations.md#a-replica-that-dies)
+RETRY_AFTER_S = 10
 # MeshError.code -> HTTP status (a file over a size limit is "too large", the rest undecodable)
 MESH_STATUS = {
     "file_too_large": 413,
@@ -106,6 +109,12 @@ def too_large(field: str, message: str, code: str = "too_large") -> ApiError:
 def not_found(field: str, message: str) -> ApiError:
     """404: an unknown part or view."""
     return ApiError(404, "not_found", message, field)
+
+
+def unavailable(message: str, code: str = "unavailable") -> ApiError:
+    """503: a deployment the request needs does not answer now; worth retrying after
+    ``RETRY_AFTER_S`` (HTTP sends it as ``Retry-After``; gRPC answers UNAVAILABLE)."""
+    return ApiError(503, code, message)
 
 
 def from_mesh_error(error: Exception, field: str) -> ApiError:

@@ -4,21 +4,36 @@ vectors of recent query texts kept (a repeated query, a next page, skips the tex
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
+from ray.exceptions import RayActorError, RayTaskError
+from ray.serve.exceptions import DeploymentUnavailableError, ReplicaUnavailableError
 
-from serve.errors import ApiError, undecodable
+from serve.errors import RETRY_AFTER_S, ApiError, unavailable, undecodable
 
+log = logging.getLogger(__name__)
 TEXT_CACHE_SIZE = 4096  # query texts whose vectors an ingress replica keeps (~1 KiB each at D=256)
+# a replica that died or cannot be reached (ActorDiedError, ActorUnavailableError), or none to
+# route to: the request was not at fault
+REPLICA_LOST = (RayActorError, ReplicaUnavailableError, DeploymentUnavailableError)
 
 
 def _cause(error: BaseException) -> BaseException:
     """The user exception inside a Ray error (RayTaskError keeps it as ``.cause``)."""
     return getattr(error, "cause", None) or error
+
+
+def replica_lost(error: BaseException) -> bool:
+    """Whether a handle call failed because its replica is gone, not because of the request
+    (also when a RayTaskError carries the actor error)."""
+    if isinstance(error, REPLICA_LOST):
+        return True
+    return isinstance(error, RayTaskError) and isinstance(error.cause, REPLICA_LOST)
 
 
 class TextVectorCache:
@@ -138,6 +153,11 @@ def calls_in_flight(section) -> int:
 class HandleEncoders:
     """``serve.service.Encoders`` over deployment handles; replicas' ApiErrors pass through.
 
+    A call whose replica dies (``replica_lost``) is sent once more, to a replica Serve routes it
+    to; if that fails too it is a 503 ``unavailable``. Every call here is idempotent: encoding
+    and preparing compute from their inputs, and ``index_row`` writes nothing (the ingress
+    upserts the encoded row by part id).
+
     Query texts: the kept vectors first (``TextVectorCache``), the others through a
     ``Coalescer`` of at most ``text_calls`` calls in flight, each of at most ``text_call_items``
     texts. Images likewise (``image_calls``, ``image_call_items``: the ImageEncoder's
@@ -164,13 +184,28 @@ class HandleEncoders:
         self.image_calls = Coalescer(self._encode_images_now, image_calls, image_call_items)
 
     async def _call(self, name: str, method: str, *args: Any) -> Any:
-        try:
-            return await getattr(self.handles[name], method).remote(*args)
-        except Exception as e:
-            cause = _cause(e)
-            if isinstance(cause, ApiError):
-                raise ApiError(cause.status, cause.code, cause.message, cause.field) from None
-            raise
+        handle = self.handles[name]
+        deployment = getattr(handle, "deployment_name", name)
+        for attempt in (1, 2):
+            try:
+                return await getattr(handle, method).remote(*args)
+            except Exception as e:
+                cause = _cause(e)
+                if isinstance(cause, ApiError):
+                    raise ApiError(cause.status, cause.code, cause.message, cause.field) from None
+                if not replica_lost(e):
+                    raise
+                log.warning(
+                    "%s.%s: replica lost (%s), try %d of 2",
+                    deployment,
+                    method,
+                    type(e).__name__,
+                    attempt,
+                )
+        raise unavailable(
+            f"{deployment} is unavailable (its replica stopped during the request, or none "
+            f"runs); retry in {RETRY_AFTER_S} s"
+        )
 
     async def text(self, texts: list[str]) -> np.ndarray:
         return await self.text_cache.encode(texts, self.text_calls)

@@ -14,7 +14,14 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.api_models import SearchRequest
-from serve.errors import ApiError, from_validation_errors, invalid, too_large, undecodable
+from serve.errors import (
+    RETRY_AFTER_S,
+    ApiError,
+    from_validation_errors,
+    invalid,
+    too_large,
+    undecodable,
+)
 from serve.inputs import parse_json
 
 log = logging.getLogger(__name__)
@@ -86,8 +93,12 @@ async def _send_error(send, error: ApiError) -> None:
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse(error.to_json(), status_code=error.status, headers=headers)
+    headers = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    elif error.status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return JSONResponse(error.to_json(), status_code=error.status, headers=headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
