@@ -6,12 +6,15 @@ the geometry encoder's arch and hyper-parameters, point count, view set, image s
 trained, and ``files``: the sha256 of every weight file. The bundle id is
 ``{name}-{sha256(canonical json of the rest)[:12]}``: it changes with any config or weight change,
 and every stored vector carries it. Weights are read with safetensors only (nothing is unpickled).
+An optional ``similarity.json`` beside them maps the bundle's match scores to percentages
+(``ModelBundle.similarity_table``, docs/similarity.md); it is not part of the id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +26,9 @@ if TYPE_CHECKING:  # torch and open_clip load only when a model does
     from cadsearch.settings import Settings
     from encoders.clip import ClipEncoder
     from store.schema import CollectionSpec
+    from store.similarity import SimilarityTable
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1  # bundle.json layout version this code reads and writes
 BUNDLE_FILE = "bundle.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"
@@ -152,6 +157,30 @@ class ModelBundle:
 
         views = get_view_set(self.view_set)
         return CollectionSpec(self.id, self.embed_dim, len(views), self.view_set)
+
+    def similarity_table(self) -> SimilarityTable | None:
+        """The bundle's ``similarity.json`` (match score -> percent by query kind), or None when
+        it has none or the file was fitted on another bundle's vectors (then the percentages are
+        uncalibrated: docs/similarity.md#uncalibrated); BundleError when it is malformed."""
+        from store.similarity import SIMILARITY_FILE, SimilarityTable
+
+        path = self.path / SIMILARITY_FILE
+        if not path.is_file():
+            return None
+        try:
+            table = SimilarityTable.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            raise BundleError(f"{path}: {e}") from e
+        if table.bundle_id != self.id:
+            log.warning(
+                "%s was fitted on bundle %s, not %s: similarity percentages are uncalibrated "
+                "until it is fitted again (docs/similarity.md#recalibrate)",
+                path,
+                table.bundle_id,
+                self.id,
+            )
+            return None
+        return table
 
     def effective_settings(self, settings: Settings) -> Settings:
         """``settings`` with this bundle's input contract: point count, view set and image size."""

@@ -227,6 +227,33 @@ def test_bundle_owns_its_input_contract_and_collection_spec():
     assert settings.render.view_set == "iso4"  # the given settings are left as they were
 
 
+def test_similarity_table_of_a_bundle(tmp_path, tiny_bundle, caplog):
+    """similarity.json: absent or of another bundle -> None (uncalibrated), malformed -> error."""
+    bundle, _ = tiny_bundle
+    copy = tmp_path / "tiny"
+    shutil.copytree(bundle.path, copy)
+    loaded = load_bundle(copy)
+    assert loaded.similarity_table() is None
+    table = {"bundle_id": bundle.id, "kinds": {"text": {"raw": [0.1, 0.5], "percent": [0, 80]}}}
+    (copy / "similarity.json").write_text(json.dumps(table))
+    scale = load_bundle(copy).similarity_table().scale("text")  # not part of the bundle's id
+    assert scale.calibrated and scale.percent_of(0.3) == 40.0
+    (copy / "similarity.json").write_text(json.dumps({**table, "bundle_id": "other-123"}))
+    assert loaded.similarity_table() is None and "other-123" in caplog.text
+    (copy / "similarity.json").write_text(json.dumps({**table, "kinds": {"text": {"raw": [1]}}}))
+    with pytest.raises(BundleError, match="similarity.json: kinds.text"):
+        loaded.similarity_table()
+
+
+def test_cad_mini_ships_its_calibration():
+    bundle = load_bundle("cad-mini")
+    table = bundle.similarity_table()
+    assert table is not None and table.bundle_id == bundle.id
+    for kind in ("text", "image", "mesh", "like"):
+        scale = table.scale(kind)
+        assert scale.calibrated and scale.percent[-1] > 50 and table.info["pairs"][kind] > 1000
+
+
 def test_cad_mini_architecture_rebuilds_byte_identical_and_is_the_shipped_ones(tmp_path):
     from encoders.make_bundle import architecture_differences, build_cad_mini
 

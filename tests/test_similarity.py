@@ -150,3 +150,36 @@ def test_same_size_refusals_name_same_size(extents, tolerance, message):
     with pytest.raises(InvalidQueryError, match=message) as err:
         same_size_filters(None, extents, tolerance)
     assert err.value.field == "same_size"
+
+
+# -- the calibration's fit (data_jobs/evaluate/calibrate.py) -------------------------------------
+
+
+def test_fit_scale_recovers_a_known_probability():
+    from data_jobs.evaluate.calibrate import KNOT_STEP, fit_scale
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(-0.2, 1.0, 20_000)
+    truth = np.clip((raw - 0.2) / 0.6, 0, 1)  # P(same | raw): 0 below 0.2, 1 above 0.8
+    same = rng.uniform(size=raw.size) < truth
+    scale = fit_scale(raw, same)
+    assert scale.calibrated and len(scale.raw) <= 2 * (100 / KNOT_STEP + 1)
+    assert np.all(np.diff(scale.percent) >= 0) and np.all(np.diff(scale.raw) > 0)
+    grid = np.linspace(-0.2, 1.0, 61)
+    error = np.abs(scale.percents(grid) - 100 * np.clip((grid - 0.2) / 0.6, 0, 1))
+    assert error.max() < 12 and error.mean() < 4
+    assert scale.percent_of(-5) == scale.percent[0] < 5 and scale.percent_of(5) > 95
+    with pytest.raises(ValueError, match="both labels"):
+        fit_scale(raw, np.zeros(raw.size, dtype=bool))
+
+
+def test_reduced_knots_keep_a_jump_and_stay_within_a_step():
+    from data_jobs.evaluate.calibrate import reduce_knots
+
+    raw = np.linspace(0, 1, 201)
+    percent = np.where(raw < 0.5, 20 * raw, 80 + 20 * (raw - 0.5))  # 10 -> 80 in one step
+    xs, ys = reduce_knots(raw, percent, step=5)
+    assert len(xs) < 60
+    error = np.abs(np.interp(raw, xs, ys) - percent)
+    assert error.max() <= 5 + 1e-9
+    assert np.interp(0.495, xs, ys) == pytest.approx(9.9) and np.interp(0.5, xs, ys) == 80
