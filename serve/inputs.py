@@ -22,6 +22,9 @@ from store.query import Filters, check_paging, check_weights
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.I)
 POINT_SEED = 0  # resampling a query cloud is deterministic: the same cloud, the same vector
+# a CLIP tower resizes an image's short side to its input size first: a 1x3000 image takes
+# 600 MB there, and the fuzzer's 1x65535 ones grew the ImageEncoder by 7 GB
+MAX_IMAGE_ASPECT = 50
 
 
 @dataclass
@@ -129,6 +132,15 @@ def check_image(data: bytes, field: str, max_pixels: int) -> tuple[int, int]:
         raise too_large(
             field,
             f"{width}x{height} pixels is over the limit of {max_pixels} pixels",
+            "image_too_large",
+        )
+    if min(width, height) < 1:
+        raise undecodable(field, f"{width}x{height} pixels holds no pixel", "bad_image")
+    if max(width, height) > MAX_IMAGE_ASPECT * min(width, height):
+        raise too_large(
+            field,
+            f"{width}x{height} pixels is longer than {MAX_IMAGE_ASPECT}:1 (the encoder's resize "
+            "of its short side would expand it)",
             "image_too_large",
         )
     try:
