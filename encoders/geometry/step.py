@@ -105,6 +105,9 @@ def tessellate(
 def _read_in_child(path: str, kind: str, linear_tolerance: float, angular_tolerance: float, out):
     """The child's side of ``read_isolated``: send ("mesh", vertices, faces) or ("error", the
     MeshError's class name, its message)."""
+    import faulthandler
+
+    faulthandler.disable()  # a crash here is expected and answered: no dump in the caller's log
     try:
         mesh = tessellate(read_shape(path, kind), linear_tolerance, angular_tolerance)
         out.send(("mesh", np.asarray(mesh.vertices), np.asarray(mesh.faces)))
