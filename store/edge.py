@@ -5,6 +5,7 @@ Folder layout (one collection)::
     <path>/collection.json   the spec (bundle id, dim, view set) and creation options, atomic
     <path>/shard/            the EdgeShard (segments, WAL, edge_config.json)
     <path>/writer.lock       exclusive flock held while open; a second writer is refused
+    <path>/holder.json       a search service that holds the lock names itself (store/holder.py)
 
 Qdrant Edge's shard config has no free-form metadata, so the spec lives in the sidecar JSON.
 """
@@ -69,7 +70,9 @@ def _acquire_lock(path: Path) -> int:
         os.close(fd)
         raise WriterLockedError(
             f"Qdrant Edge collection {path.parent} is already open by another writer "
-            f"(pid {holder}); Edge allows exactly one: close it first, or use a Qdrant server"
+            f"(pid {holder}); Edge allows exactly one: close it first, or use a Qdrant server",
+            folder=str(path.parent),
+            pid=int(holder) if holder.isdigit() else None,
         ) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -42,7 +42,22 @@ def _invalid_query(message: str, field: str) -> InvalidQueryError:
 
 
 class WriterLockedError(StoreError):
-    """Another writer holds the Qdrant Edge shard folder (Edge allows exactly one)."""
+    """Another writer holds the Qdrant Edge shard folder (Edge allows exactly one).
+
+    ``folder`` is the collection folder, ``pid`` the holder's process id when the lock names it.
+    """
+
+    def __init__(self, message: str, *, folder: str | None = None, pid: int | None = None):
+        super().__init__(message)
+        self.folder = folder
+        self.pid = pid
+
+    def __reduce__(self):  # keep folder and pid across pickling
+        return _writer_locked, (str(self), self.folder, self.pid)
+
+
+def _writer_locked(message: str, folder: str | None, pid: int | None) -> WriterLockedError:
+    return WriterLockedError(message, folder=folder, pid=pid)
 
 
 class CollectionNotFoundError(StoreError):
