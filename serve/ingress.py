@@ -46,6 +46,7 @@ from serve.http_util import (
 )
 from serve.inputs import check_image, decode_base64, make_search_input, point_array, preload
 from serve.web import add_web_ui
+from serve.writer_api import add_writer_api, announce_holder, withdraw_holder
 
 app = FastAPI(
     title="cadsearch",
@@ -61,6 +62,7 @@ install_error_handlers(app)
 add_search_openapi(app)
 add_web_ui(app)  # the search page at /
 add_offline_docs(app)  # /docs, /redoc: no CDN
+add_writer_api(app)  # /v1/writer: a reindex job's writes while this replica holds the shard
 
 
 def guard(what: str, flag: str | None = None):
@@ -129,6 +131,8 @@ class SearchIngress:
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)
         app.state.serve_settings = self.serve_settings
         app.state.api_keys = self.api_keys
+        app.state.service = self.service
+        self.holder = announce_holder(self.settings, self.service.store)
         preload()
         # what is loaded by now lives as long as the replica: the collector stops scanning it
         # (collections took a visible share of a search's CPU: docs/tuning.md#ingress)
@@ -137,6 +141,7 @@ class SearchIngress:
     def __del__(self):
         service = getattr(self, "service", None)
         if service is not None:
+            withdraw_holder(service.store, getattr(self, "holder", None))
             service.close()
 
     # -- HTTP: search -------------------------------------------------------------------------

@@ -426,6 +426,22 @@ class SearchService:
             raise not_found("part_id", f"no part {part_id!r} in the collection")
         return {"part_id": part_id, "deleted": True, "views_removed": views}
 
+    # -- a reindex job's writes, sent here while this replica holds the Edge shard ------------
+    # (serve/writer_api.py; docs/operations.md#indexing-while-serving)
+
+    def write_rows(self, rows: list[dict[str, Any]]):
+        """Write a reindex job's encoded rows (its write stage, run here); the WriteResult."""
+        return self._write(rows)
+
+    def delete_parts(self, part_ids: list[str]) -> int:
+        """Remove parts and their views (a reindex job's prune); how many were stored."""
+        with self._write_lock:
+            removed = self.store.delete(part_ids)
+            self.store.flush()
+            for part_id in part_ids:
+                self.view_store.delete_part(part_id)
+        return removed
+
     def view_png(self, key: str) -> bytes:
         """A view PNG of the local view store (404 for a malformed or unknown key)."""
         from store.views import InvalidViewKeyError, LocalViewStore, ViewNotFoundError
