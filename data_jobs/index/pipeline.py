@@ -14,7 +14,7 @@ from typing import Any
 from data_jobs.ray_setup import ensure_ray
 
 from .rows import exception_record
-from .write import ErrorReport, WriteResult, write_rows
+from .write import ErrorReport, WriteResult
 
 
 class SystemicError(RuntimeError):
@@ -142,8 +142,9 @@ def run_index(
     """
     from data_jobs.sources import discover
     from encoders.bundle import load_bundle
-    from store.factory import open_store
     from store.views import open_view_store
+
+    from .service_writer import ServiceWriteError, open_writer
 
     started = time.perf_counter()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
@@ -154,8 +155,9 @@ def run_index(
         settings = bundle.effective_settings(settings)
         spec = bundle.collection_spec()
         sources = discover(source, settings, b2_api=b2_api)
-        store = open_store(settings.store, spec)
         view_store = open_view_store(settings.views, b2_api=b2_api)
+        # the store, or the search service that holds the Edge shard: one writer either way
+        writer = open_writer(settings, spec, view_store)
     except Exception as e:
         raise SystemicError(f"cannot start indexing {source}: {type(e).__name__}: {e}") from e
 
@@ -163,15 +165,13 @@ def run_index(
     summary.errors_path = str(report.path)
     result = WriteResult()
     try:
-        existing = {entry.part_id: entry for entry in store.iter_ids()}
+        existing = writer.existing()
         todo, unchanged = plan(sources, existing, bundle.id, full)
         summary.skipped = len(unchanged)
         if prune:
             known = {s.part_id for s in sources}
             gone = sorted(set(existing) - known)
-            for part_id in gone:
-                view_store.delete_part(part_id)
-            summary.pruned = store.delete(gone) if gone else 0
+            summary.pruned = writer.delete(gone) if gone else 0
         # problems known from discovery alone (unsupported type, missing file) skip the cluster
         runnable = []
         for part in todo:
@@ -182,11 +182,13 @@ def run_index(
                 result.errors.append(exception_record(part.part_id, part.uri, "discover", problem))
         report.add(result.errors)
         if runnable:
-            result.merge(_run_pipeline(runnable, settings, store, view_store, report, spec, b2_api))
-        if result.indexed:
-            store.optimize()
+            result.merge(_run_pipeline(runnable, settings, writer, report, spec, b2_api))
+        # also when nothing was written: what a search service wrote gets its indexes here
+        writer.optimize()
+    except ServiceWriteError as e:
+        raise SystemicError(f"{e} (what was written stays: a rerun resumes after it)") from e
     finally:
-        store.close()
+        writer.close()
     summary.indexed = len(result.indexed)
     summary.failed = len(result.errors)
     summary.nodes = result.nodes
@@ -200,7 +202,7 @@ def run_index(
     return summary
 
 
-def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> WriteResult:
+def _run_pipeline(parts, settings, writer, report, spec, b2_api) -> WriteResult:
     """Run the Ray Data stages and write their output (streaming, as blocks finish)."""
     import ray
 
@@ -217,15 +219,15 @@ def _run_pipeline(parts, settings, store, view_store, report, spec, b2_api) -> W
     try:
         ds = build_dataset(rows, settings, uses_b2)
         result = WriteResult()
-        if store.backend == "edge":
-            # Qdrant Edge has exactly one writer: this process, which holds the shard
+        if writer.streams:
+            # Qdrant Edge has exactly one writer: this process, which holds the shard, or the
+            # search service that holds it; each batch is flushed, so a rerun resumes after it
             for batch in ds.iter_batches(
                 batch_size=settings.index.write_batch_size, batch_format="pyarrow"
             ):
-                written = write_rows(batch.to_pylist(), store, view_store)
+                written = writer.write(batch.to_pylist())
                 report.add(written.errors)
                 result.merge(written)
-                store.flush()  # what is written survives a crash: a rerun resumes after it
         else:
             sink = PartsDatasink(settings, spec, str(report.path))
             ds.write_datasink(sink)

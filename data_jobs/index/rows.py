@@ -35,6 +35,11 @@ ENCODED_COLUMNS = (
     "bundle_id",
     "encoded_on",  # Ray node id of the encoder actor
 )
+# what the write stage reads of an encoded row (a search service that writes for the job gets
+# these: serve/writer_api.py's EncodedRow)
+NOT_WRITTEN = ("fingerprint", "description", "points")  # in the payload, or not stored
+WRITE_COLUMNS = tuple(c for c in ENCODED_COLUMNS if c not in NOT_WRITTEN)
+BYTES_COLUMNS = ("views_png", "text", "image", "geometry", "views")  # bytes, or lists of bytes
 
 
 def node_id() -> str:

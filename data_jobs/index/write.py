@@ -117,6 +117,43 @@ def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult
     return result
 
 
+class StoreWriter:
+    """The write stage's target when this process opens the store itself: rows written here
+    (the driver is the Edge shard's one writer), prune and optimize on the store.
+
+    Its counterpart ``ServiceWriter`` (service_writer.py) sends the same calls to the search
+    service that holds the shard; run_index takes either.
+    """
+
+    def __init__(self, store, view_store):
+        self.store = store
+        self.view_store = view_store
+        # Qdrant Edge: rows stream to this process; a Qdrant server: a Datasink writes them
+        self.streams = store.backend == "edge"
+
+    def existing(self) -> dict[str, Any]:
+        """part id -> IdEntry of every stored part."""
+        return {entry.part_id: entry for entry in self.store.iter_ids()}
+
+    def write(self, rows: list[dict[str, Any]]) -> WriteResult:
+        result = write_rows(rows, self.store, self.view_store)
+        self.store.flush()  # what is written survives a crash: a rerun resumes after it
+        return result
+
+    def delete(self, part_ids: list[str]) -> int:
+        """Remove parts and their views; how many were stored."""
+        for part_id in part_ids:
+            self.view_store.delete_part(part_id)
+        return self.store.delete(part_ids)
+
+    def optimize(self) -> None:
+        """Build the store's indexes (quick when there is nothing new to index)."""
+        self.store.optimize()
+
+    def close(self) -> None:
+        self.store.close()
+
+
 class ErrorReport:
     """errors.jsonl of one run: one JSON object per failed part (part, stage, type, message)."""
 
