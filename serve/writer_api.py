@@ -58,7 +58,11 @@ class EncodedRow(BaseModel):
     @field_validator("error")
     @classmethod
     def _error_row(cls, value: str) -> str:
-        if value and not isinstance(json.loads(value), dict):
+        try:
+            row = json.loads(value) if value else {}
+        except RecursionError as e:  # the decoder recurses per level: a 500 otherwise
+            raise ValueError("is nested too deeply") from e
+        if not isinstance(row, dict):
             raise ValueError("must be empty or an error row as a JSON object")
         return value
 

@@ -285,3 +285,19 @@ def test_the_writer_api_takes_what_the_write_stage_reads():
     from serve.writer_api import EncodedRow
 
     assert set(EncodedRow.model_fields) == set(WRITE_COLUMNS)
+
+
+def test_the_writer_api_refuses_malformed_rows_as_validation_errors():
+    import pydantic
+
+    from serve.writer_api import WriteRowsRequest
+
+    deep = "[" * 100_000 + "]" * 100_000
+    for error, text_b64 in (("[1]", ""), (deep, ""), ("", "not base64!")):
+        body = json.dumps({"rows": [{"part_id": "p", "error": error, "text": text_b64}]})
+        with pytest.raises(pydantic.ValidationError):
+            WriteRowsRequest.model_validate_json(body)
+    ok = json.dumps(
+        {"rows": [{"part_id": "p", "error": json.dumps({"code": "x"}), "text": "AAAA"}]}
+    )
+    assert WriteRowsRequest.model_validate_json(ok).rows[0].row()["text"] == b"\0\0\0"
