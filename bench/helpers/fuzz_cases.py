@@ -271,6 +271,11 @@ def mismatched_files(seeds: dict[str, tuple[str, bytes]]) -> st.SearchStrategy:
     )
 
 
+def typed_images(seeds: dict[str, bytes]) -> st.SearchStrategy:
+    """Image bytes: a seed as it is, or mutated."""
+    return st.sampled_from(sorted(seeds)).map(seeds.get) | images(seeds)
+
+
 def images(seeds: dict[str, bytes]) -> st.SearchStrategy:
     """Image bytes: a seed, mutated, or with a header that declares another size."""
     return st.sampled_from(sorted(seeds)).flatmap(
@@ -279,6 +284,13 @@ def images(seeds: dict[str, bytes]) -> st.SearchStrategy:
 
 
 # -- generated requests ---------------------------------------------------------------------------
+
+
+def one_in(n: int) -> st.SearchStrategy[bool]:
+    """True about once in n draws (``integers(0, n - 1) == 0`` is True far more often: hypothesis
+    favours the ends of a range)."""
+    return st.sampled_from([False] * (n - 1) + [True])
+
 
 # text without lone surrogates (protobuf refuses them before sending; JSON carries them escaped)
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -300,26 +312,34 @@ RANGES = ("extent_max", "extent_mid", "extent_min", "size_x", "size_y", "size_z"
 FUSIONS = ["rrf", "dbsf", "weighted_sum"]
 MESH_TYPES = ["stl", "obj", "ply", "off", "glb", "gltf", "3mf", "step", "stp", "iges", "igs"]
 
-# well-typed values, near and past their limits: requests that reach the encoders and the store
-sizes = st.floats(-1e3, 1e6) | st.sampled_from([0.0, -0.0, 1e-300, 3.4e38, 1e39, -1e39])
-clouds = st.tuples(st.sampled_from([1e-6, 1.0, 1e3, 1e8, 1e10]), st.integers(14, 64)).flatmap(
+# valid values, a few at their limits: requests that reach the encoders and the store
+sizes = st.floats(0, 1e4) | st.sampled_from([0.0, 1e-300, 3.4e38])
+clouds = st.tuples(st.sampled_from([1e-6, 1.0, 1e3, 1e8]), st.integers(16, 64)).flatmap(
     lambda scale_count: st.lists(
         st.tuples(*[st.floats(-scale_count[0], scale_count[0])] * 3).map(list),
         min_size=scale_count[1],
         max_size=scale_count[1],
     )
 )
-typed_ranges = st.fixed_dictionaries({}, optional={"gte": sizes, "lte": sizes})
+typed_ranges = (
+    st.tuples(sizes, sizes)
+    .map(sorted)
+    .flatmap(
+        lambda ends: st.fixed_dictionaries(
+            {}, optional={"gte": st.just(ends[0]), "lte": st.just(ends[1])}
+        )
+    )
+)
 typed_filters = st.fixed_dictionaries(
     {},
     optional={
         **{name: st.lists(texts, max_size=3) for name in FILTER_LISTS},
         **{name: typed_ranges for name in RANGES},
-        "min_predicted_score": st.floats(-0.5, 1.5),
+        "min_predicted_score": st.floats(0, 1),
     },
 )
 typed_weights = st.dictionaries(
-    st.sampled_from(PAIRS), st.floats(0, 1e6) | st.sampled_from([0, 1e6, 1e6 + 1, -1]), max_size=4
+    st.sampled_from(PAIRS), st.floats(0, 1e6) | st.sampled_from([0, 1e6]), max_size=4
 )
 # any JSON where a field's type is wrong: what validation must refuse
 coordinates = st.floats(-1e3, 1e3, allow_nan=False) | numbers
@@ -371,31 +391,34 @@ def _new_search_fields() -> list[str]:
 def typed_search_fields(
     image_seeds_: dict[str, bytes], known_ids: list[str] = ()
 ) -> dict[str, st.SearchStrategy]:
-    """Each search field's well-typed values."""
+    """Each search field's valid values (an image may be mutated: its check is the target)."""
+    b64 = typed_images(image_seeds_).map(lambda b: base64.b64encode(b).decode())
     return {
-        "text": texts.filter(str.strip) | st.sampled_from(["hex bolt", "x" * 2001]),
-        "image": images(image_seeds_).map(lambda b: base64.b64encode(b).decode()),
+        "text": texts.filter(str.strip) | st.sampled_from(["hex bolt", "M8 nut"]),
+        "image": b64,
         "points": clouds,
-        "part_id": part_ids(list(known_ids)),
+        "part_id": st.sampled_from(list(known_ids)) if known_ids else part_ids([]),
         "filters": typed_filters,
-        "top_k": st.integers(-1, 101),
-        "offset": st.integers(-1, 1001),
+        "top_k": st.integers(1, 100),
+        "offset": st.integers(0, 1000),
         "weights": typed_weights,
         "fusion": st.sampled_from(FUSIONS),
         "rerank": st.booleans(),
         "include_embeddings": st.booleans(),
-        **{name: st.floats(-1, 101) | st.just(None) for name in _new_search_fields()},
+        **{name: st.floats(0, 100) for name in _new_search_fields()},
     }
 
 
 def search_bodies(
     image_seeds_: dict[str, bytes], known_ids: list[str] = ()
 ) -> st.SearchStrategy[dict]:
-    """A JSON search body: any subset of the fields, all well-typed, or each of them well-typed
-    or any JSON value (an unknown field too)."""
+    """A JSON search body: any subset of the fields, all valid, or each of them valid, past its
+    limits or any JSON value (an unknown field too)."""
     typed = typed_search_fields(image_seeds_, known_ids)
     wild = {
         **{name: strategy | json_values for name, strategy in typed.items()},
+        "text": typed["text"] | st.sampled_from(["", "   ", "x" * 2001]) | json_values,
+        "part_id": part_ids(list(known_ids)) | json_values,
         "points": wild_points,
         "filters": wild_filters | json_values,
         "top_k": st.integers(-5, 1100) | numbers | json_values,
@@ -403,6 +426,7 @@ def search_bodies(
         "weights": wild_weights | json_values,
         "mesh_format": st.sampled_from(MESH_TYPES) | json_values,  # refused: no mesh in JSON
         "unknown_field": json_values,
+        **{name: numbers | json_values for name in _new_search_fields()},
     }
     return st.fixed_dictionaries({}, optional=typed) | st.fixed_dictionaries({}, optional=wild)
 
@@ -458,32 +482,40 @@ def multipart_body(
 
 @st.composite
 def multipart_searches(
-    draw, mesh_seeds_: dict[str, tuple[str, bytes]], image_seeds_: dict[str, bytes]
+    draw,
+    mesh_seeds_: dict[str, tuple[str, bytes]],
+    image_seeds_: dict[str, bytes],
+    known_ids: list[str] = (),
 ) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
-    """(form fields, files) of a multipart search: well-typed fields as text (or any text), and
-    an image and a mesh upload (seed files, maybe mutated, with any file name)."""
-    typed = typed_search_fields(image_seeds_)
+    """(form fields, files) of a multipart search: valid fields as text, and an image and a mesh
+    upload (seed files, maybe mutated); or any text in any field, files with any name."""
+    typed = typed_search_fields(image_seeds_, known_ids)
     typed.pop("image")  # an upload here
-    typed["mesh_format"] = st.sampled_from(MESH_TYPES)
-    scalar = texts.filter(lambda t: "\x00" not in t)
-    if draw(st.booleans()):
-        fields = {
-            k: _form_value(v) for k, v in draw(st.fixed_dictionaries({}, optional=typed)).items()
-        }
-    else:
-        wild = {name: strategy.map(_form_value) | scalar for name, strategy in typed.items()}
-        wild["unknown_field"] = scalar
-        wild["rerank"] = st.sampled_from(["true", "false", "1", "maybe", ""])
-        fields = draw(st.fixed_dictionaries({}, optional=wild))
     files: dict[str, tuple[str, bytes]] = {}
+    name = draw(st.sampled_from(sorted(mesh_seeds_)))
+    kind, data = draw(mesh_files(mesh_seeds_, name))
+    if draw(st.booleans()):  # valid fields
+        fields = draw(st.fixed_dictionaries({}, optional=typed))
+        if draw(st.booleans()):
+            files["image"] = ("query.png", draw(typed_images(image_seeds_)))
+        if draw(st.booleans()):
+            files["mesh"] = (f"part.{kind}", data)
+            fields.pop("points", None)  # a mesh or points, not both
+            if draw(st.booleans()):
+                fields["mesh_format"] = kind
+        return {k: _form_value(v) for k, v in fields.items()}, files
+    scalar = texts.filter(lambda t: "\x00" not in t)
+    wild = {name: strategy.map(_form_value) | scalar for name, strategy in typed.items()}
+    wild["mesh_format"] = st.sampled_from(MESH_TYPES) | scalar
+    wild["unknown_field"] = scalar
+    wild["rerank"] = st.sampled_from(["true", "false", "1", "maybe", ""])
+    fields = draw(st.fixed_dictionaries({}, optional=wild))
     if draw(st.booleans()):
         files["image"] = ("query.png", draw(images(image_seeds_)))
     if draw(st.booleans()):
-        name = draw(st.sampled_from(sorted(mesh_seeds_)))
-        kind, data = draw(mesh_files(mesh_seeds_, name))
-        suffix = draw(st.sampled_from([kind, kind, kind.upper(), "", "exe", "stl.obj"]))
+        suffix = draw(st.sampled_from([kind, kind.upper(), "", "exe", "stl.obj"]))
         files["mesh"] = (f"part.{suffix}" if suffix else "part", data)
-    if draw(st.integers(0, 9)) == 0:
+    if draw(one_in(10)):
         files[draw(st.sampled_from(["other", "text"]))] = ("x.bin", b"\x00\x01")
     return fields, files
 
@@ -515,25 +547,32 @@ def grpc_searches(
     image_seeds_: dict[str, bytes],
     known_ids: list[str] = (),
 ):
-    """A ``SimilarModelsRequest`` with any mix of its fields, values near and past their limits."""
+    """A ``SimilarModelsRequest``: valid fields (files maybe mutated), or any value of each
+    field's type."""
     from google.protobuf.descriptor import FieldDescriptor
 
     from serve.proto import cad_retrieval_pb2 as pb
 
-    typed = draw(st.booleans())  # values of each field's range only, else of its type
-    floats = st.floats(-1e3, 1e3)
-    if not typed:
-        floats = floats | st.floats(width=32) | st.sampled_from([1e39, -1e39])
+    typed = draw(st.booleans())
+    floats = st.floats(0, 1e3) if typed else st.floats(width=32) | st.sampled_from([1e39, -1e39])
+    int32 = st.integers(-(2**31), 2**31 - 1)
     request = pb.SimilarModelsRequest()
     optional = st.booleans()
     if draw(optional):
-        request.text_query = draw(texts | st.just("hex bolt"))
+        request.text_query = draw(typed_search_fields({})["text"] if typed else texts)
     if draw(optional):
-        request.image_data = draw(images(image_seeds_) | st.binary(max_size=64))
-    if draw(optional):
+        request.image_data = draw(typed_images(image_seeds_) | st.binary(max_size=64))
+    mesh = draw(optional)
+    if draw(optional) and not (typed and mesh):
         cloud = clouds if typed else st.lists(st.tuples(floats, floats, floats), max_size=40)
         for x, y, z in draw(cloud):
             request.geometry_query.points.add(x=x, y=y, z=z)
+    if mesh:
+        name = draw(st.sampled_from(sorted(mesh_seeds_)))
+        kind, request.mesh_data = draw(mesh_files(mesh_seeds_, name))
+        request.mesh_format = draw(st.just(kind) if typed else st.sampled_from(MESH_TYPES) | texts)
+    elif not typed and draw(one_in(10)):
+        request.mesh_format = draw(texts)
     if draw(optional):
         request.category_filter = draw(texts)
     if draw(optional):
@@ -542,53 +581,43 @@ def grpc_searches(
             box.min.CopyFrom(pb.Point3D(x=draw(floats), y=draw(floats), z=draw(floats)))
         if draw(optional):
             box.max.CopyFrom(pb.Point3D(x=draw(floats), y=draw(floats), z=draw(floats)))
-    int32 = st.integers(-(2**31), 2**31 - 1)
-    request.top_k = draw(st.integers(0, 101) if typed else int32)
-    request.offset = draw(st.integers(0, 1001) if typed else int32)
+    request.top_k = draw(st.integers(0, 100) if typed else int32)
+    request.offset = draw(st.integers(0, 1000) if typed else int32)
     if draw(optional):
         request.rerank = draw(st.booleans())
     request.include_embeddings = draw(st.booleans())
     if draw(optional):
-        request.part_id = draw(st.sampled_from(list(known_ids)) | texts if known_ids else texts)
-    if draw(optional):
-        name = draw(st.sampled_from(sorted(mesh_seeds_)))
-        kind, data = draw(mesh_files(mesh_seeds_, name))
-        request.mesh_data = data
-        if draw(st.integers(0, 4)):
-            request.mesh_format = draw(st.sampled_from([kind, *MESH_TYPES]) | texts)
-    elif draw(st.integers(0, 9)) == 0:
-        request.mesh_format = draw(texts)
+        ids = st.sampled_from(list(known_ids)) if known_ids else texts
+        request.part_id = draw(ids if typed else ids | texts)
     if draw(optional):
         f = request.filters
         for name in FILTER_LISTS:
             if draw(optional):
                 getattr(f, name).extend(draw(st.lists(texts, max_size=3)))
         for name in RANGES:
-            if draw(st.integers(0, 3)) == 0:
-                for end in ("gte", "lte"):
-                    if draw(optional):
-                        setattr(getattr(f, name), end, draw(floats))
+            if draw(one_in(4)):
+                low, high = sorted(draw(st.tuples(floats, floats)))
+                getattr(f, name).gte, getattr(f, name).lte = low, high
         if draw(optional):
-            f.min_predicted_score = draw(floats)
-    for key, value in draw(
-        st.dictionaries(st.sampled_from(PAIRS) | texts, floats, max_size=3)
-    ).items():
+            f.min_predicted_score = draw(st.floats(0, 1) if typed else floats)
+    pairs = st.sampled_from(PAIRS) if typed else st.sampled_from(PAIRS) | texts
+    for key, value in draw(st.dictionaries(pairs, floats, max_size=3)).items():
         request.weights[key] = value
     if draw(optional):
-        request.fusion = draw(st.sampled_from(FUSIONS) | texts)
-    if draw(st.integers(0, 9)) == 0:
+        request.fusion = draw(st.sampled_from(FUSIONS) if typed else texts)
+    if not typed and draw(one_in(5)):
         request.image_path = draw(st.sampled_from(["/etc/passwd", "../x.png", ""]) | texts)
-    # scalar fields added to the message since: any value of their type
+    # scalar fields added to the message since: any value of their type (percent when valid)
     by_type = {
-        FieldDescriptor.TYPE_FLOAT: floats,
-        FieldDescriptor.TYPE_DOUBLE: st.floats(),
-        FieldDescriptor.TYPE_INT32: st.integers(-(2**31), 2**31 - 1),
+        FieldDescriptor.TYPE_FLOAT: st.floats(0, 100) if typed else floats,
+        FieldDescriptor.TYPE_DOUBLE: st.floats(0, 100) if typed else st.floats(),
+        FieldDescriptor.TYPE_INT32: st.integers(0, 100) if typed else int32,
         FieldDescriptor.TYPE_STRING: texts,
         FieldDescriptor.TYPE_BOOL: st.booleans(),
     }
     for field in request.DESCRIPTOR.fields:
         new = field.name not in GRPC_SEARCH_FIELDS and not field.is_repeated
-        if new and field.type in by_type and draw(st.integers(0, 3)) == 0:
+        if new and field.type in by_type and draw(one_in(4)):
             setattr(request, field.name, draw(by_type[field.type]))
     return request
 
@@ -614,14 +643,22 @@ def embed_requests(image_seeds_: dict[str, bytes]) -> st.SearchStrategy[tuple[st
     )
 
 
-metadata = st.fixed_dictionaries(
+typed_metadata = st.fixed_dictionaries(
     {},
     optional={
         "name": texts,
-        "category": texts,
+        "category": st.sampled_from(["bolt", "gear", "bracket"]) | texts,
         "tags": st.lists(texts, max_size=3),
         "description": texts,
-        "units": st.sampled_from(["mm", "in", "m", "0.1in", "parsecs"]) | texts,
+        "units": st.sampled_from(["mm", "in", "m", "0.1in"]),
+    },
+)
+metadata = typed_metadata | st.fixed_dictionaries(
+    {},
+    optional={
+        "name": texts,
+        "tags": st.lists(texts, max_size=3) | json_values,
+        "units": st.sampled_from(["mm", "parsecs"]) | texts,
         "scale": numbers,
         "extra": json_values,
     },
@@ -633,15 +670,20 @@ def index_forms(
     draw, mesh_seeds_: dict[str, tuple[str, bytes]]
 ) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
     """(form fields, files) of POST /v1/parts: a seed file (maybe mutated) with metadata JSON
-    (well-typed, any JSON or broken text) and a part id."""
+    (valid, any JSON or broken text) and a part id."""
     name = draw(st.sampled_from(sorted(mesh_seeds_)))
     kind, data = draw(mesh_files(mesh_seeds_, name))
-    suffix = draw(st.sampled_from([kind, kind, "", "exe"]))
+    fuzz_id = st.integers(0, 10**6).map(lambda n: f"fuzz-{n}")
+    if draw(st.booleans()):  # valid fields
+        meta = draw(typed_metadata.map(encode_json).map(bytes.decode))
+        fields = {"metadata": meta, "part_id": draw(fuzz_id)}
+        return fields, {"file": (f"part.{kind}", data)}
+    suffix = draw(st.sampled_from([kind, "", "exe"]))
     fields = {
         "metadata": draw(metadata.map(encode_json).map(bytes.decode) | raw_texts),
-        "part_id": draw(st.integers(0, 10**6).map(lambda n: f"fuzz-{n}") | part_ids([])),
+        "part_id": draw(fuzz_id | part_ids([])),
     }
-    if draw(st.integers(0, 4)) == 0:
+    if draw(one_in(5)):
         fields["file_type"] = draw(st.sampled_from(MESH_TYPES) | texts)
     fields = {k: v for k, v in fields.items() if "\x00" not in v and encodable(v)}
     return fields, {"file": (f"part.{suffix}" if suffix else "part", data)}
@@ -649,25 +691,33 @@ def index_forms(
 
 @st.composite
 def grpc_index_requests(draw, mesh_seeds_: dict[str, tuple[str, bytes]]):
-    """An ``IndexModelRequest``: a seed file (maybe mutated) or a server path, with metadata."""
+    """An ``IndexModelRequest``: a seed file (maybe mutated) with valid fields, or any mix of
+    its fields (a server path too)."""
     from serve.proto import cad_retrieval_pb2 as pb
 
     request = pb.IndexModelRequest()
     optional = st.booleans()
-    if draw(st.integers(0, 9)):
-        name = draw(st.sampled_from(sorted(mesh_seeds_)))
-        kind, request.model_data = draw(mesh_files(mesh_seeds_, name))
+    name = draw(st.sampled_from(sorted(mesh_seeds_)))
+    kind, data = draw(mesh_files(mesh_seeds_, name))
+    fuzz_id = st.integers(0, 10**6).map(lambda n: f"fuzz-{n}")
+    if draw(st.booleans()):  # valid fields
+        request.model_data, request.file_type, request.genome_id = data, kind, draw(fuzz_id)
+        if draw(optional):
+            request.metadata_json = draw(typed_metadata.map(encode_json).map(bytes.decode))
+        return request
+    if not draw(one_in(10)):
+        request.model_data = data
         if draw(optional):
             request.file_type = draw(st.sampled_from([kind, *MESH_TYPES]) | texts)
-    if draw(st.integers(0, 9)) == 0:
+    if draw(one_in(10)):
         request.model_path = draw(st.sampled_from(["/etc/passwd", "../../x.stl"]) | texts)
-    if draw(st.integers(0, 4)):
-        request.genome_id = draw(st.integers(0, 10**6).map(lambda n: f"fuzz-{n}") | texts)
+    if not draw(one_in(5)):
+        request.genome_id = draw(fuzz_id | texts)
     if draw(optional):
         request.metadata_json = draw(metadata.map(encode_json).map(bytes.decode) | texts)
     for field in ("description", "name", "category"):
         if draw(optional):
             setattr(request, field, draw(texts))
     request.tags.extend(draw(st.lists(texts, max_size=3)))
-    request.use_creo_rendering = draw(st.integers(0, 9)) == 0
+    request.use_creo_rendering = draw(one_in(10))
     return request
