@@ -12,7 +12,7 @@ import trimesh
 from data_jobs.catalog import families_bearings, families_drive, families_motion
 from data_jobs.catalog import families_transmission as transmission
 from data_jobs.catalog.families_base import to_trimesh
-from data_jobs.catalog.motion_kit import helical_rod
+from data_jobs.catalog.geometry_kit import helical_rod
 
 NEW = {f.name: f for f in (*transmission.FAMILY_LIST, *families_motion.FAMILY_LIST)}
 

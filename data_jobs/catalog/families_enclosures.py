@@ -10,6 +10,7 @@ from shapely import affinity
 from shapely.ops import unary_union
 
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import between, choose, choose_row, flag, pick, stepped_count
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -21,23 +22,15 @@ from data_jobs.catalog.families_base import (
     extrude,
     fillet_profile,
     fmt,
-    pick,
+    make_part,
     revolve,
+    rounded,
     rounded_rectangle,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.family_kit import (
-    assemble,
-    bent_section,
-    between,
-    choose,
-    density,
-    flag,
-    prism_along_x,
-    prism_along_y,
-)
+from data_jobs.catalog.geometry_kit import bent_section, prism_along_x, prism_along_y, stadium
 
 # Die-cast / moulded electronics boxes, common catalogue sizes: (length, width, height), mm.
 ENCLOSURES = (
@@ -121,7 +114,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
         holes = 2
     material = pick(rng, ["aluminium", "ABS", "polycarbonate", "aluminium"])
     size = f"{fmt(length)} x {fmt(width)} x {fmt(height)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Enclosure {fmt(length)}x{fmt(width)}x{fmt(height)}",
@@ -134,16 +127,18 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
             "IP54",
         ]
         + (["mounting flange"] if ears else []),
-        parameters=dict(
-            length=length,
-            width=width,
-            height=height,
-            wall=wall,
-            floor=floor,
-            lid_rebate=lip_h,
-            screw=screw,
-            mounting_ears=int(ears),
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                length=length,
+                width=width,
+                height=height,
+                wall=wall,
+                floor=floor,
+                lid_rebate=lip_h,
+                screw=screw,
+                mounting_ears=int(ears),
+            )
+        ),
         names=[
             "electronics enclosure",
             "project box",
@@ -153,8 +148,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
         ],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="housing", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
         extras=[
             f"hollow electronics box {size}, {fmt(wall)} mm walls, "
             f"four M{fmt(screw)} lid screw bosses",
@@ -218,27 +212,28 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
     holes = len(cuts) + len(fixing)
     material = pick(rng, ["polycarbonate", "ABS", "aluminium", "polycarbonate"])
     size = f"{fmt(length)} x {fmt(width)} x {fmt(height)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Junction box {fmt(length)}x{fmt(width)}x{fmt(height)}, {len(cuts)} x M{entry}",
         tags=[material, "junction box", "EN 60670-22", "IP65", "knockouts", f"M{entry} entries"],
-        parameters=dict(
-            length=length,
-            width=width,
-            height=height,
-            wall=wall,
-            entry_size=entry,
-            entry_diameter=d,
-            open_entries=len(cuts),
-            closed_knockouts=len(rings),
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                length=length,
+                width=width,
+                height=height,
+                wall=wall,
+                entry_size=entry,
+                entry_diameter=d,
+                open_entries=len(cuts),
+                closed_knockouts=len(rings),
+            )
+        ),
         names=["junction box", "terminal box", "connection box", "adaptable box", "wall box"],
         size=size,
         standard="EN 60670-22",
         material=material,
-        attributes=ShapeAttributes(form="housing", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
         extras=[
             f"IP65 junction box {size} with {len(cuts)} open M{entry} cable entries "
             f"({fmt(d)} mm) and {len(rings)} knockouts still closed",
@@ -249,39 +244,37 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
 
 def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Top-hat mounting rail EN 60715 TS35 (7.5 or 15 mm deep), plain or slotted base."""
-    code = choose(rng, list(DIN_RAILS), extreme)
-    w, h, t, b = DIN_RAILS[code]
+    code, (w, h, t, b) = choose_row(rng, DIN_RAILS, extreme)
     length = float(choose(rng, (75, 100, 125, 150, 200, 250, 300, 400, 500), extreme))
     r_in = round(between(rng, 0.5, 1.0, extreme), 2)
     half = b / 2 - t / 2
     mid = [(-w / 2, h - t / 2), (-half, h - t / 2), (-half, t / 2), (half, t / 2),
            (half, h - t / 2), (w / 2, h - t / 2)]  # fmt: skip
-    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
+    body = prism_along_x(bent_section(mid, t, r_in, stepped_count(rng, 6, extreme, step=2)), length)
     slotted = flag(rng, 0.7, extreme)
     holes = 0
     if slotted:
         sw, sl, pitch = 5.2, 15.0, 25.0
         count = int(length // pitch)
-        slot = sg.LineString([(-(sl - sw) / 2, 0), ((sl - sw) / 2, 0)]).buffer(sw / 2, quad_segs=4)
+        slot = stadium((sl - sw) / 2, sw / 2, 4)
         start = (length - (count - 1) * pitch) / 2
         slots = unary_union([affinity.translate(slot, start + i * pitch, 0) for i in range(count)])
         body = subtract(body, [extrude(slots, t + 2, -1)])
         holes = count
     material = pick(rng, ["zinc-plated steel", "steel", "aluminium", "stainless"])
     size = f"{code}, {fmt(length)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"DIN rail {code} {fmt(length)} mm" + (" slotted" if slotted else ""),
         tags=[material, "EN 60715", "DIN rail", "top hat", code]
         + (["slotted"] if slotted else ["plain"]),
-        parameters=dict(width=w, depth=h, thickness=t, length=length, slots=holes),
+        parameters=rounded(dict(width=w, depth=h, thickness=t, length=length, slots=holes)),
         names=["DIN rail", "top-hat rail", "TS35 rail", "mounting rail", "35 mm rail"],
         size=size,
         standard="EN 60715",
         material=material,
-        attributes=ShapeAttributes(form="profile", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="profile", holes=holes, symmetry="mirror"),
         extras=[
             f"35 mm top hat rail, {fmt(h)} mm deep, {fmt(t)} mm sheet, {fmt(length)} mm long",
             (
@@ -295,8 +288,7 @@ def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
 
 def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Metric cable gland EN 62444: threaded entry, hex body, dome or hex cap nut, cable bore."""
-    size = int(choose(rng, list(CABLE_GLANDS), extreme))
-    af, thread_len, cab_min, cab_max = CABLE_GLANDS[size]
+    size, (af, thread_len, cab_min, cab_max) = choose_row(rng, CABLE_GLANDS, extreme)
     pitch, r = 1.5, size / 2
     modelled = flag(rng, 0.7, extreme)
     dome = flag(rng, 0.6, extreme)
@@ -304,7 +296,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     cap_h = round(0.35 * af + 4, 1)
     bore = cab_max / 2 + 0.5
     depth = 0.54 * pitch
-    n = density(rng, segments_for(r, lo=32, hi=64), extreme)
+    n = stepped_count(rng, segments_for(r, lo=32, hi=64), extreme)
     prof = [(bore, 0.0), (r - depth, 0.0)]
     if modelled:
         for i in range(int((thread_len - 1) / pitch)):
@@ -332,7 +324,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     solid = subtract(solid, [cylinder(bore, top, n, z0=-1), cylinder(seal, height + 2, n, z0=-1)])
     material = pick(rng, ["nylon", "brass", "stainless", "nylon"])
     m = f"M{size}x1.5"
-    return assemble(
+    return make_part(
         rng,
         solid,
         name=f"Cable gland {m}",
@@ -344,15 +336,17 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
             "IP68",
             "dome cap" if dome else "hex cap",
         ],
-        parameters=dict(
-            thread=m,
-            across_flats=float(af),
-            thread_length=float(thread_len),
-            cable_min=cab_min,
-            cable_max=cab_max,
-            height=round(height, 2),
-            modelled_thread=int(modelled),
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                thread=m,
+                across_flats=float(af),
+                thread_length=float(thread_len),
+                cable_min=cab_min,
+                cable_max=cab_max,
+                height=round(height, 2),
+                modelled_thread=int(modelled),
+            )
+        ),
         names=[
             "cable gland",
             "cord grip",
@@ -364,9 +358,8 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
         standard="EN 62444",
         material=material,
         attributes=ShapeAttributes(
-            form="fitting", drive="external hex", threaded=True, symmetry="polar"
+            form="fitting", drive="external hex", threaded=True, holes=1, symmetry="polar"
         ),
-        holes=1,
         extras=[
             f"{m} cable gland for cables {fmt(cab_min)} to {fmt(cab_max)} mm, {af} mm across flats",
             f"{'dome' if dome else 'hex'} cap cord grip with {fmt(thread_len)} mm entry thread "
@@ -415,22 +408,24 @@ def heat_sink(rng: np.random.Generator, extreme: str | None = None) -> Generated
         holes = 2
     material = pick(rng, ["aluminium", "aluminium", "copper"])
     size = f"{fmt(width)} x {fmt(length)} x {fmt(base_t + fin_h)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Heat sink {fmt(width)}x{fmt(length)}x{fmt(base_t + fin_h)}, {len(xs)} fins",
         tags=[material, "heat sink", "extruded", "EN AW-6063", "straight fins", "thermal"]
         + (["mounting holes"] if channel else []),
-        parameters=dict(
-            width=width,
-            length=length,
-            height=round(base_t + fin_h, 2),
-            base_thickness=base_t,
-            fin_thickness=fin_t,
-            fins=len(xs),
-            fin_pitch=pitch,
-            fin_taper=round(taper, 2),
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                width=width,
+                length=length,
+                height=round(base_t + fin_h, 2),
+                base_thickness=base_t,
+                fin_thickness=fin_t,
+                fins=len(xs),
+                fin_pitch=pitch,
+                fin_taper=round(taper, 2),
+            )
+        ),
         names=[
             "heat sink",
             "heatsink",
@@ -440,8 +435,7 @@ def heat_sink(rng: np.random.Generator, extreme: str | None = None) -> Generated
         ],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="block", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="block", holes=holes, symmetry="mirror"),
         extras=[
             f"extruded aluminium heat sink with {len(xs)} parallel fins, {fmt(fin_h)} mm high",
             f"finned cooler {fmt(width)} mm wide and {fmt(length)} mm long, {fmt(base_t)} mm base"
@@ -458,7 +452,7 @@ def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> G
     pin_d = round(between(rng, 1.2, min(4.0, 0.08 * side + 1.2), extreme), 1)
     pitch = round(between(rng, 1.8 * pin_d + 0.6, 2.6 * pin_d + 1.5, extreme), 1)
     pin_h = round(between(rng, 0.3 * side + 3, 0.6 * side + 8, extreme), 1)
-    square = flag(rng, 0.35, extreme, at_max=False)
+    square = flag(rng, 0.35, extreme, at_min=True, at_max=False)
     count = max(3, min(13, int((side - pin_d) // pitch) + 1))
     span = (count - 1) * pitch
     holes_on = flag(rng, 0.35, extreme) and side >= 35
@@ -490,21 +484,23 @@ def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> G
     material = pick(rng, ["aluminium", "copper", "aluminium"])
     size = f"{fmt(side)} x {fmt(side)} x {fmt(base_t + pin_h)} mm"
     shape = "square" if square else "round"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Pin fin heat sink {fmt(side)}x{fmt(side)}x{fmt(base_t + pin_h)}",
         tags=[material, "heat sink", "pin fin", f"{shape} pins", "thermal", "cold forged"]
         + (["push-pin holes"] if holes_on else []),
-        parameters=dict(
-            side=side,
-            base_thickness=base_t,
-            pin_diameter=pin_d,
-            pin_pitch=pitch,
-            pin_height=pin_h,
-            pins=len(pins),
-            square_pins=int(square),
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                side=side,
+                base_thickness=base_t,
+                pin_diameter=pin_d,
+                pin_pitch=pitch,
+                pin_height=pin_h,
+                pins=len(pins),
+                square_pins=int(square),
+            )
+        ),
         names=[
             "pin fin heat sink",
             "pin heatsink",
@@ -514,8 +510,7 @@ def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> G
         ],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="block", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="block", holes=holes, symmetry="mirror"),
         extras=[
             f"{fmt(side)} mm square heat sink with {len(pins)} {shape} pins {fmt(pin_d)} mm "
             f"on a {fmt(pitch)} mm grid",
@@ -528,8 +523,7 @@ def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> G
 def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """DIN-rail feed-through terminal block EN 60947-7-1: thin moulded slab with rail foot,
     screw clamps reached from the top and wire openings at both ends."""
-    cs = choose(rng, list(TERMINAL_BLOCKS), extreme)
-    pitch, length, height = TERMINAL_BLOCKS[cs]
+    cs, (pitch, length, height) = choose_row(rng, TERMINAL_BLOCKS, extreme)
     per_side = (
         (1, 1)
         if extreme == "min"
@@ -569,18 +563,20 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
     holes = sum(per_side)
     material = pick(rng, ["nylon", "nylon", "polyamide 66"])
     size = f"{fmt(cs)} mm2, {fmt(pitch)} mm pitch"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Terminal block {fmt(cs)} mm2, {holes} connections",
         tags=[material, "EN 60947-7-1", "terminal block", "DIN rail", "screw clamp", "TS35"],
-        parameters=dict(
-            cross_section=float(cs),
-            pitch=pitch,
-            length=length,
-            height=height,
-            connections=holes,
-        ),  # fmt: skip
+        parameters=rounded(
+            dict(
+                cross_section=float(cs),
+                pitch=pitch,
+                length=length,
+                height=height,
+                connections=holes,
+            )
+        ),
         names=[
             "terminal block",
             "DIN rail terminal",
@@ -592,9 +588,8 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
         standard="EN 60947-7-1",
         material=material,
         attributes=ShapeAttributes(
-            form="block", symmetry="mirror" if per_side[0] == per_side[1] else "none"
+            form="block", holes=holes, symmetry="mirror" if per_side[0] == per_side[1] else "none"
         ),
-        holes=holes,
         extras=[
             f"{fmt(cs)} mm2 feed-through terminal, {fmt(pitch)} mm wide, snaps onto a TS35 rail",
             f"screw clamp terminal block, {holes} wire entries, {fmt(length)} x {fmt(height)} mm",
