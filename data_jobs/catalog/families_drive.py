@@ -28,7 +28,7 @@ from data_jobs.catalog.families_base import (
     subtract,
     union,
 )
-from data_jobs.catalog.geometry_kit import bore_with_keyway, keyseat, standard_bore
+from data_jobs.catalog.geometry_kit import bore_with_keyway, hub_on_face, keyseat, standard_bore
 
 
 def _involute(a: np.ndarray) -> np.ndarray:
@@ -92,7 +92,7 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
     hub_len = round(0.7 * width + 0.3 * bore, 1) if has_hub else 0.0
     parts, cuts, holes = [body], [], 1
     if has_hub:
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, width))
     web_rin, web_rout = hub_d / 2 + 1.5 * module, rf - 2.5 * module
     if web_rout - web_rin > 8 and rng.random() < 0.7:
         recess = max(0.25 * width, 1.0)
@@ -193,7 +193,7 @@ def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
     hub_len = round(max(1.0 * bore, 2 * width), 1) if has_hub else 0.0
     parts = [plate]
     if has_hub:
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, width))
     keyway = has_hub and bore >= 8 and rng.random() < 0.7
     sprocket = subtract(union(parts), [bore_with_keyway(bore, width + hub_len, keyway)])
     material = pick(rng, ["steel", "steel", "stainless", "cast iron"])

@@ -26,7 +26,7 @@ from data_jobs.catalog.families_base import (
     subtract,
     union,
 )
-from data_jobs.catalog.geometry_kit import drill, end_holes, round_convex, section_bar
+from data_jobs.catalog.geometry_kit import drill, drill_end_holes, round_convex, section_bar
 
 # EN 10055 equal-leg T-bars: name -> (height = width h, thickness t, root radius r1), mm.
 T_BARS: dict[str, tuple[float, float, float]] = {
@@ -232,8 +232,7 @@ def z_section(rng: np.random.Generator, extreme: str | None = None) -> Generated
     holes = 0
     if flag(rng, 0.4, extreme, at_min=True, draw_at_extremes=True) and h >= 50:
         d = 11.0 if h < 100 else 13.5
-        cutters, holes = end_holes(rng, length, (2 * t + d, h - 2 * t - d), "y", d)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (2 * t + d, h - 2 * t - d), d)
     material = pick(rng, ("steel", "galvanized steel"))
     attrs = ShapeAttributes(form="profile", holes=holes, symmetry="polar")
     return make_part(
@@ -274,8 +273,7 @@ def t_section(rng: np.random.Generator, extreme: str | None = None) -> Generated
     holes = 0
     if flag(rng, 0.35, extreme, at_min=True, draw_at_extremes=True) and h >= 40:
         d = 9.0 if h < 60 else 11.0
-        cutters, holes = end_holes(rng, length, (d, h - t - r1 - d), "y", d)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (d, h - t - r1 - d), d)
     material = pick(rng, ("steel", "galvanized steel", "stainless"))
     attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
     return make_part(

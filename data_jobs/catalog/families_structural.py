@@ -19,9 +19,8 @@ from data_jobs.catalog.families_base import (
     material_word,
     num,
     rounded_rectangle,
-    subtract,
 )
-from data_jobs.catalog.geometry_kit import end_holes, round_convex, section_bar
+from data_jobs.catalog.geometry_kit import drill_end_holes, round_convex, section_bar
 
 
 def _cut_length(rng: np.random.Generator, depth: float, lo: float = 3.0, hi: float = 8.0) -> int:
@@ -39,8 +38,7 @@ def i_beam(rng: np.random.Generator) -> GeneratedPart:
     holes = 0
     if rng.random() < 0.4:
         d = 13.5 if h < 150 else 17.5
-        cutters, holes = end_holes(rng, length, (tf + r + d, h - tf - r - d), "y", d)
-        beam = subtract(beam, cutters)
+        beam, holes = drill_end_holes(rng, beam, length, (tf + r + d, h - tf - r - d), d)
     series = name.split()[0]
     kind = "I-beam" if series == "IPE" else "H-beam (wide flange)"
     material = pick(rng, ["steel", "steel", "galvanized steel"])
@@ -103,10 +101,8 @@ def c_channel(rng: np.random.Generator) -> GeneratedPart:
     holes = 0
     if rng.random() < 0.4:
         d = 11.0 if h < 100 else 13.5
-        cutters, holes = end_holes(
-            rng, length, (t_web_side + r1 + d, h - t_web_side - r1 - d), "y", d
-        )
-        channel = subtract(channel, cutters)
+        web = (t_web_side + r1 + d, h - t_web_side - r1 - d)
+        channel, holes = drill_end_holes(rng, channel, length, web, d)
     material = pick(rng, ["steel", "galvanized steel"])
     attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
     names = ["C-channel", "UPN channel", "U-profile", "channel section", "C section"]
@@ -151,8 +147,7 @@ def angle_section(rng: np.random.Generator) -> GeneratedPart:
     holes = 0
     if rng.random() < 0.5 and a >= 40:
         d = 9.0 if t < 6 else 11.0
-        cutters, holes = end_holes(rng, length, (t + r1 + d, a - d), "y", d, max_per_end=1)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (t + r1 + d, a - d), d, max_per_end=1)
     equal = a == b
     size = f"L{fmt(a)}x{fmt(b)}x{fmt(t)}"
     material = pick(rng, ["steel", "galvanized steel", "stainless", "aluminium"])

@@ -32,7 +32,13 @@ from data_jobs.catalog.families_base import (
     union,
 )
 from data_jobs.catalog.families_drive import involute_gear_outline
-from data_jobs.catalog.geometry_kit import bore_with_keyway, helical_rod, keyseat, standard_bore
+from data_jobs.catalog.geometry_kit import (
+    bore_with_keyway,
+    helical_rod,
+    hub_on_face,
+    keyseat,
+    standard_bore,
+)
 
 # --------------------------------------------------------------------------- gears
 
@@ -63,7 +69,7 @@ def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> Genera
     parts = [body]
     if hub:
         hub_d = min(1.8 * bore + 4, 2 * rf - 2 * module)
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, width))
     keyway = bore >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
     gear = subtract(union(parts), [bore_with_keyway(bore, width + hub_len, keyway)])
     material = choose(rng, ("steel", "steel", "brass", "POM", "cast iron"))
@@ -215,7 +221,7 @@ def worm_wheel(rng: np.random.Generator, extreme: str | None = None) -> Generate
     parts = [wheel]
     if hub:
         hub_d = min(1.7 * bore + 6, 2 * rf - 2 * module)
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=b - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, b))
     keyway = bore >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
     wheel = subtract(union(parts), [bore_with_keyway(bore, b + hub_len, keyway)])
     material = choose(rng, ("bronze", "bronze", "cast iron", "POM"))

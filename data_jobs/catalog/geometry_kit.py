@@ -27,6 +27,7 @@ from data_jobs.catalog.families_base import (
     regular_polygon,
     revolve,
     segments_for,
+    subtract,
     union,
 )
 
@@ -298,18 +299,19 @@ def ring_section(r_in: float, r_out: float, z0: float, z1: float, c: float) -> l
             (r_in + c, z1), (r_in, z1 - c), (r_in, z0 + c)]  # fmt: skip
 
 
-def end_holes(
+def drill_end_holes(
     rng: np.random.Generator,
+    bar: Solid,
     length: float,
     web_z: tuple[float, float],
-    axis: str,
     d: float,
     max_per_end: int = 2,
-) -> tuple[list[Solid], int]:
-    """Pairs of bolt holes near both ends of a section bar, drilled through a web along Y or Z.
+) -> tuple[Solid, int]:
+    """A section bar along +X with one or two bolt holes of diameter d near each end, drilled
+    along Y through its web.
 
-    web_z : (min, max) extent across which the hole pair is spread (mm)
-    returns: (list of cutter solids, number of holes)
+    web_z : (min, max) heights across which a hole pair is spread (mm)
+    returns: (drilled bar, number of holes)
     """
     lo, hi = web_z
     if hi - lo < 2.5 * d:
@@ -321,11 +323,14 @@ def end_holes(
     for x in (inset, length - inset):
         for s in spots:
             c = cylinder(d / 2, 400.0, 24, z0=-200.0)
-            if axis == "y":
-                cutters.append(c.rotate((90, 0, 0)).translate((x, 0, s)))
-            else:
-                cutters.append(c.translate((x, s, 0)))
-    return cutters, len(cutters)
+            cutters.append(c.rotate((90, 0, 0)).translate((x, 0, s)))
+    return subtract(bar, cutters), len(cutters)
+
+
+def hub_on_face(diameter: float, length: float, z_face: float) -> Solid:
+    """Cylindrical hub on Z standing on a wheel's face at ``z_face``, sunk 0.5 mm into it so
+    that their union is one solid."""
+    return cylinder(diameter / 2, length + 0.5, segments_for(diameter / 2), z0=z_face - 0.5)
 
 
 def bent_section(points: Sequence[tuple[float, float]], t: float, r_in: float, segs: int = 6):
