@@ -49,9 +49,6 @@ FLAT_THICKNESSES = (5, 6, 8, 10, 12, 15, 20, 25, 30)
 # EN 10029 plate thicknesses used for gussets and base plates (mm).
 PLATE_THICKNESSES = (6, 8, 10, 12, 15, 20, 25, 30, 35, 40)
 
-# ISO 273 medium clearance holes for structural bolts: bolt -> hole diameter d0, mm.
-BOLT_HOLES: dict[float, float] = {12: 13.5, 16: 17.5, 20: 22.0, 24: 26.0, 27: 30.0, 30: 33.0}
-
 # Cast angle brackets for slot profiles: series -> (leg, width, hole, wall, key width), mm.
 SLOT_BRACKETS: dict[str, tuple[float, float, float, float, float]] = {
     "20": (18, 18, 5.5, 3.0, 6.0), "30": (28, 28, 6.6, 4.0, 8.0), "40": (38, 36, 8.5, 5.0, 8.0),
@@ -67,7 +64,7 @@ SHEET_THICKNESSES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 def gusset_plate(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Right-triangle gusset plate with bolt rows along both legs, spaced per EN 1993-1-8."""
     bolt = float(choose(rng, (12, 16, 20, 24), extreme))
-    d0 = BOLT_HOLES[bolt]
+    d0 = std.CLEARANCE_HOLES[bolt]
     e1, p1 = round(1.5 * d0), round(3.0 * d0)
     per_leg = int(choose(rng, (2, 3, 4), extreme))
     t = float(choose(rng, [x for x in PLATE_THICKNESSES if 0.4 * d0 <= x <= 1.2 * d0], extreme))
