@@ -3,8 +3,8 @@
 A family draws its variants from one numpy Generator. ``extreme="min"`` / ``"max"`` pins a choice
 to its first / last option (tables are sorted) so tests can build a family's extreme parts.
 Whether a pinned choice still draws is part of that family's random stream, and a catalog keeps
-its bytes only while every family draws the same numbers in the same order: hence
-``draw_at_extremes``, set where a family was first written that way.
+its bytes (docs/training.md) only while every family draws the same numbers in the same order:
+hence ``draw_at_extremes``, set where a family was first written that way.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Solids shared by the part families: threads, drive recesses, holes and bores, bent and
 extruded sections, wires and helices.
 
-Every function builds the same solid from the same numbers (the catalog is byte-stable), so a
-change here changes every family that uses it.
+Generated catalogs must stay byte-identical (docs/training.md), so a change here must keep every
+family that uses the function drawing the same solid.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def cross_recess(diameter: float, z_top: float) -> Solid:
     return union([*arms, cone])
 
 
-# --------------------------------------------------------------------------- holes and bores
+# --------------------------------------------------------------------------- holes, bores and hubs
 
 
 def drill(d: float, length: float = 200.0, *, lo: int = 24, countersink: bool = False) -> Solid:
@@ -255,6 +255,12 @@ def bore_with_keyway(bore: float, height: float, keyway: bool, z0: float = -1.0)
         depth = bore / 2 + key["t2"]
         cutter = cutter + box(depth, key["b"], height + 2.0, (depth / 2, 0, z0 + height / 2 + 1))
     return cutter
+
+
+def hub_on_face(diameter: float, length: float, z_face: float) -> Solid:
+    """Cylindrical hub on Z standing on a wheel's face at ``z_face``, sunk 0.5 mm into it so
+    that their union is one solid."""
+    return cylinder(diameter / 2, length + 0.5, segments_for(diameter / 2), z0=z_face - 0.5)
 
 
 def standard_bore(limit: float) -> float:
@@ -325,12 +331,6 @@ def drill_end_holes(
             c = cylinder(d / 2, 400.0, 24, z0=-200.0)
             cutters.append(c.rotate((90, 0, 0)).translate((x, 0, s)))
     return subtract(bar, cutters), len(cutters)
-
-
-def hub_on_face(diameter: float, length: float, z_face: float) -> Solid:
-    """Cylindrical hub on Z standing on a wheel's face at ``z_face``, sunk 0.5 mm into it so
-    that their union is one solid."""
-    return cylinder(diameter / 2, length + 0.5, segments_for(diameter / 2), z0=z_face - 0.5)
 
 
 def bent_section(points: Sequence[tuple[float, float]], t: float, r_in: float, segs: int = 6):
