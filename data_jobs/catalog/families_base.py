@@ -114,8 +114,8 @@ def descriptions_from(*phrases: str) -> list[str]:
     return out
 
 
-def rounded(values: dict, digits: int = 3, *, whole_as_int: bool = False) -> dict:
-    """``values`` with their floats rounded to ``digits`` decimals for the manifest;
+def rounded(*, digits: int = 3, whole_as_int: bool = False, **values) -> dict:
+    """The parameters given as keywords, floats rounded to ``digits`` decimals for the manifest;
     ``whole_as_int``: 8.0 becomes 8, as ``num`` writes it."""
     to = num if whole_as_int else round
     return {k: to(v, digits) if isinstance(v, float) else v for k, v in values.items()}

@@ -126,16 +126,14 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
         ]
         + (["mounting flange"] if ears else []),
         parameters=rounded(
-            dict(
-                length=length,
-                width=width,
-                height=height,
-                wall=wall,
-                floor=floor,
-                lid_rebate=lip_h,
-                screw=screw,
-                mounting_ears=int(ears),
-            )
+            length=length,
+            width=width,
+            height=height,
+            wall=wall,
+            floor=floor,
+            lid_rebate=lip_h,
+            screw=screw,
+            mounting_ears=int(ears),
         ),
         names=[
             "electronics enclosure",
@@ -216,16 +214,14 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
         name=f"Junction box {fmt(length)}x{fmt(width)}x{fmt(height)}, {len(cuts)} x M{entry}",
         tags=[material, "junction box", "EN 60670-22", "IP65", "knockouts", f"M{entry} entries"],
         parameters=rounded(
-            dict(
-                length=length,
-                width=width,
-                height=height,
-                wall=wall,
-                entry_size=entry,
-                entry_diameter=d,
-                open_entries=len(cuts),
-                closed_knockouts=len(rings),
-            )
+            length=length,
+            width=width,
+            height=height,
+            wall=wall,
+            entry_size=entry,
+            entry_diameter=d,
+            open_entries=len(cuts),
+            closed_knockouts=len(rings),
         ),
         names=["junction box", "terminal box", "connection box", "adaptable box", "wall box"],
         size=size,
@@ -267,7 +263,7 @@ def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
         name=f"DIN rail {code} {fmt(length)} mm" + (" slotted" if slotted else ""),
         tags=[material, "EN 60715", "DIN rail", "top hat", code]
         + (["slotted"] if slotted else ["plain"]),
-        parameters=rounded(dict(width=w, depth=h, thickness=t, length=length, slots=holes)),
+        parameters=rounded(width=w, depth=h, thickness=t, length=length, slots=holes),
         names=["DIN rail", "top-hat rail", "TS35 rail", "mounting rail", "35 mm rail"],
         size=size,
         standard="EN 60715",
@@ -335,15 +331,13 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
             "dome cap" if dome else "hex cap",
         ],
         parameters=rounded(
-            dict(
-                thread=m,
-                across_flats=float(af),
-                thread_length=float(thread_len),
-                cable_min=cab_min,
-                cable_max=cab_max,
-                height=round(height, 2),
-                modelled_thread=int(modelled),
-            )
+            thread=m,
+            across_flats=float(af),
+            thread_length=float(thread_len),
+            cable_min=cab_min,
+            cable_max=cab_max,
+            height=round(height, 2),
+            modelled_thread=int(modelled),
         ),
         names=[
             "cable gland",
@@ -415,13 +409,7 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
         name=f"Terminal block {fmt(cs)} mm2, {holes} connections",
         tags=[material, "EN 60947-7-1", "terminal block", "DIN rail", "screw clamp", "TS35"],
         parameters=rounded(
-            dict(
-                cross_section=float(cs),
-                pitch=pitch,
-                length=length,
-                height=height,
-                connections=holes,
-            )
+            cross_section=float(cs), pitch=pitch, length=length, height=height, connections=holes
         ),
         names=[
             "terminal block",

@@ -109,14 +109,12 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
         tags=[material, "handle", "U handle", "bow handle", "round bar"]
         + (["flanged feet", "through-hole"] if flanged else ["threaded", f"M{thread} tapped feet"]),
         parameters=rounded(
-            dict(
-                hole_centres=centres,
-                bar_diameter=d,
-                height=height,
-                bend_radius=bend,
-                thread=f"M{thread}",
-                flanged=int(flanged),
-            )
+            hole_centres=centres,
+            bar_diameter=d,
+            height=height,
+            bend_radius=bend,
+            thread=f"M{thread}",
+            flanged=int(flanged),
         ),
         names=[
             "pull handle",
@@ -182,15 +180,13 @@ def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> Generate
         name=f"Draw latch {code} {fmt(length)}x{fmt(width)}",
         tags=[material, "latch", "draw latch", "toggle latch", "over-centre", "wire bail"],
         parameters=rounded(
-            dict(
-                base_length=length,
-                width=width,
-                base_thickness=t,
-                screw=f"M{screw}",
-                screw_holes=len(cuts),
-                bail_reach=reach,
-                bail_wire=round(2 * rw, 2),
-            )
+            base_length=length,
+            width=width,
+            base_thickness=t,
+            screw=f"M{screw}",
+            screw_holes=len(cuts),
+            bail_reach=reach,
+            bail_wire=round(2 * rw, 2),
         ),
         names=["draw latch", "toggle latch", "over-centre latch", "lever latch", "case clasp"],
         size=size,
@@ -267,17 +263,15 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
         tags=[material, tyre, "castor", "EN 12532", "swivel", "top plate"]
         + (["brake"] if brake else []),
         parameters=rounded(
-            dict(
-                wheel_diameter=dia,
-                wheel_width=bw,
-                plate_length=pl,
-                plate_width=pw,
-                hole_spacing_x=ha,
-                hole_spacing_y=hb,
-                height=round(height, 1),
-                offset=trail,
-                brake=int(brake),
-            )
+            wheel_diameter=dia,
+            wheel_width=bw,
+            plate_length=pl,
+            plate_width=pw,
+            hole_spacing_x=ha,
+            hole_spacing_y=hb,
+            height=round(height, 1),
+            offset=trail,
+            brake=int(brake),
         ),
         names=["swivel castor", "caster wheel", "castor wheel", "swivel caster", "trolley wheel"],
         size=size,
@@ -363,9 +357,7 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
         name=f"Pipe clamp DN{dn} {fmt(od)} mm, {kind}",
         tags=[material, "pipe clamp", kind, "EN 10220", f"M{bolt}"]
         + (["threaded"] if ring else []),
-        parameters=rounded(
-            dict(pipe_od=od, dn=dn, thickness=t, width=width, bolt=f"M{bolt}", type=kind)
-        ),
+        parameters=rounded(pipe_od=od, dn=dn, thickness=t, width=width, bolt=f"M{bolt}", type=kind),
         names=["pipe clamp", "pipe clip", "pipe bracket", "pipe saddle", "tube clamp"],
         size=size,
         standard="EN 10220",
@@ -426,15 +418,13 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
         name=f"Hose clamp {lo}-{hi} mm {w}",
         tags=[material, "DIN 3017", "hose clamp", "worm drive", w, "threaded"],
         parameters=rounded(
-            dict(
-                range_min=lo,
-                range_max=hi,
-                band_width=b,
-                band_thickness=t,
-                diameter=dia,
-                screw_across_flats=af,
-                slots=slots,
-            )
+            range_min=lo,
+            range_max=hi,
+            band_width=b,
+            band_thickness=t,
+            diameter=dia,
+            screw_across_flats=af,
+            slots=slots,
         ),
         names=["hose clamp", "worm drive clip", "Jubilee clip", "screw band clamp", "hose clip"],
         size=size,
@@ -512,14 +502,12 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
         tags=[material, "toggle clamp", "hold-down clamp", "vertical", "flanged base"]
         + (["spindle", "threaded"] if spindle else ["slotted arm"]),
         parameters=rounded(
-            dict(
-                holding_force=force,
-                base_length=bl,
-                base_width=bw,
-                arm_length=arm_l,
-                hole_diameter=hd,
-                spindle=int(spindle),
-            )
+            holding_force=force,
+            base_length=bl,
+            base_width=bw,
+            arm_length=arm_l,
+            hole_diameter=hd,
+            spindle=int(spindle),
         ),
         names=["toggle clamp", "hold-down clamp", "vertical toggle clamp", "quick-release clamp"],
         size=size,

@@ -72,16 +72,14 @@ def heat_sink(rng: np.random.Generator, extreme: str | None = None) -> Generated
         tags=[material, "heat sink", "extruded", "EN AW-6063", "straight fins", "thermal"]
         + (["mounting holes"] if channel else []),
         parameters=rounded(
-            dict(
-                width=width,
-                length=length,
-                height=round(base_t + fin_h, 2),
-                base_thickness=base_t,
-                fin_thickness=fin_t,
-                fins=len(xs),
-                fin_pitch=pitch,
-                fin_taper=round(taper, 2),
-            )
+            width=width,
+            length=length,
+            height=round(base_t + fin_h, 2),
+            base_thickness=base_t,
+            fin_thickness=fin_t,
+            fins=len(xs),
+            fin_pitch=pitch,
+            fin_taper=round(taper, 2),
         ),
         names=[
             "heat sink",
@@ -148,15 +146,13 @@ def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> G
         tags=[material, "heat sink", "pin fin", f"{shape} pins", "thermal", "cold forged"]
         + (["push-pin holes"] if holes_on else []),
         parameters=rounded(
-            dict(
-                side=side,
-                base_thickness=base_t,
-                pin_diameter=pin_d,
-                pin_pitch=pitch,
-                pin_height=pin_h,
-                pins=len(pins),
-                square_pins=int(square),
-            )
+            side=side,
+            base_thickness=base_t,
+            pin_diameter=pin_d,
+            pin_pitch=pitch,
+            pin_height=pin_h,
+            pins=len(pins),
+            square_pins=int(square),
         ),
         names=[
             "pin fin heat sink",

@@ -67,16 +67,14 @@ def linear_rail(rng: np.random.Generator, extreme: str | None = None) -> Generat
             size[:3],
         ],
         parameters=rounded(
-            dict(
-                size=size,
-                width=W,
-                height=H,
-                length=length,
-                hole_pitch=P,
-                end_distance=E,
-                holes=holes,
-            ),
             whole_as_int=True,
+            size=size,
+            width=W,
+            height=H,
+            length=length,
+            hole_pitch=P,
+            end_distance=E,
+            holes=holes,
         ),
         attributes=ShapeAttributes(form="profile", holes=holes, symmetry="mirror"),
         names=["linear guide rail", "profiled rail", "linear rail", "LM guide rail"],
@@ -134,16 +132,14 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
         ]
         + (["grease nipple"] if nipple else []),  # fmt: skip
         parameters=rounded(
-            dict(
-                size=size,
-                width=W,
-                length=L,
-                height=H,
-                hole_spacing_across=Bs,
-                hole_spacing_along=Cs,
-                thread=f"M{fmt(M)}",
-            ),
             whole_as_int=True,
+            size=size,
+            width=W,
+            length=L,
+            height=H,
+            hole_spacing_across=Bs,
+            hole_spacing_along=Cs,
+            thread=f"M{fmt(M)}",
         ),
         attributes=ShapeAttributes(form="block", threaded=True, holes=4, symmetry="mirror"),
         names=["linear guide carriage", "linear block", "rail carriage", "slide block"],
@@ -214,18 +210,16 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
         ]
         + ([f"{starts}-start"] if starts > 1 else []),  # fmt: skip
         parameters=rounded(
-            dict(
-                thread=label,
-                nominal_diameter=d,
-                pitch=P,
-                lead=lead,
-                starts=starts,
-                minor_diameter=round(d3, 2),
-                thread_length=thread_len,
-                journal_diameter=jd,
-                length=total,
-            ),
             whole_as_int=True,
+            thread=label,
+            nominal_diameter=d,
+            pitch=P,
+            lead=lead,
+            starts=starts,
+            minor_diameter=round(d3, 2),
+            thread_length=thread_len,
+            journal_diameter=jd,
+            length=total,
         ),
         attributes=ShapeAttributes(form="shaft", threaded=True, holes=0, symmetry="none"),
         names=[
@@ -288,16 +282,14 @@ def lead_screw_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
             "modelled thread" if modelled else "plain bore",
         ],
         parameters=rounded(
-            dict(
-                thread=label,
-                body_diameter=body_d,
-                length=length,
-                flange_diameter=fl_d,
-                flange_thickness=fl_t,
-                bolt_holes=bolts,
-                hole_circle=pcd,
-            ),
             whole_as_int=True,
+            thread=label,
+            body_diameter=body_d,
+            length=length,
+            flange_diameter=fl_d,
+            flange_thickness=fl_t,
+            bolt_holes=bolts,
+            hole_circle=pcd,
         ),
         attributes=ShapeAttributes(
             form="cylinder", threaded=True, holes=1 + bolts, symmetry="polar"
@@ -362,10 +354,12 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
         ]
         + (["retaining ring grooves"] if Wg > 0 else []),
         parameters=rounded(
-            dict(
-                designation=name, shaft_diameter=d, outer_diameter=D, length=L, ball_tracks=tracks
-            ),
             whole_as_int=True,
+            designation=name,
+            shaft_diameter=d,
+            outer_diameter=D,
+            length=L,
+            ball_tracks=tracks,
         ),
         attributes=ShapeAttributes(
             form="tube", holes=holes, symmetry="polar" if holes else "mirror"

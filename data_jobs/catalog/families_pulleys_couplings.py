@@ -95,18 +95,16 @@ def timing_pulley(rng: np.random.Generator, extreme: str | None = None) -> Gener
         tags=[material, "ISO 13050", "timing pulley", "synchronous", profile, "set screw", "hub"]
         + (["flanged"] if flanges else []),
         parameters=rounded(
-            dict(
-                profile=profile,
-                pitch=pitch,
-                teeth=teeth,
-                pitch_diameter=round(pd, 2),
-                outside_diameter=round(od, 2),
-                belt_width=belt_w,
-                bore=bore,
-                set_screws=n_screws,
-                flanges=int(flanges),
-            ),
             whole_as_int=True,
+            profile=profile,
+            pitch=pitch,
+            teeth=teeth,
+            pitch_diameter=round(pd, 2),
+            outside_diameter=round(od, 2),
+            belt_width=belt_w,
+            bore=bore,
+            set_screws=n_screws,
+            flanges=int(flanges),
         ),
         attributes=ShapeAttributes(
             form="wheel",
@@ -171,15 +169,13 @@ def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> Genera
         + (["keyway"] if keyway else [])
         + (["set screw"] if set_screw else []),
         parameters=rounded(
-            dict(
-                size=size,
-                outer_diameter=od,
-                hub_length=length,
-                jaw_length=jaw_len,
-                bore=bore,
-                jaws=3,
-            ),
             whole_as_int=True,
+            size=size,
+            outer_diameter=od,
+            hub_length=length,
+            jaw_length=jaw_len,
+            bore=bore,
+            jaws=3,
         ),
         attributes=ShapeAttributes(
             form="cylinder",
@@ -260,8 +256,12 @@ def rigid_coupling(rng: np.random.Generator, extreme: str | None = None) -> Gene
         name=f"Rigid coupling {fmt(bore)} mm ({kind})",
         tags=[material, "rigid coupling", "sleeve coupling", "shaft coupling", kind],
         parameters=rounded(
-            dict(bore=bore, outer_diameter=od, length=length, screw=f"M{fmt(screw)}", style=kind),
             whole_as_int=True,
+            bore=bore,
+            outer_diameter=od,
+            length=length,
+            screw=f"M{fmt(screw)}",
+            style=kind,
         ),
         attributes=ShapeAttributes(
             form="cylinder", threaded=not clamp, holes=holes, symmetry="mirror"

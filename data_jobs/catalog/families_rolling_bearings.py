@@ -117,17 +117,15 @@ def tapered_roller_bearing(rng: np.random.Generator, extreme: str | None = None)
             "single row",
         ],
         parameters=rounded(
-            dict(
-                designation=designation,
-                bore=d,
-                outside_diameter=D,
-                width=T,
-                cone_width=B,
-                cup_width=C,
-                rollers=count,
-                contact_angle=round(math.degrees(alpha), 1),
-            ),
             whole_as_int=True,
+            designation=designation,
+            bore=d,
+            outside_diameter=D,
+            width=T,
+            cone_width=B,
+            cup_width=C,
+            rollers=count,
+            contact_angle=round(math.degrees(alpha), 1),
         ),
         attributes=ShapeAttributes(form="ring", holes=1, symmetry="polar"),
         names=[
@@ -185,15 +183,13 @@ def needle_roller_bearing(rng: np.random.Generator, extreme: str | None = None) 
             "closed end" if closed else "open ends",
         ],
         parameters=rounded(
-            dict(
-                designation=kind,
-                shaft_diameter=fw,
-                outside_diameter=D,
-                width=C,
-                needles=count,
-                needle_diameter=round(dw, 2),
-            ),
             whole_as_int=True,
+            designation=kind,
+            shaft_diameter=fw,
+            outside_diameter=D,
+            width=C,
+            needles=count,
+            needle_diameter=round(dw, 2),
         ),
         attributes=ShapeAttributes(form="ring", holes=0 if closed else 1, symmetry="polar"),
         names=[
@@ -250,15 +246,13 @@ def thrust_ball_bearing(rng: np.random.Generator, extreme: str | None = None) ->
             "511 series",
         ],
         parameters=rounded(
-            dict(
-                designation=designation,
-                bore=d,
-                outside_diameter=D,
-                height=T,
-                balls=count,
-                ball_diameter=round(dw, 2),
-            ),
             whole_as_int=True,
+            designation=designation,
+            bore=d,
+            outside_diameter=D,
+            height=T,
+            balls=count,
+            ball_diameter=round(dw, 2),
         ),
         attributes=ShapeAttributes(form="ring", holes=1, symmetry="polar"),
         names=[
@@ -346,16 +340,14 @@ def pillow_block(rng: np.random.Generator, extreme: str | None = None) -> Genera
         ]
         + (["set screw locking"] if screws else []),  # fmt: skip
         parameters=rounded(
-            dict(
-                designation=f"UCP{number}",
-                bore=d,
-                centre_height=H,
-                length=L,
-                bolt_spacing=J,
-                base_width=A,
-                total_height=H2,
-            ),
             whole_as_int=True,
+            designation=f"UCP{number}",
+            bore=d,
+            centre_height=H,
+            length=L,
+            bolt_spacing=J,
+            base_width=A,
+            total_height=H2,
         ),
         attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
         names=[
@@ -424,15 +416,13 @@ def flanged_bearing_unit(rng: np.random.Generator, extreme: str | None = None) -
         ]
         + (["set screw locking"] if screws else []),
         parameters=rounded(
-            dict(
-                designation=f"{prefix}{number}",
-                bore=d,
-                bolt_spacing=J,
-                bolt_hole=N,
-                flange_thickness=A2,
-                bolts=len(bolts),
-            ),
             whole_as_int=True,
+            designation=f"{prefix}{number}",
+            bore=d,
+            bolt_spacing=J,
+            bolt_hole=N,
+            flange_thickness=A2,
+            bolts=len(bolts),
         ),
         attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
         names=[

@@ -87,16 +87,14 @@ def z_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
         name=f"Z bracket {fmt(a)}x{fmt(h)}x{fmt(b)}x{fmt(w)}x{fmt(t)}",
         tags=[material, "sheet metal", "bracket", "Z-shaped", "bent", "DIN 6935", "ISO 273"],
         parameters=rounded(
-            dict(
-                flange_a=a,
-                offset=h,
-                flange_b=b,
-                width=w,
-                thickness=t,
-                bend_radius=r_in,
-                hole_diameter=d,
-                holes=holes,
-            )
+            flange_a=a,
+            offset=h,
+            flange_b=b,
+            width=w,
+            thickness=t,
+            bend_radius=r_in,
+            hole_diameter=d,
+            holes=holes,
         ),
         names=["Z bracket", "joggle bracket", "offset bracket", "Z angle", "step bracket"],
         size=size,
@@ -148,7 +146,7 @@ def mounting_clip(rng: np.random.Generator, extreme: str | None = None) -> Gener
         name=f"Tube clip {fmt(od)} mm",
         tags=[material, "sheet metal", "clip", "spring clip", "snap-in", "one-hole"],
         parameters=rounded(
-            dict(tube_diameter=od, thickness=t, width=w, hole_diameter=d, base_width=round(base, 2))
+            tube_diameter=od, thickness=t, width=w, hole_diameter=d, base_width=round(base, 2)
         ),
         names=["spring clip", "snap-in tube clip", "pipe clip", "spring steel clip", "omega clip"],
         size=size,
@@ -209,15 +207,13 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
         name=f"Perforated sheet {code} {fmt(length)}x{fmt(width)}x{fmt(t)}",
         tags=[material, "sheet metal", "perforated", "DIN 24041", "punched", pattern],
         parameters=rounded(
-            dict(
-                length=length,
-                width=width,
-                thickness=t,
-                hole_size=d,
-                pitch=pitch,
-                holes=holes,
-                pattern=code,
-            )
+            length=length,
+            width=width,
+            thickness=t,
+            hole_size=d,
+            pitch=pitch,
+            holes=holes,
+            pattern=code,
         ),
         names=["perforated sheet", "perforated metal plate", "punched sheet", "screen plate"],
         size=size,
@@ -268,14 +264,7 @@ def cable_tray(rng: np.random.Generator, extreme: str | None = None) -> Generate
         tags=[material, "sheet metal", "cable tray", "perforated", "EN 61537", "U-section"]
         + (["return lip"] if lip else []),
         parameters=rounded(
-            dict(
-                width=width,
-                height=height,
-                thickness=t,
-                length=length,
-                slots=holes,
-                slot_pitch=pitch,
-            )
+            width=width, height=height, thickness=t, length=length, slots=holes, slot_pitch=pitch
         ),
         names=["cable tray", "perforated cable tray", "cable trunking tray", "cable ladder tray"],
         size=size,
@@ -326,16 +315,14 @@ def hat_channel(rng: np.random.Generator, extreme: str | None = None) -> Generat
         name=f"Hat channel {fmt(crown)}x{fmt(height)}x{fmt(t)}, {fmt(length)} mm",
         tags=[material, "sheet metal", "hat section", "omega profile", "cold-formed", "EN 10162"],
         parameters=rounded(
-            dict(
-                crown=crown,
-                height=height,
-                flange=flange,
-                thickness=t,
-                web_angle=round(angle, 1),
-                length=length,
-                overall_width=round(overall, 2),
-                holes=holes,
-            )
+            crown=crown,
+            height=height,
+            flange=flange,
+            thickness=t,
+            web_angle=round(angle, 1),
+            length=length,
+            overall_width=round(overall, 2),
+            holes=holes,
         ),
         names=["hat channel", "omega profile", "top hat section", "furring channel", "hat section"],
         size=size,

@@ -53,15 +53,13 @@ def torsion_spring(rng: np.random.Generator, extreme: str | None = None) -> Gene
         tags=[material, "torsion spring", "DIN 2088", "EN 13906-3", "helical", "straight legs"]
         + (["bent leg ends"] if bent else []),
         parameters=rounded(
-            dict(
-                wire_diameter=wire,
-                outer_diameter=od,
-                mean_diameter=mean,
-                body_turns=body_turns,
-                leg_angle=leg_angle,
-                leg_length=leg,
-                bent_ends=int(bent),
-            )
+            wire_diameter=wire,
+            outer_diameter=od,
+            mean_diameter=mean,
+            body_turns=body_turns,
+            leg_angle=leg_angle,
+            leg_length=leg,
+            bent_ends=int(bent),
         ),
         names=["torsion spring", "leg spring", "helical torsion spring", "rat-trap spring"],
         size=size,
@@ -114,14 +112,12 @@ def extension_spring(rng: np.random.Generator, extreme: str | None = None) -> Ge
         name=f"Extension spring {fmt(wire)}x{fmt(od)}x{fmt(length, 0)}",
         tags=[material, "extension spring", "DIN 2097", "EN 13906-2", "helical", "German loops"],
         parameters=rounded(
-            dict(
-                wire_diameter=wire,
-                outer_diameter=od,
-                mean_diameter=mean,
-                coils=turns,
-                body_length=round(body_len, 2),
-                length_inside_loops=round(length - 2 * wire, 1),
-            )
+            wire_diameter=wire,
+            outer_diameter=od,
+            mean_diameter=mean,
+            coils=turns,
+            body_length=round(body_len, 2),
+            length_inside_loops=round(length - 2 * wire, 1),
         ),
         names=["extension spring", "tension spring", "helical extension spring", "pull spring"],
         size=size,

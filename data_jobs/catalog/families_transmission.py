@@ -78,17 +78,15 @@ def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> Genera
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
         parameters=rounded(
-            dict(
-                normal_module=module,
-                teeth=teeth,
-                helix_angle=beta,
-                pitch_diameter=2 * r,
-                tip_diameter=2 * r + 2 * module,
-                face_width=width,
-                bore=bore,
-                hand=hand,
-            ),
             whole_as_int=True,
+            normal_module=module,
+            teeth=teeth,
+            helix_angle=beta,
+            pitch_diameter=2 * r,
+            tip_diameter=2 * r + 2 * module,
+            face_width=width,
+            bore=bore,
+            hand=hand,
         ),
         attributes=ShapeAttributes(
             form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
@@ -152,16 +150,14 @@ def bevel_gear(rng: np.random.Generator, extreme: str | None = None) -> Generate
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
         parameters=rounded(
-            dict(
-                module=module,
-                teeth=teeth,
-                ratio=ratio,
-                pitch_cone_angle=round(math.degrees(delta), 2),
-                pitch_diameter=2 * r,
-                face_width=round(b, 2),
-                bore=bore,
-            ),
             whole_as_int=True,
+            module=module,
+            teeth=teeth,
+            ratio=ratio,
+            pitch_cone_angle=round(math.degrees(delta), 2),
+            pitch_diameter=2 * r,
+            face_width=round(b, 2),
+            bore=bore,
         ),
         attributes=ShapeAttributes(
             form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
@@ -230,17 +226,15 @@ def worm_wheel(rng: np.random.Generator, extreme: str | None = None) -> Generate
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
         parameters=rounded(
-            dict(
-                module=module,
-                teeth=teeth,
-                worm_starts=starts,
-                pitch_diameter=d2,
-                throat_diameter=d2 + 2 * module,
-                center_distance=a,
-                face_width=b,
-                bore=bore,
-            ),
             whole_as_int=True,
+            module=module,
+            teeth=teeth,
+            worm_starts=starts,
+            pitch_diameter=d2,
+            throat_diameter=d2 + 2 * module,
+            center_distance=a,
+            face_width=b,
+            bore=bore,
         ),
         attributes=ShapeAttributes(
             form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
@@ -316,18 +310,16 @@ def worm(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
         ]
         + (["keyway"] if keyway else []),
         parameters=rounded(
-            dict(
-                module=module,
-                starts=starts,
-                pitch_diameter=d1,
-                tip_diameter=2 * ra,
-                axial_pitch=round(pitch, 3),
-                lead=round(pitch * starts, 3),
-                thread_length=thread_len,
-                journal_diameter=journal_d,
-                length=round(total, 2),
-            ),
             whole_as_int=True,
+            module=module,
+            starts=starts,
+            pitch_diameter=d1,
+            tip_diameter=2 * ra,
+            axial_pitch=round(pitch, 3),
+            lead=round(pitch * starts, 3),
+            thread_length=thread_len,
+            journal_diameter=journal_d,
+            length=round(total, 2),
         ),
         attributes=ShapeAttributes(form="shaft", threaded=True, holes=0, symmetry="none"),
         names=["worm", "worm shaft", "worm screw", "endless screw"],
@@ -389,16 +381,14 @@ def gear_rack(rng: np.random.Generator, extreme: str | None = None) -> Generated
             "counterbored holes",
         ],
         parameters=rounded(
-            dict(
-                module=module,
-                face_width=width,
-                height=height,
-                length=length,
-                teeth=n,
-                mounting_holes=n_holes,
-                screw=f"M{fmt(screw)}",
-            ),
             whole_as_int=True,
+            module=module,
+            face_width=width,
+            height=height,
+            length=length,
+            teeth=n,
+            mounting_holes=n_holes,
+            screw=f"M{fmt(screw)}",
         ),
         attributes=ShapeAttributes(
             form="profile", toothed_rim=True, teeth=n, holes=n_holes, symmetry="mirror"
@@ -452,16 +442,14 @@ def internal_gear(rng: np.random.Generator, extreme: str | None = None) -> Gener
         ]
         + (["bolt circle"] if bolts else []),
         parameters=rounded(
-            dict(
-                module=module,
-                teeth=teeth,
-                pitch_diameter=2 * r,
-                tip_diameter=2 * r - 2 * module,
-                outer_diameter=round(od, 2),
-                face_width=width,
-                bolt_holes=bolts,
-            ),
             whole_as_int=True,
+            module=module,
+            teeth=teeth,
+            pitch_diameter=2 * r,
+            tip_diameter=2 * r - 2 * module,
+            outer_diameter=round(od, 2),
+            face_width=width,
+            bolt_holes=bolts,
         ),
         attributes=ShapeAttributes(
             form="ring", toothed_rim=True, teeth=teeth, holes=1 + bolts, symmetry="polar"
