@@ -1,7 +1,8 @@
 """Seeded choices of the part families: table rows, sizes, optional features, mesh density.
 
 A family draws its variants from one numpy Generator. ``extreme="min"`` / ``"max"`` pins a choice
-to its first / last option (tables are sorted) so tests can build a family's extreme parts.
+to its first / last option (tables list their rows smallest first) so tests can build a family's
+extreme parts.
 Whether a pinned choice still draws is part of that family's random stream, and a catalog keeps
 its bytes (docs/training.md) only while every family draws the same numbers in the same order:
 hence ``draw_at_extremes``, set where a family was first written that way.
