@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from data_jobs.catalog import families_flanges as flanges
 from data_jobs.catalog import families_fluid as fluid
 from data_jobs.catalog import families_frames as frames
 from data_jobs.catalog.families import CATEGORIES, FAMILIES, PARENTS
@@ -25,7 +26,7 @@ CAP_E = {25: 38, 100: 64, 150: 89}
 T_BARS = {"T40": (40, 5), "T60": (60, 7), "T100": (100, 11)}
 Z_SECTIONS = {"Z60": (60, 45), "Z100": (100, 55), "Z160": (160, 70)}
 
-NEW_FAMILIES = [f.name for f in (*fluid.FAMILY_LIST, *frames.FAMILY_LIST)]
+NEW_FAMILIES = [f.name for f in (*flanges.FAMILY_LIST, *fluid.FAMILY_LIST, *frames.FAMILY_LIST)]
 
 
 def genus(mesh) -> int:
@@ -74,8 +75,8 @@ def test_class150_flanges_follow_asme_b16_5(family):
 
 
 def test_weld_neck_is_longer_than_slip_on_of_the_same_size():
-    wn = fluid.weld_neck_flange(np.random.default_rng(0), extreme="max")
-    so = fluid.slip_on_flange(np.random.default_rng(0), extreme="max")
+    wn = flanges.weld_neck_flange(np.random.default_rng(0), extreme="max")
+    so = flanges.slip_on_flange(np.random.default_rng(0), extreme="max")
     assert wn.parameters["nominal_diameter"] == so.parameters["nominal_diameter"] == 150
     assert wn.mesh.extents[2] > 2 * so.mesh.extents[2]  # long tapered neck vs short hub
     assert wn.parameters["bore"] < so.parameters["bore"]  # pipe ID vs over the pipe OD
@@ -95,7 +96,7 @@ def test_blind_flanges_have_no_bore_and_true_bolt_circles():
             )
         classes.add(p["pressure_class"])
     assert classes == {150, 300}
-    big = fluid.blind_flange(np.random.default_rng(0), extreme="max")
+    big = flanges.blind_flange(np.random.default_rng(0), extreme="max")
     assert big.parameters["bolt_holes"] == 12 and genus(big.mesh) == 12
 
 

@@ -9,12 +9,27 @@ import numpy as np
 import pytest
 import trimesh
 
-from data_jobs.catalog import families_bearings, families_drive, families_motion
+from data_jobs.catalog import (
+    families_bearings,
+    families_drive,
+    families_motion,
+    families_pulleys_couplings,
+    families_rolling_bearings,
+)
 from data_jobs.catalog import families_transmission as transmission
 from data_jobs.catalog.families_base import to_trimesh
-from data_jobs.catalog.motion_kit import helical_rod
+from data_jobs.catalog.geometry_kit import helical_rod
 
-NEW = {f.name: f for f in (*transmission.FAMILY_LIST, *families_motion.FAMILY_LIST)}
+NEW = {
+    f.name: f
+    for module in (
+        transmission,
+        families_pulleys_couplings,
+        families_rolling_bearings,
+        families_motion,
+    )
+    for f in module.FAMILY_LIST
+}
 
 # Hand-copied from the standards and maker catalogues (not from the tables under test).
 ISO_355_TAPERED = {"30204": (20, 47, 15.25), "30206": (30, 62, 17.25), "32208": (40, 80, 24.75)}

@@ -1,4 +1,4 @@
-"""Shared pieces of the part families: part/family records, solid-modelling helpers, wording."""
+"""Shared pieces of the part families: part/family records, wording, solid-modelling helpers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import shapely.geometry as sg
 import trimesh
 from shapely.geometry.polygon import orient
 
-from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.attributes import ShapeAttributes, describe
 
 Solid = m3.Manifold
 
@@ -78,17 +78,6 @@ MATERIAL_WORDS = {
 }
 
 
-def pick(rng: np.random.Generator, options: Sequence):
-    """One element of ``options`` chosen uniformly (keeps the element's own type)."""
-    return options[int(rng.integers(len(options)))]
-
-
-def pick_weighted(rng: np.random.Generator, options: Sequence, weights: Sequence[float]):
-    """One element of ``options`` chosen with relative ``weights``."""
-    p = np.asarray(weights, dtype=float)
-    return options[int(rng.choice(len(options), p=p / p.sum()))]
-
-
 def material_word(material: str) -> str:
     """Human wording of a material tag, e.g. "stainless" -> "stainless steel"."""
     return MATERIAL_WORDS.get(material, material)
@@ -125,6 +114,13 @@ def descriptions_from(*phrases: str) -> list[str]:
     return out
 
 
+def rounded(*, digits: int = 3, whole_as_int: bool = False, **values) -> dict:
+    """The parameters given as keywords, floats rounded to ``digits`` decimals for the manifest;
+    ``whole_as_int``: 8.0 becomes 8, as ``num`` writes it."""
+    to = num if whole_as_int else round
+    return {k: to(v, digits) if isinstance(v, float) else v for k, v in values.items()}
+
+
 # --------------------------------------------------------------------------- geometry
 
 
@@ -133,6 +129,13 @@ def segments_for(radius: float, lo: int = 24, hi: int = 64) -> int:
     n = int(round(12 + 2.0 * radius))
     n = max(lo, min(hi, n))
     return n + (n % 2)
+
+
+def scaled_segments(radius: float, factor: float, lo: int = 24, hi: int = 40) -> int:
+    """Even circle segment count for ``radius`` (``segments_for``) times a tessellation
+    ``factor``, at least 16."""
+    n = max(16, int(round(segments_for(radius, lo=lo, hi=hi) * factor)))
+    return n + n % 2
 
 
 def cross_section(polygon) -> m3.CrossSection:
@@ -274,3 +277,48 @@ def finish(solid: Solid, rest_on_floor: bool = True) -> trimesh.Trimesh:
         zmin = solid.bounding_box()[2]  # (xmin, ymin, zmin, xmax, ymax, zmax)
         solid = solid.translate((0.0, 0.0, -zmin))
     return to_trimesh(solid)
+
+
+def make_part(
+    rng: np.random.Generator,
+    solid: Solid,
+    attributes: ShapeAttributes,
+    *,
+    name: str,
+    tags: list[str],
+    parameters: dict,
+    names: Sequence[str],
+    size: str,
+    standard: str | None = None,
+    material: str | None = None,
+    extras: Sequence[str] = (),
+    canonical: str | None = None,
+) -> GeneratedPart:
+    """A part from its solid and words: the floor-standing mesh, ``attributes`` measured on it
+    (their ``holes`` are the expected genus) and ``describe``'s descriptions.
+
+    tags, parameters : as the manifest shows them
+    names, size, standard, extras : ``describe``'s words; material : a material tag
+        ("stainless"), worded by ``material_word``
+    canonical : a hand-written first description, before describe()'s (which then follow it)
+    """
+    mesh = finish(solid)
+    attrs = attributes.measured(mesh)
+    texts = describe(
+        rng,
+        names=names,
+        size=size,
+        attributes=attrs,
+        standard=standard,
+        material=material_word(material) if material else None,
+        extras=extras,
+    )
+    return GeneratedPart(
+        mesh=mesh,
+        name=name,
+        tags=tags,
+        parameters=parameters,
+        descriptions=descriptions_from(canonical, *texts) if canonical else texts,
+        through_holes=attrs.holes,
+        attributes=attrs,
+    )

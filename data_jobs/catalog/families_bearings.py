@@ -9,39 +9,24 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick, pick_weighted
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     Solid,
     box,
     cylinder,
-    finish,
     fmt,
     from_trimesh,
+    make_part,
     material_word,
     num,
-    pick,
-    pick_weighted,
     polar_copies,
     revolve,
     segments_for,
     union,
 )
-from data_jobs.catalog.families_drive import described
-
-
-def _ring_profile(r_in: float, r_out: float, width: float, c: float) -> list[tuple[float, float]]:
-    """(r, z) loop of a rectangular ring section with corner chamfers c, z in 0..width."""
-    return [
-        (r_in + c, 0),
-        (r_out - c, 0),
-        (r_out, c),
-        (r_out, width - c),
-        (r_out - c, width),
-        (r_in + c, width),
-        (r_in, width - c),
-        (r_in, c),
-    ]
+from data_jobs.catalog.geometry_kit import ring_section
 
 
 def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
@@ -50,8 +35,8 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
     Closed bearings are two bodies (outer ring with shields, inner ring); open ones add the
     balls joined by their cage into a third ring-shaped body. Every body has genus 1.
     """
-    designation = pick(rng, list(std.BALL_BEARINGS))
-    d, D, B = (float(x) for x in std.BALL_BEARINGS[designation])
+    designation, row = choose_row(rng, std.BALL_BEARINGS)
+    d, D, B = map(float, row)
     closure = pick_weighted(rng, ["2Z", "2RS", "open"], [0.45, 0.3, 0.25])
     h = (D - d) / 2
     dm = (D + d) / 2
@@ -60,8 +45,8 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
     ro_in = dm / 2 + 0.24 * ball
     ri_out = dm / 2 - 0.24 * ball
     n = segments_for(D / 2, lo=48, hi=72)
-    outer = revolve(np.array(_ring_profile(ro_in, D / 2, B, c)), n)
-    inner = revolve(np.array(_ring_profile(d / 2, ri_out, B, c)), n)
+    outer = revolve(np.array(ring_section(ro_in, D / 2, 0, B, c)), n)
+    inner = revolve(np.array(ring_section(d / 2, ri_out, 0, B, c)), n)
     groove = revolve(
         np.array(
             [
@@ -77,7 +62,7 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
         count = max(6, int(math.pi * dm / (1.45 * ball)))
         sphere = Solid.sphere(ball / 2, 16).translate((dm / 2, 0, B / 2))
         cage = revolve(
-            np.array(_ring_profile(dm / 2 - 0.12 * ball, dm / 2 + 0.12 * ball, 0.3 * ball, 0.0))
+            np.array(ring_section(dm / 2 - 0.12 * ball, dm / 2 + 0.12 * ball, 0, 0.3 * ball, 0.0))
             + [0, B / 2 - 0.15 * ball],
             n,
         )
@@ -107,11 +92,11 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
         "open": "open, balls and cage visible",
     }
     full = designation + ("" if closure == "open" else f"-{closure}")
-    mesh = finish(mesh_solid)
     symmetry = "polar" if closure == "open" else "axisymmetric"
-    attrs = ShapeAttributes(form="ring", holes=1, symmetry=symmetry).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        mesh_solid,
+        ShapeAttributes(form="ring", holes=1, symmetry=symmetry),
         name=f"Ball bearing {full}",
         tags=[material, "deep groove ball bearing", "ISO 15", closure, "through-hole"],
         parameters=dict(
@@ -122,35 +107,28 @@ def ball_bearing(rng: np.random.Generator) -> GeneratedPart:
             ball_diameter=num(ball),
             closure=closure,
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{full} deep groove ball bearing, {fmt(d)}x{fmt(D)}x{fmt(B)} mm",
-                f"radial ball bearing {designation}, bore {fmt(d)} mm, OD {fmt(D)} mm, "
-                f"width {fmt(B)} mm",
-                f"{material_word(material)} single row ball bearing, {seal_words[closure]}",
-                f"{designation} bearing {fmt(d)} mm ID x {fmt(D)} mm OD",
-            ],
-            names=[
-                "deep groove ball bearing",
-                "ball bearing",
-                "radial ball bearing",
-                "single row ball bearing",
-            ],  # fmt: skip
-            size=full,
-            standard="ISO 15",
-            material=material_word(material),
-        ),
-        through_holes=1,
-        attributes=attrs,
+        names=[
+            "deep groove ball bearing",
+            "ball bearing",
+            "radial ball bearing",
+            "single row ball bearing",
+        ],
+        size=full,
+        standard="ISO 15",
+        material=material,
+        canonical=f"{full} deep groove ball bearing, {fmt(d)}x{fmt(D)}x{fmt(B)} mm",
+        extras=[
+            f"radial ball bearing {designation}, bore {fmt(d)} mm, OD {fmt(D)} mm, "
+            f"width {fmt(B)} mm",
+            f"{material_word(material)} single row ball bearing, {seal_words[closure]}",
+            f"{designation} bearing {fmt(d)} mm ID x {fmt(D)} mm OD",
+        ],
     )
 
 
 def flanged_bushing(rng: np.random.Generator) -> GeneratedPart:
     """Flanged plain bearing bush ISO 4379 form F, optional lube hole and inner oil groove."""
-    d1 = pick(rng, list(std.FLANGED_BUSHINGS))
-    d2, d3, b2 = std.FLANGED_BUSHINGS[d1]
+    d1, (d2, d3, b2) = choose_row(rng, std.FLANGED_BUSHINGS)
     length = float(pick(rng, [L for L in std.BUSHING_LENGTHS if d1 * 0.6 <= L <= 2 * d1 + 10]))
     material = pick(rng, ["bronze", "bronze", "brass", "POM", "nylon", "sintered bronze"])
     c = 0.3 if d1 < 15 else 0.5
@@ -175,11 +153,11 @@ def flanged_bushing(rng: np.random.Generator) -> GeneratedPart:
         bush = bush - hole.translate((0, 0, b2 + (length - b2) / 2))
         holes = 2
     mat = material_word(material)
-    mesh = finish(bush)
     symmetry = "mirror" if lube else "axisymmetric"
-    attrs = ShapeAttributes(form="tube", holes=holes, symmetry=symmetry).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        bush,
+        ShapeAttributes(form="tube", holes=holes, symmetry=symmetry),
         name=f"Flanged bushing {fmt(d1)}x{fmt(d2)}x{fmt(length)}",
         tags=[material, "ISO 4379", "plain bearing", "sleeve", "flanged", "through-hole"]
         + (["lubrication hole"] if lube else []),
@@ -190,35 +168,29 @@ def flanged_bushing(rng: np.random.Generator) -> GeneratedPart:
             flange_thickness=num(b2),
             length=num(length),
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{mat} flanged bushing {fmt(d1)} x {fmt(d2)} x {fmt(length)} mm",
-                f"flanged sleeve bearing, {fmt(d1)} mm bore, {fmt(d3)} mm flange, ISO 4379 form F",
-                f"plain bearing bush with collar, ID {fmt(d1)}, OD {fmt(d2)}, length {fmt(length)}"
-                + (", with lubrication hole" if lube else ""),
-                f"{fmt(d1)} mm flange bushing, {fmt(length)} mm long",
-            ],
-            names=[
-                "flanged bushing",
-                "flanged sleeve bearing",
-                "collar bush",
-                "flanged plain bearing",
-            ],  # fmt: skip
-            size=f"{fmt(d1)}x{fmt(d2)}x{fmt(length)}",
-            standard="ISO 4379",
-            material=mat,
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=[
+            "flanged bushing",
+            "flanged sleeve bearing",
+            "collar bush",
+            "flanged plain bearing",
+        ],
+        size=f"{fmt(d1)}x{fmt(d2)}x{fmt(length)}",
+        standard="ISO 4379",
+        material=material,
+        canonical=f"{mat} flanged bushing {fmt(d1)} x {fmt(d2)} x {fmt(length)} mm",
+        extras=[
+            f"flanged sleeve bearing, {fmt(d1)} mm bore, {fmt(d3)} mm flange, ISO 4379 form F",
+            f"plain bearing bush with collar, ID {fmt(d1)}, OD {fmt(d2)}, length {fmt(length)}"
+            + (", with lubrication hole" if lube else ""),
+            f"{fmt(d1)} mm flange bushing, {fmt(length)} mm long",
+        ],
     )
 
 
 def o_ring(rng: np.random.Generator) -> GeneratedPart:
     """O-ring seal ISO 3601-1: a torus of circular cross-section d2 and inside diameter d1."""
-    d2 = pick(rng, list(std.O_RINGS))
-    d1 = pick(rng, std.O_RINGS[d2])
+    d2, inner_diameters = choose_row(rng, std.O_RINGS)
+    d1 = pick(rng, inner_diameters)
     material = pick_weighted(rng, ["NBR", "FKM", "EPDM", "silicone"], [0.5, 0.25, 0.15, 0.1])
     rc = d1 / 2 + d2 / 2
     k = np.linspace(0, 2 * math.pi, 21)[:-1]
@@ -226,29 +198,23 @@ def o_ring(rng: np.random.Generator) -> GeneratedPart:
     ring = revolve(section, segments_for(rc, lo=48, hi=72))
     shore = pick(rng, (70, 70, 90))
     mat = material_word(material)
-    mesh = finish(ring)
-    attrs = ShapeAttributes(form="ring", holes=1, symmetry="axisymmetric").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        ring,
+        ShapeAttributes(form="ring", holes=1, symmetry="axisymmetric"),
         name=f"O-ring {fmt(d1)}x{fmt(d2)}",
         tags=[material, "ISO 3601", "seal", "o-ring", f"{shore} shore A"],
         parameters=dict(inner_diameter=num(d1), cross_section=num(d2), hardness_shore_a=shore),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"O-ring {fmt(d1)} x {fmt(d2)} mm, {mat}",
-                f"{fmt(d2)} mm cross-section O-ring seal with {fmt(d1)} mm inside diameter",
-                f"round rubber sealing ring ISO 3601, ID {fmt(d1)} mm, {shore} Shore A",
-                f"toroidal gasket {fmt(d1)}x{fmt(d2)}",
-            ],
-            names=["O-ring", "O-ring seal", "toric joint", "sealing ring"],
-            size=f"{fmt(d1)} x {fmt(d2)}",
-            standard="ISO 3601",
-            material=mat,
-        ),
-        through_holes=1,
-        attributes=attrs,
+        names=["O-ring", "O-ring seal", "toric joint", "sealing ring"],
+        size=f"{fmt(d1)} x {fmt(d2)}",
+        standard="ISO 3601",
+        material=material,
+        canonical=f"O-ring {fmt(d1)} x {fmt(d2)} mm, {mat}",
+        extras=[
+            f"{fmt(d2)} mm cross-section O-ring seal with {fmt(d1)} mm inside diameter",
+            f"round rubber sealing ring ISO 3601, ID {fmt(d1)} mm, {shore} Shore A",
+            f"toroidal gasket {fmt(d1)}x{fmt(d2)}",
+        ],
     )
 
 
@@ -287,10 +253,10 @@ def compression_spring(rng: np.random.Generator) -> GeneratedPart:
     material = pick(rng, ["spring steel", "stainless", "music wire"])
     mat = material_word(material)
     od = mean_d + wire
-    mesh = finish(spring)
-    attrs = ShapeAttributes(form="coil", holes=0, symmetry="none").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        spring,
+        ShapeAttributes(form="coil", holes=0, symmetry="none"),
         name=f"Compression spring {fmt(wire)}x{fmt(od)}x{fmt(free_length, 1)}",
         tags=[material, "compression spring", "helical", "closed and ground ends", "DIN 2095"],
         parameters=dict(
@@ -302,23 +268,17 @@ def compression_spring(rng: np.random.Generator) -> GeneratedPart:
             total_coils=active + 2,
             pitch=num(pitch),
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"compression spring, {fmt(wire)} mm wire, {fmt(od)} mm OD, "
-                f"{fmt(free_length, 0)} mm free length",
-                f"helical coil spring {fmt(od)} x {fmt(free_length, 1)} mm, {active} active coils",
-                f"{mat} pressure spring with closed and ground ends, wire {fmt(wire)} mm",
-                f"{active + 2}-coil compression spring, mean diameter {fmt(mean_d)} mm",
-            ],
-            names=["compression spring", "coil spring", "helical spring", "pressure spring"],
-            size=f"{fmt(wire)}x{fmt(od)}x{fmt(free_length, 1)}",
-            standard="DIN 2095",
-            material=mat,
-        ),
-        through_holes=0,
-        attributes=attrs,
+        names=["compression spring", "coil spring", "helical spring", "pressure spring"],
+        size=f"{fmt(wire)}x{fmt(od)}x{fmt(free_length, 1)}",
+        standard="DIN 2095",
+        material=material,
+        canonical=f"compression spring, {fmt(wire)} mm wire, {fmt(od)} mm OD, "
+        f"{fmt(free_length, 0)} mm free length",
+        extras=[
+            f"helical coil spring {fmt(od)} x {fmt(free_length, 1)} mm, {active} active coils",
+            f"{mat} pressure spring with closed and ground ends, wire {fmt(wire)} mm",
+            f"{active + 2}-coil compression spring, mean diameter {fmt(mean_d)} mm",
+        ],
     )
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -16,28 +17,18 @@ from data_jobs.catalog.families_base import (
     box,
     circle,
     cylinder,
-    descriptions_from,
     extrude,
-    finish,
     fmt,
+    make_part,
     material_word,
     num,
-    pick,
     polar_copies,
     revolve,
     segments_for,
     subtract,
     union,
 )
-
-
-def described(
-    rng: np.random.Generator, attrs: ShapeAttributes, hand: list[str], **words
-) -> list[str]:
-    """The hand-written first description, then describe()'s templates (``words``: names,
-    size, standard, material) with the other hand-written sentences as extras."""
-    texts = describe(rng, attributes=attrs, extras=hand[1:], **words)
-    return descriptions_from(hand[0], *texts)
+from data_jobs.catalog.geometry_kit import bore_with_keyway, hub_on_face, keyseat, standard_bore
 
 
 def _involute(a: np.ndarray) -> np.ndarray:
@@ -82,24 +73,6 @@ def involute_gear_outline(
     return np.c_[pts[:, 0] * np.cos(pts[:, 1]), pts[:, 0] * np.sin(pts[:, 1])]
 
 
-def _bore_with_keyway(bore: float, height: float, keyway: bool, z0: float = -1.0):
-    """Cutter for a central bore (and DIN 6885 hub keyway along +X) through a hub on Z."""
-    n = segments_for(bore / 2, lo=32, hi=48)
-    cutter = cylinder(bore / 2, height + 2.0, n, z0=z0)
-    if keyway:
-        key = std.parallel_key(bore)
-        depth = bore / 2 + key["t2"]
-        cutter = cutter + box(depth, key["b"], height + 2.0, (depth / 2, 0, z0 + height / 2 + 1))
-    return cutter
-
-
-def _standard_bore(limit: float) -> float:
-    """Largest preferred bore (mm) not above ``limit`` (and at least 6)."""
-    bores = (6, 8, 10, 12, 14, 15, 16, 18, 20, 22, 25, 28, 30, 32, 35, 40, 45, 50, 55, 60)
-    fit = [b for b in bores if b <= limit]
-    return float(fit[-1] if fit else 6)
-
-
 def spur_gear(rng: np.random.Generator) -> GeneratedPart:
     """Spur gear, 20 degree involute teeth, with bore, optional hub, keyway and lightened web."""
     for _ in range(20):
@@ -111,7 +84,7 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
     rf = r - 1.25 * module
     width = float(round(pick(rng, (6, 8, 10)) * module, 1))
     material = pick(rng, ["steel", "steel", "brass", "POM", "nylon", "cast iron"])
-    bore = _standard_bore(min(float(rng.uniform(0.18, 0.35)) * 2 * rf, 50))
+    bore = standard_bore(min(float(rng.uniform(0.18, 0.35)) * 2 * rf, 50))
     keyway = bore >= 8 and rng.random() < 0.6
     body = extrude(sg.Polygon(involute_gear_outline(module, teeth)), width)
     hub_d = min(1.8 * bore + 4, 2 * rf - 2 * module)
@@ -119,7 +92,7 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
     hub_len = round(0.7 * width + 0.3 * bore, 1) if has_hub else 0.0
     parts, cuts, holes = [body], [], 1
     if has_hub:
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, width))
     web_rin, web_rout = hub_d / 2 + 1.5 * module, rf - 2.5 * module
     if web_rout - web_rin > 8 and rng.random() < 0.7:
         recess = max(0.25 * width, 1.0)
@@ -134,17 +107,15 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
         hole = cylinder(hole_d / 2, width + 2, segments_for(hole_d / 2), z0=-1)
         cuts += polar_copies(hole.translate(((web_rin + web_rout) / 2, 0, 0)), n_holes, 30.0)
         holes += n_holes
-    cuts.append(_bore_with_keyway(bore, width + hub_len, keyway))
+    cuts.append(bore_with_keyway(bore, width + hub_len, keyway))
     gear = subtract(union(parts), cuts)
     mat = material_word(material)
     features = ["through-hole"] + (["keyway"] if keyway else []) + (["hub"] if has_hub else [])
     lightened = holes > 1
-    mesh = finish(gear)
-    attrs = ShapeAttributes(
-        form="wheel", toothed_rim=True, teeth=teeth, holes=holes, symmetry="polar"
-    ).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        gear,
+        ShapeAttributes(form="wheel", toothed_rim=True, teeth=teeth, holes=holes, symmetry="polar"),
         name=f"Spur gear m{fmt(module)} z{teeth}",
         tags=[material, "spur gear", "involute", "DIN 867 profile", *features]
         + (["lightening holes"] if lightened else []),
@@ -158,35 +129,28 @@ def spur_gear(rng: np.random.Generator) -> GeneratedPart:
             pressure_angle=20,
             hub_diameter=num(hub_d) if has_hub else 0,
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"spur gear module {fmt(module)}, {teeth} teeth, {fmt(bore)} mm bore",
-                f"{teeth}-tooth straight-cut gear, m{fmt(module)}, pitch diameter {fmt(2 * r)} mm",
-                f"{mat} involute spur gear, {fmt(width)} mm face width"
-                + (
-                    f", with {' and '.join(f for f in ('hub', 'keyway') if f in features)}"
-                    if has_hub or keyway
-                    else ""
-                ),
-                f"cylindrical gear wheel z={teeth} m={fmt(module)}, 20 degree pressure angle"
-                + (", spoked web with lightening holes" if lightened else ""),
-            ],
-            names=["spur gear", "straight-cut gear", "spur wheel", "cylindrical gear"],
-            size=f"m{fmt(module)} z{teeth}",
-            standard="DIN 867",
-            material=mat,
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=["spur gear", "straight-cut gear", "spur wheel", "cylindrical gear"],
+        size=f"m{fmt(module)} z{teeth}",
+        standard="DIN 867",
+        material=material,
+        canonical=f"spur gear module {fmt(module)}, {teeth} teeth, {fmt(bore)} mm bore",
+        extras=[
+            f"{teeth}-tooth straight-cut gear, m{fmt(module)}, pitch diameter {fmt(2 * r)} mm",
+            f"{mat} involute spur gear, {fmt(width)} mm face width"
+            + (
+                f", with {' and '.join(f for f in ('hub', 'keyway') if f in features)}"
+                if has_hub or keyway
+                else ""
+            ),
+            f"cylindrical gear wheel z={teeth} m={fmt(module)}, 20 degree pressure angle"
+            + (", spoked web with lightening holes" if lightened else ""),
+        ],
     )
 
 
 def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
     """Roller chain sprocket for ISO 606 B-series chain, plate or with hub (type B)."""
-    chain = pick(rng, list(std.ROLLER_CHAINS))
-    p, d1, b1 = std.ROLLER_CHAINS[chain]
+    chain, (p, d1, b1) = choose_row(rng, std.ROLLER_CHAINS)
     teeth = int(pick(rng, (9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 25, 30, 38)))
     dp = p / math.sin(math.pi / teeth)
     da = dp - d1 + p * (1.25 + 1.0 - 1.6 / teeth) / 2  # mean of ISO 606 da,min and da,max
@@ -223,23 +187,21 @@ def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
     )
     plate = extrude(plate2d, width) - tooth_chamfer
     df = dp - d1
-    bore = _standard_bore(min(float(rng.uniform(0.25, 0.45)) * df, 50))
+    bore = standard_bore(min(float(rng.uniform(0.25, 0.45)) * df, 50))
     has_hub = rng.random() < 0.6 and df - 2 * 0.3 * p > 1.6 * bore + 8
     hub_d = min(1.6 * bore + 8, df - 0.6 * p)
     hub_len = round(max(1.0 * bore, 2 * width), 1) if has_hub else 0.0
     parts = [plate]
     if has_hub:
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
+        parts.append(hub_on_face(hub_d, hub_len, width))
     keyway = has_hub and bore >= 8 and rng.random() < 0.7
-    sprocket = subtract(union(parts), [_bore_with_keyway(bore, width + hub_len, keyway)])
+    sprocket = subtract(union(parts), [bore_with_keyway(bore, width + hub_len, keyway)])
     material = pick(rng, ["steel", "steel", "stainless", "cast iron"])
     kind = "hub sprocket (type B)" if has_hub else "plate sprocket (type A)"
-    mesh = finish(sprocket)
-    attrs = ShapeAttributes(
-        form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"
-    ).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        sprocket,
+        ShapeAttributes(form="wheel", toothed_rim=True, teeth=teeth, holes=1, symmetry="polar"),
         name=f"Sprocket {chain} z{teeth}",
         tags=[material, "ISO 606", "roller chain", "sprocket", "through-hole"]
         + (["hub"] if has_hub else ["plate wheel"])
@@ -254,31 +216,23 @@ def chain_sprocket(rng: np.random.Generator) -> GeneratedPart:
             tooth_width=num(width),
             bore=num(bore),
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{chain} chain sprocket, {teeth} teeth, {fmt(bore)} mm bore",
-                f"{kind} for {fmt(p, 3)} mm pitch roller chain ({chain}), z={teeth}",
-                f"{material_word(material)} chain wheel, {teeth} teeth, "
-                f"pitch circle {fmt(dp, 1)} mm",
-                f"{teeth} tooth simplex sprocket ISO 606 {chain}"
-                + (" with hub and keyway" if keyway else ""),
-            ],
-            names=["chain sprocket", "sprocket", "chain wheel", "roller chain sprocket"],
-            size=f"{chain} z{teeth}",
-            standard="ISO 606",
-            material=material_word(material),
-        ),
-        through_holes=1,
-        attributes=attrs,
+        names=["chain sprocket", "sprocket", "chain wheel", "roller chain sprocket"],
+        size=f"{chain} z{teeth}",
+        standard="ISO 606",
+        material=material,
+        canonical=f"{chain} chain sprocket, {teeth} teeth, {fmt(bore)} mm bore",
+        extras=[
+            f"{kind} for {fmt(p, 3)} mm pitch roller chain ({chain}), z={teeth}",
+            f"{material_word(material)} chain wheel, {teeth} teeth, pitch circle {fmt(dp, 1)} mm",
+            f"{teeth} tooth simplex sprocket ISO 606 {chain}"
+            + (" with hub and keyway" if keyway else ""),
+        ],
     )
 
 
 def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
     """V-belt pulley (sheave) with 1-4 ISO 4183 grooves, hub, solid or lightened web."""
-    section = pick(rng, list(std.VBELT_GROOVES))
-    wd, t, above, e, f, dmin = std.VBELT_GROOVES[section]
+    section, (wd, t, above, e, f, dmin) = choose_row(rng, std.VBELT_GROOVES)
     dd = float(pick(rng, [d for d in std.PULLEY_DATUM_DIAMETERS if d >= dmin]))
     grooves = int(pick(rng, (1, 1, 2, 2, 3, 4)))
     angle = math.radians(34.0 if dd <= std.VBELT_34_DEG_UP_TO[section] else 38.0)
@@ -287,7 +241,7 @@ def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
     rim_w = (grooves - 1) * e + 2 * f
     half_top = wd / 2 + above * math.tan(angle / 2)
     half_bot = max(wd / 2 - t * math.tan(angle / 2), 0.8)
-    bore = _standard_bore(min(float(rng.uniform(0.15, 0.28)) * dd, 50))
+    bore = standard_bore(min(float(rng.uniform(0.15, 0.28)) * dd, 50))
     hub_r = min(0.9 * bore + 8, r_bot - 6)
     hub_len = max(rim_w, round(1.2 * bore))
     rim_in = r_bot - max(5.0, 0.06 * dd)
@@ -320,15 +274,15 @@ def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
         cuts += polar_copies(cylinder(hd / 2, rim_w + 2, 32, z0=-1).translate((rc, 0, 0)), n_h)
         holes += n_h
     keyway = bore >= 10 and rng.random() < 0.7
-    cuts.append(_bore_with_keyway(bore, hub_len, keyway))
+    cuts.append(bore_with_keyway(bore, hub_len, keyway))
     pulley = subtract(pulley, cuts)
     material = pick(rng, ["cast iron", "cast iron", "aluminium", "steel"])
     plural = "s" if grooves > 1 else ""
-    mesh = finish(pulley)
     symmetry = "polar" if holes > 1 else "mirror" if keyway else "axisymmetric"
-    attrs = ShapeAttributes(form="wheel", holes=holes, symmetry=symmetry).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        pulley,
+        ShapeAttributes(form="wheel", holes=holes, symmetry=symmetry),
         name=f"V-belt pulley {section} {fmt(dd)}x{grooves}",
         tags=[material, "ISO 4183", "DIN 2211", "V-belt", section, "through-hole"]
         + (["keyway"] if keyway else [])
@@ -343,23 +297,17 @@ def vbelt_pulley(rng: np.random.Generator) -> GeneratedPart:
             rim_width=num(rim_w),
             hub_length=num(hub_len),
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{section} V-belt pulley, {fmt(dd)} mm datum diameter, {grooves} groove{plural}",
-                f"{grooves}-groove sheave for {section} wedge belts, {fmt(bore)} mm bore",
-                f"{material_word(material)} belt pulley {fmt(2 * r_out)} mm OD with hub"
-                + (" and keyway" if keyway else ""),
-                f"vee pulley {section} {fmt(dd)} x {grooves}, DIN 2211",
-            ],
-            names=["V-belt pulley", "sheave", "vee pulley", "wedge belt pulley"],
-            size=f"{section} {fmt(dd)}x{grooves}",
-            standard="ISO 4183",
-            material=material_word(material),
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=["V-belt pulley", "sheave", "vee pulley", "wedge belt pulley"],
+        size=f"{section} {fmt(dd)}x{grooves}",
+        standard="ISO 4183",
+        material=material,
+        canonical=f"{section} V-belt pulley, {fmt(dd)} mm datum diameter, {grooves} groove{plural}",
+        extras=[
+            f"{grooves}-groove sheave for {section} wedge belts, {fmt(bore)} mm bore",
+            f"{material_word(material)} belt pulley {fmt(2 * r_out)} mm OD with hub"
+            + (" and keyway" if keyway else ""),
+            f"vee pulley {section} {fmt(dd)} x {grooves}, DIN 2211",
+        ],
     )
 
 
@@ -367,10 +315,10 @@ def keyed_shaft(rng: np.random.Generator) -> GeneratedPart:
     """Stepped drive shaft (along X) with chamfers and a milled DIN 6885 keyseat."""
     d_main = float(pick(rng, (12, 15, 16, 20, 25, 30, 35, 40, 45, 50)))
     steps = int(pick(rng, (1, 2, 3)))
-    d_seat = _standard_bore(d_main - 2)
+    d_seat = standard_bore(d_main - 2)
     length_main = round(float(rng.uniform(3.0, 7.0)) * d_main / 5) * 5
     seat_len = round(float(rng.uniform(0.8, 1.5)) * d_seat / 5) * 5 + 5
-    end_d = _standard_bore(d_seat - 2) if steps >= 2 else d_seat
+    end_d = standard_bore(d_seat - 2) if steps >= 2 else d_seat
     end_len = round(float(rng.uniform(1.5, 2.5)) * end_d / 5) * 5 + 5
     sections = [(end_d, end_len), (d_seat, seat_len), (d_main, length_main)]
     if steps == 1:
@@ -398,17 +346,13 @@ def keyed_shaft(rng: np.random.Generator) -> GeneratedPart:
     kd, kl = sections[0]
     key = std.parallel_key(kd)
     slot_len = max(key["b"] * 2.0, kl - 2 * c - 0.3 * kd)
-    half = (slot_len - key["b"]) / 2
-    stadium = sg.LineString([(-half, 0), (half, 0)]).buffer(key["b"] / 2, quad_segs=8)
-    pocket = extrude(stadium, key["t1"] + 5.0, z0=kd / 2 - key["t1"])
-    pocket = pocket.rotate((0, -90, 0)).translate((0, 0, kl / 2))  # keyseat on -X, along Z
-    shaft = along_x(shaft - pocket)
+    shaft = along_x(shaft - keyseat(kd, slot_len).translate((0, 0, kl / 2)))
     material = pick(rng, ["steel", "steel", "stainless", "carbon steel"])
     kw = f"{fmt(key['b'])}x{fmt(key['h'])}"
-    mesh = finish(shaft)
-    attrs = ShapeAttributes(form="shaft", holes=0, symmetry="none").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        shaft,
+        ShapeAttributes(form="shaft", holes=0, symmetry="none"),
         name=f"Keyed shaft {fmt(d_main)}x{fmt(total)}",
         tags=[material, "shaft", "keyseat", "DIN 6885", "stepped" if steps > 1 else "plain"],
         parameters=dict(
@@ -421,25 +365,19 @@ def keyed_shaft(rng: np.random.Generator) -> GeneratedPart:
             end_diameter=num(kd),
             chamfer=num(c),
         ),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{fmt(d_main)} mm drive shaft, {fmt(total)} mm long, with {kw} keyway",
-                f"{'stepped' if len(sections) > 1 else 'plain'} shaft with DIN 6885 keyseat "
-                f"{kw} on the {fmt(kd)} mm end",
-                f"{material_word(material)} keyed shaft, "
-                + (f"{len(sections)} diameter steps" if len(sections) > 1 else "one diameter")
-                + ", chamfered ends",
-                f"machined transmission shaft {fmt(d_main)} x {fmt(total)} mm with key slot",
-            ],
-            names=["keyed shaft", "drive shaft", "transmission shaft", "shaft with keyway"],
-            size=f"{fmt(d_main)} x {fmt(total)}",
-            standard="DIN 6885",
-            material=material_word(material),
-        ),
-        through_holes=0,
-        attributes=attrs,
+        names=["keyed shaft", "drive shaft", "transmission shaft", "shaft with keyway"],
+        size=f"{fmt(d_main)} x {fmt(total)}",
+        standard="DIN 6885",
+        material=material,
+        canonical=f"{fmt(d_main)} mm drive shaft, {fmt(total)} mm long, with {kw} keyway",
+        extras=[
+            f"{'stepped' if len(sections) > 1 else 'plain'} shaft with DIN 6885 keyseat "
+            f"{kw} on the {fmt(kd)} mm end",
+            f"{material_word(material)} keyed shaft, "
+            + (f"{len(sections)} diameter steps" if len(sections) > 1 else "one diameter")
+            + ", chamfered ends",
+            f"machined transmission shaft {fmt(d_main)} x {fmt(total)} mm with key slot",
+        ],
     )
 
 
@@ -447,8 +385,7 @@ def shaft_collar(rng: np.random.Generator) -> GeneratedPart:
     """Shaft collar: DIN 705 set-screw collar or one-piece clamp collar."""
     clamp = rng.random() < 0.45
     table = std.CLAMP_COLLARS if clamp else std.SHAFT_COLLARS
-    bore = pick(rng, list(table))
-    od, width, screw = table[bore]
+    bore, (od, width, screw) = choose_row(rng, table)
     material = pick(rng, ["steel", "zinc-plated steel", "stainless", "aluminium"])
     n = segments_for(od / 2, lo=48, hi=64)
     c = 0.5 if od < 30 else 1.0
@@ -478,38 +415,30 @@ def shaft_collar(rng: np.random.Generator) -> GeneratedPart:
         screw_hole = cylinder(0.55 * screw, od + 4, 20, z0=-od / 2 - 2).rotate((90, 0, 0))
         body = ring - slot - screw_hole.translate((x_screw, y_screw, width / 2))
         holes, kind, standard = 2, "clamp collar", "one-piece clamp"
-    mesh = finish(body)
-    attrs = ShapeAttributes(
-        form="ring", threaded=not clamp, holes=holes, symmetry="mirror"
-    ).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        body,
+        ShapeAttributes(form="ring", threaded=not clamp, holes=holes, symmetry="mirror"),
         name=f"Shaft collar {fmt(bore)} mm ({'clamp' if clamp else 'set screw'})",
         tags=[material, standard, "collar", "through-hole"]
         + (["split", "clamping"] if clamp else ["set screw", "threaded"]),
         parameters=dict(bore=num(bore), outer_diameter=num(od), width=num(width), screw=m),
-        descriptions=described(
-            rng,
-            attrs,
-            [
-                f"{fmt(bore)} mm {kind}, {fmt(od)} mm OD x {fmt(width)} mm wide",
-                f"{'one-piece clamp-style' if clamp else 'set screw'} shaft collar for "
-                f"{fmt(bore)} mm shafts, {m} screw",
-                f"{material_word(material)} adjusting ring {fmt(bore)}x{fmt(od)}x{fmt(width)}",
-                f"shaft stop collar, bore {fmt(bore)} mm" + (", DIN 705" if not clamp else ""),
-            ],
-            names=[
-                "shaft collar",
-                "clamp collar" if clamp else "set collar",
-                "stop collar",
-                "split collar" if clamp else "adjusting ring",
-            ],  # fmt: skip
-            size=f"{fmt(bore)} mm",
-            standard=None if clamp else "DIN 705",
-            material=material_word(material),
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=[
+            "shaft collar",
+            "clamp collar" if clamp else "set collar",
+            "stop collar",
+            "split collar" if clamp else "adjusting ring",
+        ],
+        size=f"{fmt(bore)} mm",
+        standard=None if clamp else "DIN 705",
+        material=material,
+        canonical=f"{fmt(bore)} mm {kind}, {fmt(od)} mm OD x {fmt(width)} mm wide",
+        extras=[
+            f"{'one-piece clamp-style' if clamp else 'set screw'} shaft collar for "
+            f"{fmt(bore)} mm shafts, {m} screw",
+            f"{material_word(material)} adjusting ring {fmt(bore)}x{fmt(od)}x{fmt(width)}",
+            f"shaft stop collar, bore {fmt(bore)} mm" + (", DIN 705" if not clamp else ""),
+        ],
     )
 
 

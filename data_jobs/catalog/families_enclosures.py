@@ -1,4 +1,4 @@
-"""Enclosures and electrical hardware: boxes, DIN rail, cable glands, heat sinks."""
+"""Enclosures and electrical hardware: boxes, DIN rail, cable glands, terminal blocks."""
 
 from __future__ import annotations
 
@@ -10,34 +10,25 @@ from shapely import affinity
 from shapely.ops import unary_union
 
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import between, choose, choose_row, flag, pick, stepped_count
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     along_x,
     box,
     chamfered_hex,
-    circle,
     cylinder,
     extrude,
-    fillet_profile,
     fmt,
-    pick,
+    make_part,
     revolve,
+    rounded,
     rounded_rectangle,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.family_kit import (
-    assemble,
-    bent_section,
-    between,
-    choose,
-    density,
-    flag,
-    prism_along_x,
-    prism_along_y,
-)
+from data_jobs.catalog.geometry_kit import bent_section, prism_along_x, prism_along_y, stadium
 
 # Die-cast / moulded electronics boxes, common catalogue sizes: (length, width, height), mm.
 ENCLOSURES = (
@@ -121,7 +112,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
         holes = 2
     material = pick(rng, ["aluminium", "ABS", "polycarbonate", "aluminium"])
     size = f"{fmt(length)} x {fmt(width)} x {fmt(height)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Enclosure {fmt(length)}x{fmt(width)}x{fmt(height)}",
@@ -134,7 +125,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
             "IP54",
         ]
         + (["mounting flange"] if ears else []),
-        parameters=dict(
+        parameters=rounded(
             length=length,
             width=width,
             height=height,
@@ -143,7 +134,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
             lid_rebate=lip_h,
             screw=screw,
             mounting_ears=int(ears),
-        ),  # fmt: skip
+        ),
         names=[
             "electronics enclosure",
             "project box",
@@ -153,8 +144,7 @@ def electronics_enclosure(rng: np.random.Generator, extreme: str | None = None) 
         ],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="housing", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
         extras=[
             f"hollow electronics box {size}, {fmt(wall)} mm walls, "
             f"four M{fmt(screw)} lid screw bosses",
@@ -218,12 +208,12 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
     holes = len(cuts) + len(fixing)
     material = pick(rng, ["polycarbonate", "ABS", "aluminium", "polycarbonate"])
     size = f"{fmt(length)} x {fmt(width)} x {fmt(height)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Junction box {fmt(length)}x{fmt(width)}x{fmt(height)}, {len(cuts)} x M{entry}",
         tags=[material, "junction box", "EN 60670-22", "IP65", "knockouts", f"M{entry} entries"],
-        parameters=dict(
+        parameters=rounded(
             length=length,
             width=width,
             height=height,
@@ -232,13 +222,12 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
             entry_diameter=d,
             open_entries=len(cuts),
             closed_knockouts=len(rings),
-        ),  # fmt: skip
+        ),
         names=["junction box", "terminal box", "connection box", "adaptable box", "wall box"],
         size=size,
         standard="EN 60670-22",
         material=material,
-        attributes=ShapeAttributes(form="housing", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="housing", holes=holes, symmetry="mirror"),
         extras=[
             f"IP65 junction box {size} with {len(cuts)} open M{entry} cable entries "
             f"({fmt(d)} mm) and {len(rings)} knockouts still closed",
@@ -249,39 +238,37 @@ def junction_box(rng: np.random.Generator, extreme: str | None = None) -> Genera
 
 def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Top-hat mounting rail EN 60715 TS35 (7.5 or 15 mm deep), plain or slotted base."""
-    code = choose(rng, list(DIN_RAILS), extreme)
-    w, h, t, b = DIN_RAILS[code]
+    code, (w, h, t, b) = choose_row(rng, DIN_RAILS, extreme)
     length = float(choose(rng, (75, 100, 125, 150, 200, 250, 300, 400, 500), extreme))
     r_in = round(between(rng, 0.5, 1.0, extreme), 2)
     half = b / 2 - t / 2
     mid = [(-w / 2, h - t / 2), (-half, h - t / 2), (-half, t / 2), (half, t / 2),
            (half, h - t / 2), (w / 2, h - t / 2)]  # fmt: skip
-    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
+    body = prism_along_x(bent_section(mid, t, r_in, stepped_count(rng, 6, extreme, step=2)), length)
     slotted = flag(rng, 0.7, extreme)
     holes = 0
     if slotted:
         sw, sl, pitch = 5.2, 15.0, 25.0
         count = int(length // pitch)
-        slot = sg.LineString([(-(sl - sw) / 2, 0), ((sl - sw) / 2, 0)]).buffer(sw / 2, quad_segs=4)
+        slot = stadium((sl - sw) / 2, sw / 2, 4)
         start = (length - (count - 1) * pitch) / 2
         slots = unary_union([affinity.translate(slot, start + i * pitch, 0) for i in range(count)])
         body = subtract(body, [extrude(slots, t + 2, -1)])
         holes = count
     material = pick(rng, ["zinc-plated steel", "steel", "aluminium", "stainless"])
     size = f"{code}, {fmt(length)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"DIN rail {code} {fmt(length)} mm" + (" slotted" if slotted else ""),
         tags=[material, "EN 60715", "DIN rail", "top hat", code]
         + (["slotted"] if slotted else ["plain"]),
-        parameters=dict(width=w, depth=h, thickness=t, length=length, slots=holes),
+        parameters=rounded(width=w, depth=h, thickness=t, length=length, slots=holes),
         names=["DIN rail", "top-hat rail", "TS35 rail", "mounting rail", "35 mm rail"],
         size=size,
         standard="EN 60715",
         material=material,
-        attributes=ShapeAttributes(form="profile", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="profile", holes=holes, symmetry="mirror"),
         extras=[
             f"35 mm top hat rail, {fmt(h)} mm deep, {fmt(t)} mm sheet, {fmt(length)} mm long",
             (
@@ -295,8 +282,7 @@ def din_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
 
 def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Metric cable gland EN 62444: threaded entry, hex body, dome or hex cap nut, cable bore."""
-    size = int(choose(rng, list(CABLE_GLANDS), extreme))
-    af, thread_len, cab_min, cab_max = CABLE_GLANDS[size]
+    size, (af, thread_len, cab_min, cab_max) = choose_row(rng, CABLE_GLANDS, extreme)
     pitch, r = 1.5, size / 2
     modelled = flag(rng, 0.7, extreme)
     dome = flag(rng, 0.6, extreme)
@@ -304,7 +290,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     cap_h = round(0.35 * af + 4, 1)
     bore = cab_max / 2 + 0.5
     depth = 0.54 * pitch
-    n = density(rng, segments_for(r, lo=32, hi=64), extreme)
+    n = stepped_count(rng, segments_for(r, lo=32, hi=64), extreme)
     prof = [(bore, 0.0), (r - depth, 0.0)]
     if modelled:
         for i in range(int((thread_len - 1) / pitch)):
@@ -332,7 +318,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     solid = subtract(solid, [cylinder(bore, top, n, z0=-1), cylinder(seal, height + 2, n, z0=-1)])
     material = pick(rng, ["nylon", "brass", "stainless", "nylon"])
     m = f"M{size}x1.5"
-    return assemble(
+    return make_part(
         rng,
         solid,
         name=f"Cable gland {m}",
@@ -344,7 +330,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
             "IP68",
             "dome cap" if dome else "hex cap",
         ],
-        parameters=dict(
+        parameters=rounded(
             thread=m,
             across_flats=float(af),
             thread_length=float(thread_len),
@@ -352,7 +338,7 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
             cable_max=cab_max,
             height=round(height, 2),
             modelled_thread=int(modelled),
-        ),  # fmt: skip
+        ),
         names=[
             "cable gland",
             "cord grip",
@@ -364,9 +350,8 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
         standard="EN 62444",
         material=material,
         attributes=ShapeAttributes(
-            form="fitting", drive="external hex", threaded=True, symmetry="polar"
+            form="fitting", drive="external hex", threaded=True, holes=1, symmetry="polar"
         ),
-        holes=1,
         extras=[
             f"{m} cable gland for cables {fmt(cab_min)} to {fmt(cab_max)} mm, {af} mm across flats",
             f"{'dome' if dome else 'hex'} cap cord grip with {fmt(thread_len)} mm entry thread "
@@ -375,161 +360,10 @@ def cable_gland(rng: np.random.Generator, extreme: str | None = None) -> Generat
     )
 
 
-def heat_sink(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Extruded aluminium heat sink: base plate with parallel straight fins, optional centre
-    channel with two mounting holes."""
-    width = float(choose(rng, (20, 25, 30, 40, 50, 60, 75, 84, 100, 120, 150), extreme))
-    fin_h = round(between(rng, 0.3 * width + 4, min(0.6 * width + 8, 60), extreme), 1)
-    base_t = round(between(rng, 2.0, 2.0 + 0.05 * width, extreme), 1)
-    fin_t = round(between(rng, 1.0, 1.0 + 0.02 * width, extreme), 1)
-    pitch = round(between(rng, 2.2 * fin_t + 1.5, 2.5 * fin_t + 5, extreme), 1)
-    length = float(choose(rng, (20, 30, 40, 50, 75, 100, 150), extreme))
-    channel = flag(rng, 0.4, extreme) and width >= 40
-    fins = max(3, int((width - fin_t) // pitch) + 1)
-    if channel and fins % 2:
-        fins -= 1
-    xs = (np.arange(fins) - (fins - 1) / 2) * (width - fin_t) / (fins - 1)
-    if channel:
-        xs = np.r_[xs[: fins // 2 - 1], xs[fins // 2 + 1 :]]
-    taper = between(rng, 0.6, 1.0, extreme)
-    shapes = [sg.box(-width / 2, 0, width / 2, base_t)]
-    for x in xs:
-        tip = fin_t * taper / 2
-        root, top = base_t - 0.1, base_t + fin_h
-        shapes.append(
-            sg.Polygon(
-                [(x - fin_t / 2, root), (x + fin_t / 2, root), (x + tip, top), (x - tip, top)]
-            )
-        )
-    section = fillet_profile(unary_union(shapes), round(min(0.4 * fin_t, 0.8), 2), 3)
-    body = prism_along_y(section, length)
-    holes = 0
-    if channel:
-        body = subtract(
-            body,
-            [
-                cylinder(1.7, base_t + 2, 16, z0=-1).translate((0, s * length / 4, 0))
-                for s in (-1, 1)
-            ],
-        )
-        holes = 2
-    material = pick(rng, ["aluminium", "aluminium", "copper"])
-    size = f"{fmt(width)} x {fmt(length)} x {fmt(base_t + fin_h)} mm"
-    return assemble(
-        rng,
-        body,
-        name=f"Heat sink {fmt(width)}x{fmt(length)}x{fmt(base_t + fin_h)}, {len(xs)} fins",
-        tags=[material, "heat sink", "extruded", "EN AW-6063", "straight fins", "thermal"]
-        + (["mounting holes"] if channel else []),
-        parameters=dict(
-            width=width,
-            length=length,
-            height=round(base_t + fin_h, 2),
-            base_thickness=base_t,
-            fin_thickness=fin_t,
-            fins=len(xs),
-            fin_pitch=pitch,
-            fin_taper=round(taper, 2),
-        ),  # fmt: skip
-        names=[
-            "heat sink",
-            "heatsink",
-            "extruded cooler",
-            "finned heat spreader",
-            "cooling profile",
-        ],
-        size=size,
-        material=material,
-        attributes=ShapeAttributes(form="block", symmetry="mirror"),
-        holes=holes,
-        extras=[
-            f"extruded aluminium heat sink with {len(xs)} parallel fins, {fmt(fin_h)} mm high",
-            f"finned cooler {fmt(width)} mm wide and {fmt(length)} mm long, {fmt(base_t)} mm base"
-            + (", two M3 holes in a centre channel" if channel else ""),
-        ],
-    )
-
-
-def pin_fin_heat_sink(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Pin fin heat sink: square base with a grid of round or square pins, optional push-pin
-    holes in two opposite corners."""
-    side = float(choose(rng, (14, 19, 23, 27, 35, 40, 45, 50, 60), extreme))
-    base_t = round(between(rng, 1.5, 2.0 + 0.06 * side, extreme), 1)
-    pin_d = round(between(rng, 1.2, min(4.0, 0.08 * side + 1.2), extreme), 1)
-    pitch = round(between(rng, 1.8 * pin_d + 0.6, 2.6 * pin_d + 1.5, extreme), 1)
-    pin_h = round(between(rng, 0.3 * side + 3, 0.6 * side + 8, extreme), 1)
-    square = flag(rng, 0.35, extreme, at_max=False)
-    count = max(3, min(13, int((side - pin_d) // pitch) + 1))
-    span = (count - 1) * pitch
-    holes_on = flag(rng, 0.35, extreme) and side >= 35
-    pin = (
-        sg.box(-pin_d / 2, -pin_d / 2, pin_d / 2, pin_d / 2)
-        if square
-        else circle(pin_d / 2, segments=10)
-    )
-    skip = {(0, 0), (count - 1, count - 1)} if holes_on else set()
-    pins = [
-        affinity.translate(pin, -span / 2 + i * pitch, -span / 2 + j * pitch)
-        for i in range(count) for j in range(count) if (i, j) not in skip
-    ]  # fmt: skip
-    body = union([extrude(sg.box(-side / 2, -side / 2, side / 2, side / 2), base_t),
-                  extrude(unary_union(pins), pin_h + 0.5, base_t - 0.5)])  # fmt: skip
-    holes = 0
-    if holes_on:
-        hole_d = round(min(3.5, pitch + pin_d - 1.0), 1)
-        body = subtract(
-            body,
-            [
-                cylinder(hole_d / 2, base_t + 2, 16, z0=-1).translate(
-                    (s * span / 2, s * span / 2, 0)
-                )
-                for s in (-1, 1)
-            ],
-        )
-        holes = 2
-    material = pick(rng, ["aluminium", "copper", "aluminium"])
-    size = f"{fmt(side)} x {fmt(side)} x {fmt(base_t + pin_h)} mm"
-    shape = "square" if square else "round"
-    return assemble(
-        rng,
-        body,
-        name=f"Pin fin heat sink {fmt(side)}x{fmt(side)}x{fmt(base_t + pin_h)}",
-        tags=[material, "heat sink", "pin fin", f"{shape} pins", "thermal", "cold forged"]
-        + (["push-pin holes"] if holes_on else []),
-        parameters=dict(
-            side=side,
-            base_thickness=base_t,
-            pin_diameter=pin_d,
-            pin_pitch=pitch,
-            pin_height=pin_h,
-            pins=len(pins),
-            square_pins=int(square),
-        ),  # fmt: skip
-        names=[
-            "pin fin heat sink",
-            "pin heatsink",
-            "needle heat sink",
-            "BGA cooler",
-            "pin grid cooler",
-        ],
-        size=size,
-        material=material,
-        attributes=ShapeAttributes(form="block", symmetry="mirror"),
-        holes=holes,
-        extras=[
-            f"{fmt(side)} mm square heat sink with {len(pins)} {shape} pins {fmt(pin_d)} mm "
-            f"on a {fmt(pitch)} mm grid",
-            f"pin grid cooler for a chip, pins {fmt(pin_h)} mm tall on a {fmt(base_t)} mm base"
-            + (", two push-pin holes in opposite corners" if holes_on else ""),
-        ],
-    )
-
-
 def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """DIN-rail feed-through terminal block EN 60947-7-1: thin moulded slab with rail foot,
     screw clamps reached from the top and wire openings at both ends."""
-    cs = choose(rng, list(TERMINAL_BLOCKS), extreme)
-    pitch, length, height = TERMINAL_BLOCKS[cs]
+    cs, (pitch, length, height) = choose_row(rng, TERMINAL_BLOCKS, extreme)
     per_side = (
         (1, 1)
         if extreme == "min"
@@ -569,18 +403,14 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
     holes = sum(per_side)
     material = pick(rng, ["nylon", "nylon", "polyamide 66"])
     size = f"{fmt(cs)} mm2, {fmt(pitch)} mm pitch"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Terminal block {fmt(cs)} mm2, {holes} connections",
         tags=[material, "EN 60947-7-1", "terminal block", "DIN rail", "screw clamp", "TS35"],
-        parameters=dict(
-            cross_section=float(cs),
-            pitch=pitch,
-            length=length,
-            height=height,
-            connections=holes,
-        ),  # fmt: skip
+        parameters=rounded(
+            cross_section=float(cs), pitch=pitch, length=length, height=height, connections=holes
+        ),
         names=[
             "terminal block",
             "DIN rail terminal",
@@ -592,9 +422,8 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
         standard="EN 60947-7-1",
         material=material,
         attributes=ShapeAttributes(
-            form="block", symmetry="mirror" if per_side[0] == per_side[1] else "none"
+            form="block", holes=holes, symmetry="mirror" if per_side[0] == per_side[1] else "none"
         ),
-        holes=holes,
         extras=[
             f"{fmt(cs)} mm2 feed-through terminal, {fmt(pitch)} mm wide, snaps onto a TS35 rail",
             f"screw clamp terminal block, {holes} wire entries, {fmt(length)} x {fmt(height)} mm",
@@ -602,12 +431,10 @@ def terminal_block(rng: np.random.Generator, extreme: str | None = None) -> Gene
     )
 
 
-FAMILY_LIST: tuple[Family, ...] = (
+FAMILY_LIST = (
     Family("electronics_enclosure", "enclosure", electronics_enclosure, "enclosure"),
     Family("junction_box", "junction_box", junction_box, "enclosure"),
     Family("din_rail", "din_rail", din_rail, "rail"),
     Family("cable_gland", "cable_gland", cable_gland, "electrical_fitting"),
-    Family("heat_sink", "heat_sink", heat_sink, "thermal"),
-    Family("pin_fin_heat_sink", "pin_heat_sink", pin_fin_heat_sink, "thermal"),
     Family("terminal_block", "terminal_block", terminal_block, "electrical_fitting"),
 )

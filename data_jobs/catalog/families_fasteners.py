@@ -9,23 +9,20 @@ import shapely.geometry as sg
 import trimesh
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick, pick_weighted
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     chamfered_hex,
     circle,
     cylinder,
-    descriptions_from,
     extrude,
-    finish,
     fmt,
     from_trimesh,
+    make_part,
     material_word,
     num,
-    pick,
-    pick_weighted,
-    regular_polygon,
     revolve,
     segments_for,
     sentence_start,
@@ -33,22 +30,13 @@ from data_jobs.catalog.families_base import (
     to_trimesh,
     union,
 )
+from data_jobs.catalog.geometry_kit import (
+    hex_socket,
+    internal_thread_cutter,
+    threaded_shank,
+)
 
 THREAD_SIZES = tuple(std.METRIC_THREADS)
-
-
-def _texts(
-    rng: np.random.Generator,
-    mesh: trimesh.Trimesh,
-    attributes: ShapeAttributes,
-    hand: list[str],
-    **words,
-) -> tuple[ShapeAttributes, list[str]]:
-    """Measured attributes and descriptions: the hand-written canonical sentence first, then
-    describe()'s templates (``words``: names, size, standard, material), the rest as extras."""
-    attrs = attributes.measured(mesh)
-    texts = describe(rng, attributes=attrs, extras=hand[1:], **words)
-    return attrs, descriptions_from(hand[0], *texts)
 
 
 THREAD_WEIGHTS = (1.0, 1.5, 1.5, 2.0, 2.0, 2.0, 1.5, 0.7, 1.0, 0.7, 0.5)
@@ -60,28 +48,10 @@ def _thread_size(rng: np.random.Generator, lo: float = 3, hi: float = 24) -> flo
     return pick_weighted(rng, sizes, weights)
 
 
-def external_thread_profile(
-    r_major: float, pitch: float, z_start: float, z_end: float
-) -> list[tuple[float, float]]:
-    """Zig-zag (r, z) points of a cosmetic thread (annular V grooves) from z_start up to z_end."""
-    depth = 0.54 * pitch
-    teeth = max(1, int((z_end - z_start) / pitch))
-    pts = []
-    for i in range(teeth):
-        z = z_start + i * pitch
-        pts += [(r_major - depth, z + 0.1 * pitch), (r_major, z + 0.5 * pitch)]
-    pts.append((r_major - depth, z_start + teeth * pitch))
-    return pts
-
-
 def _threaded_shank(d: float, pitch: float, length: float, thread_length: float):
     """Shank along Z from 0 (chamfered tip) to length + 0.5 (buried in the head), mm."""
-    r = d / 2
-    depth = 0.54 * pitch
-    profile = [(0.0, 0.0), (r - depth, 0.0)]
-    profile += external_thread_profile(r, pitch, 0.6 * pitch, min(thread_length, length))
-    profile += [(r, profile[-1][1] + 0.3 * pitch), (r, length + 0.5), (0.0, length + 0.5)]
-    return revolve(np.array(profile), segments_for(r, lo=24, hi=40))
+    n = segments_for(d / 2, lo=24, hi=40)
+    return threaded_shank(d / 2, pitch, length, min(thread_length, length), n)
 
 
 def _bolt_length(rng: np.random.Generator, d: float) -> int:
@@ -102,26 +72,12 @@ def hex_bolt(rng: np.random.Generator) -> GeneratedPart:
     body = union([_threaded_shank(d, t["pitch"], length, thread_length), head])
     m, mat = size_label(d), material_word(material)
     threading = "fully threaded" if full else "partially threaded"
-    mesh = finish(body)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        body,
         ShapeAttributes(
             form="shaft", head="hex", drive="external hex", threaded=True, symmetry="polar"
         ),
-        [
-            f"{m} hex bolt, {length} mm long",
-            f"hexagon head bolt {m} x {length}, {standard}",
-            f"{length} mm long hex cap screw, {m} thread, {fmt(t['s'])} mm across flats",
-            f"{mat} {threading} hex head bolt {m}x{length}",
-        ],
-        names=["hex bolt", "hexagon head bolt", "hex cap screw", "machine bolt"],
-        size=f"{m} x {length}",
-        standard=standard,
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"Hex bolt {m}x{length}",
         tags=[material, standard, "hex head", "threaded", threading.replace(" ", "-")],
         parameters=dict(
@@ -133,9 +89,16 @@ def hex_bolt(rng: np.random.Generator) -> GeneratedPart:
             head_across_flats=num(t["s"]),
             head_height=num(t["k"]),
         ),
-        descriptions=texts,
-        through_holes=0,
-        attributes=attrs,
+        names=["hex bolt", "hexagon head bolt", "hex cap screw", "machine bolt"],
+        size=f"{m} x {length}",
+        standard=standard,
+        material=material,
+        canonical=f"{m} hex bolt, {length} mm long",
+        extras=[
+            f"hexagon head bolt {m} x {length}, {standard}",
+            f"{length} mm long hex cap screw, {m} thread, {fmt(t['s'])} mm across flats",
+            f"{mat} {threading} hex head bolt {m}x{length}",
+        ],
     )
 
 
@@ -150,42 +113,15 @@ def socket_head_cap_screw(rng: np.random.Generator) -> GeneratedPart:
     k, dk = float(d), t["dk"]
     profile = [(0, 0), (dk / 2, 0), (dk / 2, k - 0.08 * d), (dk / 2 - 0.08 * d, k), (0, k)]
     head = revolve(np.array(profile), segments_for(dk / 2, lo=32, hi=48))
-    socket_depth = 0.55 * k
-    key_e = t["key"] / math.cos(math.pi / 6)
-    socket = extrude(regular_polygon(key_e / 2, 6), socket_depth + 1.0, z0=k - socket_depth)
-    cone = revolve(
-        np.array(
-            [
-                (0, k - socket_depth - 0.3 * t["key"]),
-                (0.48 * t["key"], k - socket_depth + 0.05 * t["key"]),
-                (0, k - socket_depth + 0.5 * t["key"]),
-            ]
-        ),
-        24,
-    ).rotate((0, 0, 7.5))
-    head = (head - (socket + cone)).translate((0, 0, length))
+    head = (head - hex_socket(t["key"], 0.55 * k, k)).translate((0, 0, length))
     body = union([_threaded_shank(d, t["pitch"], length, thread_length), head])
     m, mat = size_label(d), material_word(material)
-    mesh = finish(body)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        body,
         ShapeAttributes(
             form="shaft", head="socket", drive="hex socket", threaded=True, symmetry="polar"
         ),
-        [
-            f"{m} socket head cap screw, {length} mm long",
-            f"hexagon socket head cap screw {m} x {length}, ISO 4762 / DIN 912",
-            f"{length} mm Allen bolt with {m} thread and {fmt(t['key'])} mm hex socket",
-            f"{mat} cylinder head cap screw {m}x{length}, {fmt(dk)} mm head",
-        ],
-        names=["socket head cap screw", "Allen bolt", "cap screw", "SHCS"],
-        size=f"{m} x {length}",
-        standard="ISO 4762",
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"Socket head cap screw {m}x{length}",
         tags=[material, "ISO 4762", "DIN 912", "hex socket", "threaded", grade],
         parameters=dict(
@@ -197,28 +133,17 @@ def socket_head_cap_screw(rng: np.random.Generator) -> GeneratedPart:
             head_height=num(k),
             socket_size=num(t["key"]),
         ),
-        descriptions=texts,
-        through_holes=0,
-        attributes=attrs,
+        names=["socket head cap screw", "Allen bolt", "cap screw", "SHCS"],
+        size=f"{m} x {length}",
+        standard="ISO 4762",
+        material=material,
+        canonical=f"{m} socket head cap screw, {length} mm long",
+        extras=[
+            f"hexagon socket head cap screw {m} x {length}, ISO 4762 / DIN 912",
+            f"{length} mm Allen bolt with {m} thread and {fmt(t['key'])} mm hex socket",
+            f"{mat} cylinder head cap screw {m}x{length}, {fmt(dk)} mm head",
+        ],
     )
-
-
-def _internal_thread_cutter(d: float, pitch: float, height: float):
-    """Solid that cuts a cosmetically threaded bore of major diameter d through 0..height."""
-    r_minor = d / 2 - 0.54 * pitch
-    teeth = max(2, int(height / pitch))
-    z0 = (height - teeth * pitch) / 2
-    profile = [(0.0, -1.0), (r_minor + 0.15 * pitch, -1.0), (r_minor + 0.15 * pitch, 0.0)]
-    for i in range(teeth):
-        z = z0 + i * pitch
-        profile += [(r_minor, z + 0.1 * pitch), (d / 2, z + 0.5 * pitch)]
-    profile += [
-        (r_minor, z0 + teeth * pitch),
-        (r_minor + 0.15 * pitch, height),
-        (r_minor + 0.15 * pitch, height + 1.0),
-        (0.0, height + 1.0),
-    ]
-    return revolve(np.array(profile), segments_for(d / 2, lo=24, hi=40))
 
 
 def hex_nut(rng: np.random.Generator) -> GeneratedPart:
@@ -251,27 +176,13 @@ def hex_nut(rng: np.random.Generator) -> GeneratedPart:
             segments_for(dome_r, lo=32, hi=48),
         )
         body = union([chamfered_hex(s, hex_h, both_ends=True), dome])
-    body = body - _internal_thread_cutter(d, t["pitch"], height)
-    mesh = finish(body)
-    attrs, texts = _texts(
+    body = body - internal_thread_cutter(d, t["pitch"], height)
+    return make_part(
         rng,
-        mesh,
+        body,
         ShapeAttributes(
             form="ring", drive="external hex", threaded=True, holes=1, symmetry="polar"
         ),
-        [
-            f"{m_label} {label}, {standard}",
-            f"{label} {m_label}, {fmt(s)} mm across flats, {fmt(height)} mm high",
-            f"{mat} {label} for {m_label} bolts ({fmt(t['pitch'])} mm pitch)",
-            f"hexagon nut {m_label} ({kind}), {fmt(s)} mm wrench size",
-        ],
-        names=[label, "hexagon nut", "hex nut"],
-        size=f"{m_label} x {fmt(t['pitch'])}",
-        standard=standard,
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"{sentence_start(label)} {m_label}",
         tags=[material, standard, "hex", "threaded", "through-hole"]
         + (["nylon insert", "self-locking"] if kind == "nylon insert" else []),
@@ -283,9 +194,16 @@ def hex_nut(rng: np.random.Generator) -> GeneratedPart:
             height=num(height),
             type=kind,
         ),
-        descriptions=texts,
-        through_holes=1,
-        attributes=attrs,
+        names=[label, "hexagon nut", "hex nut"],
+        size=f"{m_label} x {fmt(t['pitch'])}",
+        standard=standard,
+        material=material,
+        canonical=f"{m_label} {label}, {standard}",
+        extras=[
+            f"{label} {m_label}, {fmt(s)} mm across flats, {fmt(height)} mm high",
+            f"{mat} {label} for {m_label} bolts ({fmt(t['pitch'])} mm pitch)",
+            f"hexagon nut {m_label} ({kind}), {fmt(s)} mm wrench size",
+        ],
     )
 
 
@@ -302,32 +220,25 @@ def flat_washer(rng: np.random.Generator) -> GeneratedPart:
     ring = cylinder(d2 / 2, h, n) - cylinder(d1 / 2, h + 2, n, z0=-1)
     m, mat = size_label(d), material_word(material)
     series = "large flat washer" if large else "flat washer"
-    mesh = finish(ring)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        ring,
         ShapeAttributes(form="ring", holes=1, symmetry="axisymmetric"),
-        [
-            f"{m} {series}, {standard}",
-            f"plain washer for {m} bolts, {fmt(d1)} mm ID x {fmt(d2)} mm OD x {fmt(h)} mm",
-            f"{mat} {series} {fmt(d1)}x{fmt(d2)}x{fmt(h)}",
-            f"round flat washer, {fmt(d2)} mm outside diameter, fits {m}",
-        ],
-        names=[series, "plain washer", "flat washer", "round washer"],
-        size=m,
-        standard=standard,
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"{sentence_start(series)} {m}",
         tags=[material, standard, "washer", "through-hole"],
         parameters=dict(
             bolt_size=m, inner_diameter=num(d1), outer_diameter=num(d2), thickness=num(h)
         ),
-        descriptions=texts,
-        through_holes=1,
-        attributes=attrs,
+        names=[series, "plain washer", "flat washer", "round washer"],
+        size=m,
+        standard=standard,
+        material=material,
+        canonical=f"{m} {series}, {standard}",
+        extras=[
+            f"plain washer for {m} bolts, {fmt(d1)} mm ID x {fmt(d2)} mm OD x {fmt(h)} mm",
+            f"{mat} {series} {fmt(d1)}x{fmt(d2)}x{fmt(h)}",
+            f"round flat washer, {fmt(d2)} mm outside diameter, fits {m}",
+        ],
     )
 
 
@@ -348,39 +259,32 @@ def spring_lock_washer(rng: np.random.Generator) -> GeneratedPart:
     v[:, 2] += 0.9 * s * (ang / (2 * np.pi))
     twisted = from_trimesh(trimesh.Trimesh(v, ring.faces, process=False))
     m, mat = size_label(d), material_word(material)
-    mesh = finish(twisted)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        twisted,
         ShapeAttributes(form="ring", symmetry="none"),
-        [
-            f"{m} spring lock washer, DIN 127 B",
-            f"split lock washer for {m} screws, {fmt(d1)} x {fmt(d2)} mm, {fmt(s)} mm thick",
-            f"{mat} helical spring washer {m}",
-            f"Grower washer {m}, split ring with twisted ends",
-        ],
-        names=["spring lock washer", "split lock washer", "helical spring washer", "Grower washer"],
-        size=m,
-        standard="DIN 127 B",
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"Spring lock washer {m}",
         tags=[material, "DIN 127 B", "lock washer", "split"],
         parameters=dict(
             bolt_size=m, inner_diameter=num(d1), outer_diameter=num(d2), thickness=num(s)
         ),
-        descriptions=texts,
-        through_holes=0,
-        attributes=attrs,
+        names=["spring lock washer", "split lock washer", "helical spring washer", "Grower washer"],
+        size=m,
+        standard="DIN 127 B",
+        material=material,
+        canonical=f"{m} spring lock washer, DIN 127 B",
+        extras=[
+            f"split lock washer for {m} screws, {fmt(d1)} x {fmt(d2)} mm, {fmt(s)} mm thick",
+            f"{mat} helical spring washer {m}",
+            f"Grower washer {m}, split ring with twisted ends",
+        ],
     )
 
 
 def dowel_pin(rng: np.random.Generator) -> GeneratedPart:
     """Parallel dowel pin: ISO 8734 (hardened, chamfer + radius ends) or ISO 2338 (chamfers)."""
-    d = pick(rng, list(std.DOWEL_PINS))
-    length = int(pick(rng, std.DOWEL_PINS[d]))
+    d, lengths = choose_row(rng, std.DOWEL_PINS)
+    length = int(pick(rng, lengths))
     hardened = rng.random() < 0.6
     material = "stainless" if rng.random() < 0.3 else "steel"
     r, c = d / 2, max(0.2, 0.12 * d)
@@ -397,37 +301,29 @@ def dowel_pin(rng: np.random.Generator) -> GeneratedPart:
     pin = revolve(np.array(bottom + top), segments_for(r, lo=24, hi=40))
     mat = material_word(material)
     kind = "hardened dowel pin" if hardened else "parallel pin"
-    mesh = finish(pin)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        pin,
         ShapeAttributes(form="pin", symmetry="axisymmetric"),
-        [
-            f"{fmt(d)} mm {kind}, {length} mm long",
+        name=f"Dowel pin {fmt(d)}x{length}",
+        tags=[material, standard, "pin", "chamfered"] + (["hardened"] if hardened else []),
+        parameters=dict(diameter=num(d), length=length, chamfer=num(c)),
+        names=["dowel pin", "parallel pin", "locating pin", "cylindrical pin"],
+        size=f"{fmt(d)} x {length}",
+        standard=standard,
+        material=material,
+        canonical=f"{fmt(d)} mm {kind}, {length} mm long",
+        extras=[
             f"dowel pin {fmt(d)} x {length}, {standard}",
             f"{mat} cylindrical locating pin, diameter {fmt(d)} mm, length {length} mm",
             f"{length} mm long {fmt(d)} mm diameter {kind} with chamfered end",
         ],
-        names=["dowel pin", "parallel pin", "locating pin", "cylindrical pin"],
-        size=f"{fmt(d)} x {length}",
-        standard=standard,
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
-        name=f"Dowel pin {fmt(d)}x{length}",
-        tags=[material, standard, "pin", "chamfered"] + (["hardened"] if hardened else []),
-        parameters=dict(diameter=num(d), length=length, chamfer=num(c)),
-        descriptions=texts,
-        through_holes=0,
-        attributes=attrs,
     )
 
 
 def hex_standoff(rng: np.random.Generator) -> GeneratedPart:
     """Hexagon spacer / PCB standoff, female-female (through thread) or male-female."""
-    d = pick(rng, list(std.STANDOFF_AF))
-    af = std.STANDOFF_AF[d]
+    d, af = choose_row(rng, std.STANDOFF_AF)
     length = int(pick(rng, [L for L in std.STANDOFF_LENGTHS if L >= 1.5 * d]))
     male = rng.random() < 0.35
     material = pick(rng, ["brass", "nickel-plated brass", "stainless", "aluminium", "nylon"])
@@ -452,42 +348,34 @@ def hex_standoff(rng: np.random.Generator) -> GeneratedPart:
         body = union([body, stud]) - hole
         kind, holes = "male-female", 0
     else:
-        body = body - _internal_thread_cutter(d, pitch, length)
+        body = body - internal_thread_cutter(d, pitch, length)
         kind, holes = "female-female", 1
-    mesh = finish(body)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        body,
         ShapeAttributes(
             form="rod", drive="external hex", threaded=True, holes=holes, symmetry="polar"
         ),
-        [
-            f"{m} hex standoff, {length} mm long, {kind}",
-            f"{kind} hexagonal spacer {m} x {length}, {fmt(af)} mm across flats",
-            f"{mat} PCB standoff {m}, {length} mm",
-            f"{length} mm threaded hex spacer for {m} screws",
-        ],
-        names=["hex standoff", "hexagonal spacer", "PCB standoff", "threaded spacer"],
-        size=f"{m} x {length}",
-        standard=None,
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"Hex standoff {m}x{length} {kind}",
         tags=[material, "standoff", "hex", "threaded", kind]
         + (["through-hole"] if not male else []),
         parameters=dict(thread=m, across_flats=num(af), length=length, type=kind),
-        descriptions=texts,
-        through_holes=holes,
-        attributes=attrs,
+        names=["hex standoff", "hexagonal spacer", "PCB standoff", "threaded spacer"],
+        size=f"{m} x {length}",
+        standard=None,
+        material=material,
+        canonical=f"{m} hex standoff, {length} mm long, {kind}",
+        extras=[
+            f"{kind} hexagonal spacer {m} x {length}, {fmt(af)} mm across flats",
+            f"{mat} PCB standoff {m}, {length} mm",
+            f"{length} mm threaded hex spacer for {m} screws",
+        ],
     )
 
 
 def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
     """External retaining ring (circlip) DIN 471: open eccentric ring with two lug holes."""
-    shaft = pick(rng, list(std.RETAINING_RINGS))
-    s, d3, a, d5 = std.RETAINING_RINGS[shaft]
+    shaft, (s, d3, a, d5) = choose_row(rng, std.RETAINING_RINGS)
     material = pick(rng, ["spring steel", "stainless"])
     ri = d3 / 2
     w_back, w_end = 0.55 * a, 0.35 * a
@@ -519,24 +407,10 @@ def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
         shape = shape.difference(h)
     body = extrude(shape, s)
     mat = material_word(material)
-    mesh = finish(body)
-    attrs, texts = _texts(
+    return make_part(
         rng,
-        mesh,
+        body,
         ShapeAttributes(form="ring", holes=2, symmetry="mirror"),
-        [
-            f"external retaining ring for {fmt(shaft)} mm shaft, DIN 471",
-            f"circlip {fmt(shaft)} x {fmt(s)} mm for shafts, with plier lug holes",
-            f"{mat} snap ring DIN 471 size {fmt(shaft)}",
-            f"shaft retaining clip, {fmt(shaft)} mm, {fmt(s)} mm thick",
-        ],
-        names=["retaining ring", "circlip", "snap ring", "Seeger ring"],
-        size=f"{fmt(shaft)} x {fmt(s)}",
-        standard="DIN 471",
-        material=mat,
-    )
-    return GeneratedPart(
-        mesh=mesh,
         name=f"Retaining ring DIN 471 - {fmt(shaft)}",
         tags=[material, "DIN 471", "circlip", "external", "retaining ring"],
         parameters=dict(
@@ -545,9 +419,16 @@ def retaining_ring(rng: np.random.Generator) -> GeneratedPart:
             free_inner_diameter=num(d3),
             lug_hole=num(d5),
         ),
-        descriptions=texts,
-        through_holes=2,
-        attributes=attrs,
+        names=["retaining ring", "circlip", "snap ring", "Seeger ring"],
+        size=f"{fmt(shaft)} x {fmt(s)}",
+        standard="DIN 471",
+        material=material,
+        canonical=f"external retaining ring for {fmt(shaft)} mm shaft, DIN 471",
+        extras=[
+            f"circlip {fmt(shaft)} x {fmt(s)} mm for shafts, with plier lug holes",
+            f"{mat} snap ring DIN 471 size {fmt(shaft)}",
+            f"shaft retaining clip, {fmt(shaft)} mm, {fmt(s)} mm thick",
+        ],
     )
 
 

@@ -9,6 +9,7 @@ import shapely.geometry as sg
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog import standards_fasteners as sf
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose, choose_row, density, flag
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -19,24 +20,25 @@ from data_jobs.catalog.families_base import (
     cylinder,
     extrude,
     fmt,
+    make_part,
     num,
     polar_copies,
     revolve,
     rounded_rectangle,
+    scaled_segments,
     size_label,
     subtract,
     union,
 )
-from data_jobs.catalog.families_fasteners import _internal_thread_cutter
-from data_jobs.catalog.fastener_shapes import choose, density, flag, part, plain_bore, segments
+from data_jobs.catalog.geometry_kit import internal_thread_cutter, plain_bore
 
 
 def _bore(d: float, height: float, modelled: bool, f: float) -> Solid:
     """Cutter of a through bore for thread d over 0..height: cosmetic thread or plain."""
     pitch = std.METRIC_THREADS[d]["pitch"]
     if modelled:
-        return _internal_thread_cutter(d, pitch, height)
-    return plain_bore(d, pitch, height, segments(d / 2, f))
+        return internal_thread_cutter(d, pitch, height)
+    return plain_bore(d, pitch, height, scaled_segments(d / 2, f))
 
 
 def _in_xz(polygon, thickness: float) -> Solid:
@@ -50,12 +52,11 @@ def _nut_material(rng, extreme):
 
 def wing_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Wing nut DIN 315 (American form): tapered hub with two rounded wings, M4..M20."""
-    d = choose(rng, sorted(sf.WING_NUTS), extreme)
-    e, h, d2, m = sf.WING_NUTS[d]
+    d, (e, h, d2, m) = choose_row(rng, sf.WING_NUTS, extreme)
     modelled, f = flag(rng, 0.6, extreme), density(rng, extreme)
     material = choose(rng, ["zinc-plated steel", "stainless", "brass", "nylon"], extreme)
     hub = revolve(np.array([(0, 0), (d2 / 2, 0), (0.42 * d2, m), (0, m)]),
-                  segments(d2 / 2, f, 32, 48))  # fmt: skip
+                  scaled_segments(d2 / 2, f, 32, 48))  # fmt: skip
     rw = 0.2 * e
     wing = sg.MultiPoint([(0.3 * d2, 0.05 * m), (0.45 * d2, 0.9 * m)]).buffer(0.05).union(
         sg.Point(e / 2 - rw, h - rw).buffer(rw, quad_segs=8)).convex_hull  # fmt: skip
@@ -64,7 +65,7 @@ def wing_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
     body = union([hub, _in_xz(wing, thickness)]) - _bore(d, m, modelled, f)
     label = size_label(d)
     attrs = ShapeAttributes(form="ring", head="wing", threaded=True, holes=1, symmetry="mirror")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Wing nut {label}",
         tags=[material, "DIN 315", "wing nut", "threaded", "hand-tightened"],
@@ -80,8 +81,7 @@ def wing_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
 
 def t_slot_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """T-slot nut DIN 508 for machine table slots 6..22 mm, threaded through."""
-    a = choose(rng, sorted(sf.T_SLOT_NUTS), extreme)
-    d, b, h, k, length = sf.T_SLOT_NUTS[a]
+    a, (d, b, h, k, length) = choose_row(rng, sf.T_SLOT_NUTS, extreme)
     modelled, f = flag(rng, 0.6, extreme), density(rng, extreme)
     material = choose(rng, ["steel", "carbon steel", "zinc-plated steel"], extreme)
     c = choose(rng, (0.0, 0.1, 0.15), extreme) * k
@@ -91,7 +91,7 @@ def t_slot_nut(rng: np.random.Generator, extreme: str | None = None) -> Generate
     body = body - _bore(d, h, modelled, f)
     label = size_label(d)
     attrs = ShapeAttributes(form="block", head="t-head", threaded=True, holes=1, symmetry="mirror")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"T-slot nut {fmt(a)} {label}",
         tags=[material, "DIN 508", "T-slot nut", "machine table", "threaded"],
@@ -116,18 +116,18 @@ def nylon_lock_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
     s = t["s"]
     hex_h = 0.7 * h
     rc = 0.46 * s
-    collar = revolve(np.array([(0, hex_h - 0.5), (rc, hex_h - 0.5), (rc, h - 0.1 * d),
-                               (rc - 0.1 * d, h), (0, h)]), segments(rc, f, 32, 48))  # fmt: skip
+    collar = [(0, hex_h - 0.5), (rc, hex_h - 0.5), (rc, h - 0.1 * d), (rc - 0.1 * d, h), (0, h)]
+    collar = revolve(np.array(collar), scaled_segments(rc, f, 32, 48))
     body = union([chamfered_hex(s, hex_h, both_ends=True), collar])
     r_minor = d / 2 - 0.54 * t["pitch"]
     r_insert = 0.9 * r_minor
-    recess = cylinder(rc - 0.14 * d, 0.06 * h + 1, segments(rc, f, 32, 48), z0=h - 0.06 * h)
-    insert_bore = cylinder(r_insert, h + 2, segments(r_insert, f), z0=-1)
+    recess = cylinder(rc - 0.14 * d, 0.06 * h + 1, scaled_segments(rc, f, 32, 48), z0=h - 0.06 * h)
+    insert_bore = cylinder(r_insert, h + 2, scaled_segments(r_insert, f), z0=-1)
     body = subtract(body, [_bore(d, hex_h - 0.3, modelled, f), insert_bore, recess])
     label = size_label(d)
     attrs = ShapeAttributes(form="ring", drive="external hex", threaded=True, holes=1,
                             symmetry="polar")  # fmt: skip
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Nylon lock nut {label} {standard}",
         tags=[material, standard, "DIN 985" if not regular else "DIN 982", "nylon insert",
@@ -143,8 +143,7 @@ def nylon_lock_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
 
 def cap_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Domed (acorn) cap nut DIN 1587: hex with a closed dome and a blind thread, M4..M20."""
-    d = choose(rng, sorted(sf.CAP_NUTS), extreme)
-    s, h, m, dk, depth = sf.CAP_NUTS[d]
+    d, (s, h, m, dk, depth) = choose_row(rng, sf.CAP_NUTS, extreme)
     pitch = std.METRIC_THREADS[d]["pitch"]
     modelled, f = flag(rng, 0.6, extreme), density(rng, extreme)
     material = choose(rng, ["stainless", "zinc-plated steel", "brass", "steel"], extreme)
@@ -152,16 +151,16 @@ def cap_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPa
     t = np.linspace(0.0, np.pi / 2, 9)
     dome = [(rd * np.cos(a), h - rd + rd * np.sin(a)) for a in t[:-1]]
     dome_solid = revolve(np.array([(0, m - 0.5), (rd, m - 0.5), *dome, (0, h)]),
-                         segments(rd, f, 32, 48))  # fmt: skip
+                         scaled_segments(rd, f, 32, 48))  # fmt: skip
     body = union([chamfered_hex(s, m, both_ends=True), dome_solid])
     if modelled:
-        cutter = _internal_thread_cutter(d, pitch, depth - 1.0)
+        cutter = internal_thread_cutter(d, pitch, depth - 1.0)
     else:
-        cutter = cylinder(d / 2 - 0.4 * pitch, depth + 1, segments(d / 2, f), z0=-1)
+        cutter = cylinder(d / 2 - 0.4 * pitch, depth + 1, scaled_segments(d / 2, f), z0=-1)
     body = body - cutter
     label = size_label(d)
     attrs = ShapeAttributes(form="block", drive="external hex", threaded=True, symmetry="polar")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Cap nut {label}",
         tags=[material, "DIN 1587", "cap nut", "acorn nut", "domed", "blind thread"],
@@ -176,13 +175,12 @@ def cap_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPa
 
 def flange_nut(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Hexagon nut with flange EN 1661, plain or serrated bearing face, M5..M20."""
-    d = choose(rng, sorted(sf.FLANGE_NUTS), extreme)
-    s, dc, m, c = sf.FLANGE_NUTS[d]
+    d, (s, dc, m, c) = choose_row(rng, sf.FLANGE_NUTS, extreme)
     serrated = flag(rng, 0.4, extreme)
     modelled, f = flag(rng, 0.6, extreme), density(rng, extreme)
     material = _nut_material(rng, extreme)
     rf = 0.45 * s
-    n = segments(dc / 2, f, 32, 56)
+    n = scaled_segments(dc / 2, f, 32, 56)
     # turned by a fraction of a segment that no hexagon corner angle is a multiple of
     rise = c + 0.25 * (dc / 2 - rf)
     flange = revolve(np.array([(0, 0), (dc / 2, 0), (dc / 2, c), (rf, rise), (0, rise)]), n)
@@ -200,7 +198,7 @@ def flange_nut(rng: np.random.Generator, extreme: str | None = None) -> Generate
     label = size_label(d)
     attrs = ShapeAttributes(form="ring", head="flanged hex", drive="external hex", threaded=True,
                             holes=1, symmetry="polar")  # fmt: skip
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Flange nut {label}" + (" serrated" if serrated else ""),
         tags=[material, "EN 1661", "DIN 6923", "flange nut", "threaded"]
@@ -219,8 +217,8 @@ def flange_nut(rng: np.random.Generator, extreme: str | None = None) -> Generate
 
 def taper_pin(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Taper pin ISO 2339 (taper 1:50), domed (type A) or chamfered (type B) ends."""
-    d = choose(rng, sorted(sf.TAPER_PINS), extreme)
-    length = int(choose(rng, sf.TAPER_PINS[d], extreme))
+    d, lengths = choose_row(rng, sf.TAPER_PINS, extreme)
+    length = int(choose(rng, lengths, extreme))
     domed = flag(rng, 0.5, extreme)
     material = choose(rng, ["steel", "stainless", "carbon steel"], extreme)
     f = density(rng, extreme)
@@ -243,9 +241,9 @@ def taper_pin(rng: np.random.Generator, extreme: str | None = None) -> Generated
             (big / 2 - ch, length),
             (0, length),
         ]
-    body = revolve(np.array(pts), segments(big / 2, f, 24, 40))
+    body = revolve(np.array(pts), scaled_segments(big / 2, f, 24, 40))
     attrs = ShapeAttributes(form="pin", symmetry="axisymmetric")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Taper pin {fmt(d)}x{length}",
         tags=[material, "ISO 2339", "DIN 1", "taper pin", "1:50 taper"],
@@ -260,15 +258,14 @@ def taper_pin(rng: np.random.Generator, extreme: str | None = None) -> Generated
 
 def spring_pin(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Slotted spring pin (roll pin): heavy duty ISO 8752 or light duty ISO 13337."""
-    d = choose(rng, sorted(sf.SPRING_PINS), extreme)
-    wall, lengths = sf.SPRING_PINS[d]
+    d, (wall, lengths) = choose_row(rng, sf.SPRING_PINS, extreme)
     length = int(choose(rng, lengths, extreme))
     light = extreme is None and rng.random() < 0.3
     if light:
         wall = sf.SPRING_PINS_LIGHT[d]
     material = choose(rng, ["spring steel", "stainless"], extreme)
     f = density(rng, extreme)
-    n = segments(d / 2, f, 32, 48)
+    n = scaled_segments(d / 2, f, 32, 48)
     gap = max(0.2 * d, 2.5 * wall)
     ring = circle(d / 2, segments=n).difference(circle(d / 2 - wall, segments=n))
     c_shape = ring.difference(sg.box(d / 2 - 2 * wall - 0.5, -gap / 2, d, gap / 2))
@@ -291,7 +288,7 @@ def spring_pin(rng: np.random.Generator, extreme: str | None = None) -> Generate
     body = tube ^ chamfers
     standard = "ISO 13337" if light else "ISO 8752"
     attrs = ShapeAttributes(form="pin", symmetry="mirror")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Spring pin {fmt(d)}x{length}" + (" light" if light else ""),
         tags=[material, standard, "spring pin", "slotted", "roll pin"],
@@ -306,23 +303,22 @@ def spring_pin(rng: np.random.Generator, extreme: str | None = None) -> Generate
 
 def clevis_pin(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Clevis pin with head ISO 2341: form B with a split pin hole, or form A without."""
-    d = choose(rng, sorted(sf.CLEVIS_PINS), extreme)
-    dk, k, d1, le, lengths = sf.CLEVIS_PINS[d]
+    d, (dk, k, d1, le, lengths) = choose_row(rng, sf.CLEVIS_PINS, extreme)
     length = int(choose(rng, lengths, extreme))
-    with_hole = True if extreme is not None else bool(rng.random() < 0.75)
+    with_hole = flag(rng, 0.75, extreme, at_min=True)
     material = choose(rng, ["steel", "stainless", "zinc-plated steel"], extreme)
     f = density(rng, extreme)
     c, ck = 0.1 * d, 0.15 * k
     pts = [(0, 0), (d / 2 - c, 0), (d / 2, c), (d / 2, length), (dk / 2, length),
            (dk / 2, length + k - ck), (dk / 2 - ck, length + k), (0, length + k)]  # fmt: skip
-    body = revolve(np.array(pts), segments(dk / 2, f, 24, 48))
+    body = revolve(np.array(pts), scaled_segments(dk / 2, f, 24, 48))
     if with_hole:
-        hole = cylinder(d1 / 2, d + 2, segments(d1 / 2, f, 16, 24), z0=-(d / 2 + 1))
+        hole = cylinder(d1 / 2, d + 2, scaled_segments(d1 / 2, f, 16, 24), z0=-(d / 2 + 1))
         body = body - hole.rotate((90.0, 0.0, 0.0)).translate((0, 0, le))
     standard = "ISO 2341"
     attrs = ShapeAttributes(form="pin", head="flat", holes=int(with_hole),
                             symmetry="mirror" if with_hole else "axisymmetric")  # fmt: skip
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Clevis pin {fmt(d)}x{length}" + (" form B" if with_hole else " form A"),
         tags=[material, standard, "DIN 1444", "clevis pin", "headed pin"]
@@ -366,7 +362,7 @@ def parallel_key(rng: np.random.Generator, extreme: str | None = None) -> Genera
         )
     body = _chamfered_prism(outline.convex_hull, h, c)
     attrs = ShapeAttributes(form="block", symmetry="mirror")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Parallel key {fmt(b)}x{fmt(h)}x{length} form {form}",
         tags=[material, "DIN 6885", "ISO 773", "parallel key", f"form {form}", "feather key"],
@@ -387,13 +383,13 @@ def woodruff_key(rng: np.random.Generator, extreme: str | None = None) -> Genera
     b, h, d1 = choose(rng, sf.WOODRUFF_KEYS, extreme)
     material = choose(rng, ["steel", "carbon steel", "stainless"], extreme)
     f = density(rng, extreme)
-    n = segments(d1 / 2, f, 32, 64)
+    n = scaled_segments(d1 / 2, f, 32, 64)
     disc = circle(d1 / 2, center=(0.0, h - d1 / 2), segments=n)
     outline = disc.intersection(sg.box(-d1, 0.0, d1, d1))
     c = choose(rng, (0.0, 0.04, 0.08), extreme) * b
     body = _chamfered_prism(outline, b, c).rotate((90.0, 0.0, 0.0))
     attrs = ShapeAttributes(form="disc", symmetry="mirror")
-    return part(
+    return make_part(
         rng, body, attrs,
         name=f"Woodruff key {fmt(b)}x{fmt(h)}",
         tags=[material, "DIN 6888", "ISO 3912", "woodruff key", "half-moon key"],

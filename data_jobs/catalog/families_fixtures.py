@@ -1,4 +1,4 @@
-"""Machine fixtures: handles, latches, casters, clamps, torsion and extension springs."""
+"""Machine fixtures: handles, latches, casters, pipe, hose and toggle clamps."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from shapely.ops import unary_union
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import between, choose, choose_row, flag, pick, stepped_count
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -19,21 +20,17 @@ from data_jobs.catalog.families_base import (
     cylinder,
     extrude,
     fmt,
-    pick,
+    make_part,
     revolve,
+    rounded,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.family_kit import (
-    assemble,
-    between,
-    choose,
-    density,
+from data_jobs.catalog.geometry_kit import (
+    bar_between,
     fillet_path,
-    flag,
-    helix_points,
-    rod,
+    stadium,
     sweep_wire,
 )
 
@@ -68,8 +65,7 @@ DRAW_LATCHES = {
 
 def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """U (bow) pull handle of round bar with bent corners; tapped feet or flanged through feet."""
-    centres = int(choose(rng, list(PULL_HANDLES), extreme))
-    d, height, thread = PULL_HANDLES[centres]
+    centres, (d, height, thread) = choose_row(rng, PULL_HANDLES, extreme)
     bend = round(between(rng, 1.2 * d, 2.2 * d, extreme), 1)
     flanged = flag(rng, 0.35, extreme)
     r = d / 2
@@ -83,7 +79,7 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
         bend,
         segs=8,
     )
-    parts = [sweep_wire(path, d, density(rng, 20, extreme))]
+    parts = [sweep_wire(path, d, stepped_count(rng, 20, extreme))]
     parts += [cylinder(0.8 * d, foot_h, 32).translate((s * half, 0, 0)) for s in (-1, 1)]
     holes = 0
     cuts = []
@@ -106,20 +102,20 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
     body = subtract(union(parts), cuts)
     material = pick(rng, ["stainless", "aluminium", "steel", "brass"])
     size = f"{centres} mm centres"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Pull handle {centres} mm, {fmt(d)} mm bar",
         tags=[material, "handle", "U handle", "bow handle", "round bar"]
         + (["flanged feet", "through-hole"] if flanged else ["threaded", f"M{thread} tapped feet"]),
-        parameters=dict(
+        parameters=rounded(
             hole_centres=centres,
             bar_diameter=d,
             height=height,
             bend_radius=bend,
             thread=f"M{thread}",
             flanged=int(flanged),
-        ),  # fmt: skip
+        ),
         names=[
             "pull handle",
             "U handle",
@@ -130,8 +126,9 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
         ],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="rod", threaded=not flanged, symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(
+            form="rod", threaded=not flanged, holes=holes, symmetry="mirror"
+        ),
         extras=[
             f"{fmt(d)} mm round bar U handle, {centres} mm hole centres, {fmt(height)} mm high",
             (
@@ -146,8 +143,7 @@ def pull_handle(rng: np.random.Generator, extreme: str | None = None) -> Generat
 def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Over-centre draw latch, closed: base plate with screw holes, hinge knuckle, lever with
     finger tab, and the wire bail that forms the hook loop (one solid)."""
-    code = choose(rng, list(DRAW_LATCHES), extreme)
-    length, width, t, screw = DRAW_LATCHES[code]
+    code, (length, width, t, screw) = choose_row(rng, DRAW_LATCHES, extreme)
     per_side = 2 if flag(rng, 0.5, extreme) else 1
     r_k = round(1.6 * t + 1.0, 2)
     t_l = round(1.2 * t, 2)
@@ -167,8 +163,8 @@ def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> Generate
     zb = z_l + t_l / 2
     yb = width / 2 + 0.5 * rw
     x0, x1 = 0.3 * length, length + reach
-    bail = [rod((x0, s * yb, zb), (x1, s * yb, zb), rw, 12) for s in (-1, 1)]
-    hook = rod((x1, -yb - 1.4 * rw, zb), (x1, yb + 1.4 * rw, zb), 1.2 * rw, 12)
+    bail = [bar_between((x0, s * yb, zb), (x1, s * yb, zb), rw, 12) for s in (-1, 1)]
+    hook = bar_between((x1, -yb - 1.4 * rw, zb), (x1, yb + 1.4 * rw, zb), 1.2 * rw, 12)
     body = union([base, knuckle, lever, tab, *bail, hook])
     d = std.CLEARANCE_HOLES[screw]
     xs = [0.15 * length, 0.55 * length][:per_side]
@@ -178,12 +174,12 @@ def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> Generate
     holes = len(cuts) + 1
     material = pick(rng, ["stainless", "zinc-plated steel", "steel"])
     size = f"size {code}, {fmt(length)} x {fmt(width)} mm base"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Draw latch {code} {fmt(length)}x{fmt(width)}",
         tags=[material, "latch", "draw latch", "toggle latch", "over-centre", "wire bail"],
-        parameters=dict(
+        parameters=rounded(
             base_length=length,
             width=width,
             base_thickness=t,
@@ -191,12 +187,11 @@ def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> Generate
             screw_holes=len(cuts),
             bail_reach=reach,
             bail_wire=round(2 * rw, 2),
-        ),  # fmt: skip
+        ),
         names=["draw latch", "toggle latch", "over-centre latch", "lever latch", "case clasp"],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="plate", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="plate", holes=holes, symmetry="mirror"),
         extras=[
             f"over-centre draw latch with {len(cuts)} holes for M{screw} screws, "
             f"wire bail reaching {fmt(reach)} mm past the base",
@@ -208,8 +203,7 @@ def draw_latch(rng: np.random.Generator, extreme: str | None = None) -> Generate
 def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Swivel castor EN 12532: top plate with four holes, swivel head, fork with axle and nuts,
     wheel with rounded tread; optional brake pedal."""
-    dia = int(choose(rng, list(CASTERS), extreme))
-    bw, pl, pw, ha, hb, hd = CASTERS[dia]
+    dia, (bw, pl, pw, ha, hb, hd) = choose_row(rng, CASTERS, extreme)
     r = dia / 2
     tp = round(between(rng, 3.0, 3.0 + 0.02 * dia, extreme), 1)
     lt = round(between(rng, 2.5, 2.5 + 0.02 * dia, extreme), 1)
@@ -223,7 +217,7 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
         (hub, -w2 - 1), (0.7 * r, -w2 - 1), (0.72 * r, -w2), (r - tread, -w2), (r, -w2 + tread),
         (r, w2 - tread), (r - tread, w2), (0.72 * r, w2), (0.7 * r, w2 + 1), (hub, w2 + 1),
     ]  # fmt: skip
-    n = density(rng, segments_for(r, lo=40, hi=64), extreme)
+    n = stepped_count(rng, segments_for(r, lo=40, hi=64), extreme)
     wheel = revolve(np.array(wheel_prof), n)
     hub_r = hub + 0.5
     hub_body = cylinder(hub_r, bw + 2, 32, z0=-bw / 2 - 1)
@@ -236,7 +230,7 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
     yoke_w = 2 * y_leg + lt
     yoke = box(max(leg_w, pw * 0.7), yoke_w, lt, (trail / 2, 0, z_top + lt / 2))
     ax_r = round(0.06 * r + 2.5, 1)
-    axle = rod(
+    axle = bar_between(
         (trail, -(y_leg + lt / 2 + 0.2 * r), r), (trail, y_leg + lt / 2 + 0.2 * r, r), ax_r, 20
     )
     nuts = [
@@ -262,13 +256,13 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
     tyre = pick(rng, ["polyurethane", "rubber", "nylon"])
     height = float(body.bounding_box()[5] - body.bounding_box()[2])
     size = f"{dia} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Swivel castor {dia} mm" + (" with brake" if brake else ""),
         tags=[material, tyre, "castor", "EN 12532", "swivel", "top plate"]
         + (["brake"] if brake else []),
-        parameters=dict(
+        parameters=rounded(
             wheel_diameter=dia,
             wheel_width=bw,
             plate_length=pl,
@@ -278,13 +272,12 @@ def caster_wheel(rng: np.random.Generator, extreme: str | None = None) -> Genera
             height=round(height, 1),
             offset=trail,
             brake=int(brake),
-        ),  # fmt: skip
+        ),
         names=["swivel castor", "caster wheel", "castor wheel", "swivel caster", "trolley wheel"],
         size=size,
         standard="EN 12532",
         material=material,
-        attributes=ShapeAttributes(form="wheel", symmetry="none" if brake else "mirror"),
-        holes=5,
+        attributes=ShapeAttributes(form="wheel", holes=5, symmetry="none" if brake else "mirror"),
         extras=[
             f"{dia} mm swivel castor with {tyre} tyre, {pl} x {pw} mm top plate, "
             f"holes {ha} x {hb} mm for M{int(hd - 1)} bolts",
@@ -305,7 +298,7 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     bolt = 8 if od < 45 else 10 if od < 80 else 12
     d = std.CLEARANCE_HOLES[bolt]
     ri, ro = od / 2, od / 2 + t
-    n = density(rng, segments_for(ro, lo=48, hi=72), extreme)
+    n = stepped_count(rng, segments_for(ro, lo=48, hi=72), extreme)
     if ring:
         # split ring closed by its clamping bolt (modelled), connection boss at the bottom
         gap = round(0.6 * d, 1)
@@ -317,7 +310,7 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
         ]
         y_bolt = ri + 0.6 * lug
         span = gap + 2 * t
-        shank = rod(
+        shank = bar_between(
             (-span / 2 - 0.8 * bolt, y_bolt, width / 2),
             (span / 2 + 1.6 * bolt, y_bolt, width / 2),
             bolt / 2,
@@ -358,21 +351,20 @@ def pipe_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     body = body.rotate((90, 0, 0))
     material = pick(rng, ["zinc-plated steel", "galvanized steel", "stainless"])
     size = f"DN{dn} ({nps}), {fmt(od)} mm pipe"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Pipe clamp DN{dn} {fmt(od)} mm, {kind}",
         tags=[material, "pipe clamp", kind, "EN 10220", f"M{bolt}"]
         + (["threaded"] if ring else []),
-        parameters=dict(pipe_od=od, dn=dn, thickness=t, width=width, bolt=f"M{bolt}", type=kind),
+        parameters=rounded(pipe_od=od, dn=dn, thickness=t, width=width, bolt=f"M{bolt}", type=kind),
         names=["pipe clamp", "pipe clip", "pipe bracket", "pipe saddle", "tube clamp"],
         size=size,
         standard="EN 10220",
         material=material,
         attributes=ShapeAttributes(
-            form="ring" if ring else "bracket", threaded=ring, symmetry="mirror"
+            form="ring" if ring else "bracket", threaded=ring, holes=holes, symmetry="mirror"
         ),
-        holes=holes,
         extras=[
             f"{kind} for {fmt(od)} mm OD pipe (DN{dn}), {fmt(width)} x {fmt(t)} mm steel band",
             (
@@ -392,7 +384,7 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     t = 0.6 if b == 9 else 0.8
     dia = round(between(rng, lo + 0.2 * (hi - lo), hi, extreme), 1)
     r = dia / 2
-    n = density(rng, segments_for(r, lo=48, hi=72), extreme)
+    n = stepped_count(rng, segments_for(r, lo=48, hi=72), extreme)
     band = subtract(cylinder(r + t, b, n), [cylinder(r, b + 2, n, z0=-1)])
     hl, hh = min(2.2 * b, 0.8 * dia + 8), 0.7 * b  # small clamps have short housings
     # worm slots start clear of the housing and keep 2.4 mm of band between them
@@ -410,7 +402,7 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     screw_r = 0.32 * af
     zc = b / 2
     yc = r + t + hh + screw_r - 0.6 * screw_r
-    screw = rod((-hl / 2 - 0.5, yc, zc), (hl / 2 + 1.5, yc, zc), screw_r, 16)
+    screw = bar_between((-hl / 2 - 0.5, yc, zc), (hl / 2 + 1.5, yc, zc), screw_r, 16)
     head = along_x(chamfered_hex(af, 0.5 * af, True)).translate((-hl / 2 - 0.5 * af - 0.2, yc, zc))
     slot_cut = box(1.0, 1.2 * af, 0.8, (0, 0, 0)).rotate((0, 90, 0))
     slot_cut = slot_cut.translate((-hl / 2 - 0.5 * af - 0.2, yc, zc))
@@ -420,12 +412,12 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     material = pick(rng, ["stainless", "zinc-plated steel", "stainless"])
     w = "W4" if material == "stainless" else "W1"
     size = f"{lo}-{hi} mm, {b} mm band"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Hose clamp {lo}-{hi} mm {w}",
         tags=[material, "DIN 3017", "hose clamp", "worm drive", w, "threaded"],
-        parameters=dict(
+        parameters=rounded(
             range_min=lo,
             range_max=hi,
             band_width=b,
@@ -433,15 +425,14 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
             diameter=dia,
             screw_across_flats=af,
             slots=slots,
-        ),  # fmt: skip
+        ),
         names=["hose clamp", "worm drive clip", "Jubilee clip", "screw band clamp", "hose clip"],
         size=size,
         standard="DIN 3017",
         material=material,
         attributes=ShapeAttributes(
-            form="ring", head="hex", drive="slot", threaded=True, symmetry="none"
+            form="ring", head="hex", drive="slot", threaded=True, holes=holes, symmetry="none"
         ),
-        holes=holes,
         extras=[
             f"worm gear hose clamp {lo} to {hi} mm, {b} mm {material} band, {fmt(af)} mm hex screw",
             f"hose clip closed to {fmt(dia)} mm with slotted hex head worm screw",
@@ -449,124 +440,10 @@ def hose_clamp(rng: np.random.Generator, extreme: str | None = None) -> Generate
     )
 
 
-def torsion_spring(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Torsion spring DIN 2088 (EN 13906-3): close-wound body with two straight tangential legs
-    at a set leg angle, optionally bent leg ends."""
-    wire = float(choose(rng, std.SPRING_WIRES, extreme))
-    index = between(rng, 5.0, 10.0, extreme)
-    mean = round(wire * index * 2) / 2
-    body_turns = int(choose(rng, range(3, 11), extreme))
-    leg_angle = float(choose(rng, (0, 90, 180, 270), extreme))
-    turns = body_turns + leg_angle / 360.0
-    pitch = 1.12 * wire
-    leg = round(between(rng, 1.2 * mean, 2.5 * mean, extreme), 1)
-    bent = flag(rng, 0.35, extreme)
-    helix = helix_points(mean / 2, pitch, turns, density(rng, 20, extreme))
-    t0 = helix[1] - helix[0]
-    t1 = helix[-1] - helix[-2]
-    t0, t1 = t0 / np.linalg.norm(t0), t1 / np.linalg.norm(t1)
-    a0, a1 = helix[0] - t0 * leg, helix[-1] + t1 * leg
-    path = [a0, *helix, a1]
-    if bent:
-        hook = 0.3 * leg
-        path = [a0 + np.array([0, 0, -hook]), *path, a1 + np.array([0, 0, hook])]
-    body = sweep_wire(fillet_path(path, 1.5 * wire), wire, 12)
-    od = mean + wire
-    material = pick(rng, ["spring steel", "stainless", "music wire"])
-    size = f"{fmt(wire)} x {fmt(od)} mm, {body_turns} turns"
-    return assemble(
-        rng,
-        body,
-        name=f"Torsion spring {fmt(wire)}x{fmt(od)}, {fmt(leg_angle)} deg legs",
-        tags=[material, "torsion spring", "DIN 2088", "EN 13906-3", "helical", "straight legs"]
-        + (["bent leg ends"] if bent else []),
-        parameters=dict(
-            wire_diameter=wire,
-            outer_diameter=od,
-            mean_diameter=mean,
-            body_turns=body_turns,
-            leg_angle=leg_angle,
-            leg_length=leg,
-            bent_ends=int(bent),
-        ),  # fmt: skip
-        names=["torsion spring", "leg spring", "helical torsion spring", "rat-trap spring"],
-        size=size,
-        standard="DIN 2088",
-        material=material,
-        attributes=ShapeAttributes(form="coil", symmetry="none"),
-        holes=0,
-        extras=[
-            f"torsion spring {fmt(wire)} mm wire, {fmt(od)} mm OD, {body_turns} coils, "
-            f"legs {fmt(leg)} mm long at {fmt(leg_angle)} degrees",
-            "close-wound leg spring with two tangential straight legs"
-            + (" bent at the ends" if bent else ""),
-        ],
-    )
-
-
-def extension_spring(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Extension spring DIN 2097 (EN 13906-2): close-wound body with an open loop at each end
-    turned up in the plane of the axis (German loop, gap at the tip)."""
-    wire = float(choose(rng, std.SPRING_WIRES, extreme))
-    index = between(rng, 5.0, 10.0, extreme)
-    mean = round(wire * index * 2) / 2
-    turns = int(choose(rng, range(6, 21), extreme))
-    hook_deg = 270.0 if flag(rng, 0.7, extreme) else 200.0
-    pitch = 1.06 * wire
-    helix = helix_points(mean / 2, pitch, float(turns), density(rng, 20, extreme))
-    rm, top = mean / 2, float(helix[-1, 2])
-    bend = 1.2 * wire
-    riser = rm + 1.5 * wire + 0.5  # the loop's tip stays clear of the last coil
-
-    def loop(z0: float) -> list[np.ndarray]:
-        # German loop above a coil end at (rm, 0, z0): a bend up, a riser, then an arc about
-        # the spring axis in the plane y = bend
-        q = np.radians(np.linspace(0.0, hook_deg, int(hook_deg / 10) + 1))
-        y = 1.5 * bend
-        arc = np.c_[rm * np.cos(q), np.full_like(q, y), z0 + riser + rm * np.sin(q)]
-        return [np.array([rm, y, z0]), *arc]
-
-    flip = np.array([1.0, -1.0, -1.0])  # the bottom loop is the top one turned about X
-    bottom = [p * flip for p in loop(0.0)][::-1]
-    path = fillet_path([*bottom, *helix, *loop(top)], bend, min_turn_deg=45.0)
-    body = sweep_wire(path, wire, 12)
-    od = mean + wire
-    body_len = top + wire
-    material = pick(rng, ["spring steel", "stainless", "music wire"])
-    size = f"{fmt(wire)} x {fmt(od)} mm, {turns} coils"
-    length = float(body.bounding_box()[5] - body.bounding_box()[2])
-    return assemble(
-        rng,
-        body,
-        name=f"Extension spring {fmt(wire)}x{fmt(od)}x{fmt(length, 0)}",
-        tags=[material, "extension spring", "DIN 2097", "EN 13906-2", "helical", "German loops"],
-        parameters=dict(
-            wire_diameter=wire,
-            outer_diameter=od,
-            mean_diameter=mean,
-            coils=turns,
-            body_length=round(body_len, 2),
-            length_inside_loops=round(length - 2 * wire, 1),
-        ),  # fmt: skip
-        names=["extension spring", "tension spring", "helical extension spring", "pull spring"],
-        size=size,
-        standard="DIN 2097",
-        material=material,
-        attributes=ShapeAttributes(form="coil", symmetry="none"),
-        holes=0,
-        extras=[
-            f"tension spring {fmt(wire)} mm wire, {fmt(od)} mm OD, {turns} close-wound coils",
-            f"extension spring with a full German loop at each end, "
-            f"{fmt(length, 0)} mm over the loops",
-        ],
-    )
-
-
 def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Vertical hold-down toggle clamp: flanged base with holes, upright, clamping arm (slotted,
     or with a spindle and pressure pad) and an inclined handle with grip, as one solid."""
-    force = int(choose(rng, list(TOGGLE_CLAMPS), extreme))
-    bl, bw, bt, hd, arm_l = TOGGLE_CLAMPS[force]
+    force, (bl, bw, bt, hd, arm_l) = choose_row(rng, TOGGLE_CLAMPS, extreme)
     spindle = flag(rng, 0.5, extreme)
     up_h = round(0.55 * bl, 1)
     up_w = 0.4 * bw
@@ -575,8 +452,8 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
     upright = box(0.4 * bl, up_w, up_h, (x_piv, 0, up_h / 2))
     # pivot boss joins upright, arm and handle; the pivot pin runs through it
     boss_ends = ((x_piv, -0.23 * bw, up_h), (x_piv, 0.23 * bw, up_h))
-    boss = rod(*boss_ends, 0.15 * bw + 2, 24, twist_deg=7.1)
-    pin = rod((x_piv, -0.35 * bw, up_h), (x_piv, 0.35 * bw, up_h), 0.08 * bw, 20)
+    boss = bar_between(*boss_ends, 0.15 * bw + 2, 24, twist_deg=7.1)
+    pin = bar_between((x_piv, -0.35 * bw, up_h), (x_piv, 0.35 * bw, up_h), 0.08 * bw, 20)
     at = round(0.08 * bw + 1.5, 1)
     arm_w = 0.35 * bw
     arm = box(arm_l, arm_w, at, (x_piv + arm_l / 2, 0, up_h + at / 2 - 0.3))
@@ -584,8 +461,10 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
     hl = 0.8 * arm_l
     p0 = np.array([x_piv, 0.0, up_h])
     p1 = p0 + hl * np.array([-math.cos(grip_ang), 0.0, math.sin(grip_ang)])
-    handle = rod(p0, p1, 0.07 * bw + 1.0, 16)
-    grip = rod(p0 + 0.55 * (p1 - p0), p1 + 0.03 * (p1 - p0), 0.12 * bw + 2.0, 24, twist_deg=5.3)
+    handle = bar_between(p0, p1, 0.07 * bw + 1.0, 16)
+    grip = bar_between(
+        p0 + 0.55 * (p1 - p0), p1 + 0.03 * (p1 - p0), 0.12 * bw + 2.0, 24, twist_deg=5.3
+    )
     parts = [base, upright, boss, pin, arm, handle, grip]
     drill = cylinder(hd / 2, bt + 2, 20, z0=-1)
     cuts = [
@@ -597,7 +476,9 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
     if spindle:
         thread = {600: 4, 1100: 5, 2200: 6, 3500: 8, 5000: 10}[force]
         sl = z_arm - 0.2 * thread
-        shaft = rod((x_end, 0, z_arm + at + 0.4 * thread), (x_end, 0, z_arm - sl), thread / 2, 16)
+        shaft = bar_between(
+            (x_end, 0, z_arm + at + 0.4 * thread), (x_end, 0, z_arm - sl), thread / 2, 16
+        )
         nut = chamfered_hex(1.7 * thread, 0.8 * thread, True)
         nuts = [
             nut.translate((x_end, 0, z)) for z in (z_arm + at - 0.1, z_arm - 0.8 * thread + 0.1)
@@ -608,33 +489,30 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
         pad = pad.translate((x_end, 0, z_arm - sl - 1.1 * thread))
         parts += [shaft, *nuts, pad]
     else:
-        slot = sg.LineString([(-0.07 * arm_l, 0), (0.07 * arm_l, 0)]).buffer(
-            0.12 * arm_w + 1.5, quad_segs=6
-        )
+        slot = stadium(0.07 * arm_l, 0.12 * arm_w + 1.5, 6)
         cuts.append(extrude(slot, at + 2, z_arm - 1).translate((x_end, 0, 0)))
     body = subtract(union(parts), cuts)
     holes = 4 + (0 if spindle else 1)
     material = pick(rng, ["zinc-plated steel", "stainless", "steel"])
     size = f"{force} N"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Toggle clamp vertical {force} N" + (" with spindle" if spindle else ""),
         tags=[material, "toggle clamp", "hold-down clamp", "vertical", "flanged base"]
         + (["spindle", "threaded"] if spindle else ["slotted arm"]),
-        parameters=dict(
+        parameters=rounded(
             holding_force=force,
             base_length=bl,
             base_width=bw,
             arm_length=arm_l,
             hole_diameter=hd,
             spindle=int(spindle),
-        ),  # fmt: skip
+        ),
         names=["toggle clamp", "hold-down clamp", "vertical toggle clamp", "quick-release clamp"],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="block", threaded=spindle, symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="block", threaded=spindle, holes=holes, symmetry="mirror"),
         extras=[
             f"vertical hold-down toggle clamp, {force} N holding capacity, {fmt(arm_l)} mm arm",
             f"toggle clamp with flanged base {fmt(bl)} x {fmt(bw)} mm, four {fmt(hd)} mm holes"
@@ -643,13 +521,11 @@ def toggle_clamp(rng: np.random.Generator, extreme: str | None = None) -> Genera
     )
 
 
-FAMILY_LIST: tuple[Family, ...] = (
+FAMILY_LIST = (
     Family("pull_handle", "pull_handle", pull_handle, "handle"),
     Family("draw_latch", "draw_latch", draw_latch, "latch"),
     Family("caster_wheel", "caster", caster_wheel, "wheel"),
     Family("pipe_clamp", "pipe_clamp", pipe_clamp, "clamp"),
     Family("hose_clamp", "hose_clamp", hose_clamp, "clamp"),
-    Family("torsion_spring", "torsion_spring", torsion_spring, "spring"),
-    Family("extension_spring", "extension_spring", extension_spring, "spring"),
     Family("toggle_clamp", "toggle_clamp", toggle_clamp, "clamp"),
 )

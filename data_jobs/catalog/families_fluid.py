@@ -1,4 +1,5 @@
-"""Fluid components: pipe flanges by type, reducers, caps, valve bodies, hose barbs, fittings."""
+"""Fluid components: butt-weld reducers, caps and crosses, threaded fittings, valve bodies, hose
+barbs and hydraulic adapters (flanges: ``families_flanges``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog import standards_fluid as sf
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose, choose_row, density, flag, pick
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -16,47 +18,21 @@ from data_jobs.catalog.families_base import (
     along_x,
     chamfered_hex,
     cylinder,
-    finish,
     fmt,
-    material_word,
+    make_part,
     num,
-    pick,
-    polar_copies,
     revolve,
+    scaled_segments,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.families_fasteners import external_thread_profile
+from data_jobs.catalog.geometry_kit import bolt_circle, tapped_bore, threaded_shank
 
 SPANNERS = (10, 12, 13, 14, 17, 19, 22, 24, 27, 30, 32, 36, 41, 46, 50, 55, 60, 65, 70, 75, 80)
-FLANGE_MATERIALS = ("carbon steel", "stainless", "carbon steel", "galvanized steel")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _choose(rng: np.random.Generator, options, extreme: str | None):
-    """First option at "min", last at "max", else a uniform pick."""
-    options = list(options)
-    if extreme == "min":
-        return options[0]
-    if extreme == "max":
-        return options[-1]
-    return pick(rng, options)
-
-
-def _flag(rng: np.random.Generator, p: float, extreme: str | None) -> bool:
-    """Random option with probability p; forced on at the extremes (the most detailed part)."""
-    draw = bool(rng.random() < p)
-    return True if extreme else draw
-
-
-def _segments(rng: np.random.Generator, radius: float, extreme: str | None, lo=32, hi=72) -> int:
-    """Circle segments for a radius (mm) scaled by a random tessellation density."""
-    k = {"min": 0.75, "max": 1.25}.get(extreme or "", float(pick(rng, (0.75, 1.0, 1.25))))
-    n = int(round(segments_for(radius, lo, hi) * k))
-    return n + (n % 2)
 
 
 def _spanner(width: float) -> float:
@@ -64,293 +40,29 @@ def _spanner(width: float) -> float:
     return float(next((s for s in SPANNERS if s >= width), SPANNERS[-1]))
 
 
-def _bolt_circle(pcd: float, bolts: int, hole: float, z0: float, height: float) -> list[Solid]:
-    """Bolt-hole cutters on a pitch circle about Z, half a pitch off the X axis."""
-    tool = cylinder(hole / 2, height, segments_for(hole / 2), z0=z0).translate((pcd / 2, 0, 0))
-    return polar_copies(tool, bolts, 180.0 / bolts)
-
-
-def _thread_bore(d: float, pitch: float, z0: float, z1: float, modelled: bool, segs: int):
-    """Cutter of an internal thread of major diameter d (mm) along Z from z0 to z1 (+1 mm out)."""
-    r_minor = d / 2 - 0.64 * pitch
-    if not modelled:
-        return cylinder(r_minor, z1 - z0 + 2.0, segs, z0=z0 - 1.0)
-    teeth = max(2, int((z1 - z0) / pitch) - 1)
-    za = z0 + 0.5 * pitch
-    prof = [(0.0, z0 - 1.0), (r_minor, z0 - 1.0)]
-    for i in range(teeth):
-        z = za + i * pitch
-        prof += [(r_minor, z + 0.1 * pitch), (d / 2, z + 0.5 * pitch)]
-    prof += [(r_minor, za + teeth * pitch), (r_minor, z1 + 1.0), (0.0, z1 + 1.0)]
-    return revolve(np.array(prof), segs)
-
-
-def _part(rng, solid, *, name, tags, params, attrs, names, size, standard, material, extras):
-    """GeneratedPart with measured attributes and describe()'d descriptions."""
-    mesh = finish(solid)
-    attrs = attrs.measured(mesh)
-    texts = describe(
-        rng,
-        names=names,
-        size=size,
-        attributes=attrs,
-        standard=standard,
-        material=material_word(material),
-        extras=extras,
-    )
-    return GeneratedPart(
-        mesh=mesh,
-        name=name,
-        tags=[material, *tags],
-        parameters=params,
-        descriptions=texts,
-        through_holes=attrs.holes,
-        attributes=attrs,
-    )
-
-
-def _class150_dn(rng: np.random.Generator, extreme: str | None) -> int:
-    return int(_choose(rng, [dn for dn in sf.CLASS150 if dn in std.PIPE_SIZES], extreme))
-
-
-# --------------------------------------------------------------------------- flanges
-
-
-def weld_neck_flange(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """ASME B16.5 Class 150 weld neck flange: tapered hub, bevelled weld end, raised face."""
-    dn = _class150_dn(rng, extreme)
-    o, tf, rf, x, y, _, pcd, bolts, hole = sf.CLASS150[dn]
-    nps, od, wall = std.PIPE_SIZES[dn]
-    raised = _flag(rng, 0.8, extreme)
-    c = 1.5 if _flag(rng, 0.6, extreme) else 0.0
-    ri, ro = od / 2 - wall, od / 2
-    land = min(1.6, 0.4 * wall)
-    bevel_h = (wall - land) * math.tan(math.radians(37.5))
-    straight = max(bevel_h + 2.0, 0.12 * y)
-    face = y - (1.6 if raised else 0.0)
-    fil = min(0.3 * tf, 6.0)  # hub-to-flange fillet
-    prof = [(ri, 0.0), (ri + land, 0.0), (ro, bevel_h), (ro, straight)]
-    prof += [
-        (x / 2 + fil - fil * math.cos(a), y - tf - fil + fil * math.sin(a))
-        for a in np.linspace(0.0, math.pi / 2, 5)
-    ]
-    prof += [(o / 2 - c, y - tf), (o / 2, y - tf + c), (o / 2, face)]
-    prof += [(rf / 2, face), (rf / 2, y)] if raised else []
-    prof += [(ri, face if not raised else y)]
-    n = _segments(rng, o / 2, extreme, 48, 80)
-    flange = subtract(
-        revolve(np.array(prof), n), _bolt_circle(pcd, bolts, hole, y - tf - 1, tf + 2)
-    )
-    material = pick(rng, FLANGE_MATERIALS)
-    size = f"{nps} Class 150 (DN{dn})"
-    attrs = ShapeAttributes(form="ring", holes=bolts + 1, symmetry="polar")
-    return _part(
-        rng,
-        flange,
-        name=f"Weld neck flange {nps} Class 150",
-        tags=["ASME B16.5", "Class 150", "weld neck", "WN", "flange", "bolt circle"]
-        + (["raised face"] if raised else ["flat face"]),
-        params=dict(
-            nominal_diameter=dn,
-            nps=nps,
-            outer_diameter=num(o),
-            thickness=num(tf),
-            hub_diameter=num(x),
-            length_through_hub=num(y),
-            bolt_circle=num(pcd),
-            bolt_holes=bolts,
-            bolt_hole_diameter=num(hole),
-            bore=num(2 * ri),
-        ),
-        attrs=attrs,
-        names=["weld neck flange", "WN flange", "welding neck flange", "high hub flange"],
-        size=size,
-        standard="ASME B16.5",
-        material=material,
-        extras=[
-            f"{nps} 150# WNRF flange, {fmt(o)} mm OD, {bolts} x {fmt(hole)} mm holes on "
-            f"{fmt(pcd)} mm bolt circle",
-            f"weld neck flange with {fmt(y)} mm long tapered hub, bevelled for butt welding to "
-            f"{fmt(od)} x {fmt(wall)} mm pipe",
-        ],
-    )
-
-
-def slip_on_flange(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """ASME B16.5 Class 150 hubbed slip-on flange (EN 1092-1 type 12 counterpart)."""
-    dn = _class150_dn(rng, extreme)
-    o, tf, rf, x, _, y, pcd, bolts, hole = sf.CLASS150[dn]
-    nps, od, _ = std.PIPE_SIZES[dn]
-    raised = _flag(rng, 0.75, extreme)
-    bore = od + max(1.1, round(0.014 * od, 1))
-    hub_len = y - tf
-    x_end = x - 2 * hub_len * math.tan(math.radians(7.0))
-    face = y - (1.6 if raised else 0.0)
-    ch = min(0.3 * (y - tf), 3.0)
-    prof = [(bore / 2, 0.0), (x_end / 2, 0.0), (x / 2, hub_len), (o / 2 - 1.0, hub_len)]
-    prof += [(o / 2, hub_len + 1.0), (o / 2, face)]
-    prof += [(rf / 2, face), (rf / 2, y)] if raised else []
-    top = y if raised else face
-    prof += [(bore / 2 + ch, top), (bore / 2, top - ch)]
-    n = _segments(rng, o / 2, extreme, 48, 80)
-    flange = subtract(
-        revolve(np.array(prof), n), _bolt_circle(pcd, bolts, hole, hub_len - 1, tf + 2)
-    )
-    material = pick(rng, FLANGE_MATERIALS)
-    attrs = ShapeAttributes(form="ring", holes=bolts + 1, symmetry="polar")
-    return _part(
-        rng,
-        flange,
-        name=f"Slip-on flange {nps} Class 150",
-        tags=["ASME B16.5", "Class 150", "slip-on", "SO", "hubbed", "flange", "bolt circle"]
-        + (["raised face"] if raised else ["flat face"]),
-        params=dict(
-            nominal_diameter=dn,
-            nps=nps,
-            outer_diameter=num(o),
-            thickness=num(tf),
-            hub_diameter=num(x),
-            length_through_hub=num(y),
-            bore=num(bore),
-            bolt_circle=num(pcd),
-            bolt_holes=bolts,
-            bolt_hole_diameter=num(hole),
-        ),
-        attrs=attrs,
-        names=["slip-on flange", "SO flange", "hubbed slip-on flange", "type 12 flange"],
-        size=f"{nps} Class 150 (DN{dn})",
-        standard="ASME B16.5",
-        material=material,
-        extras=[
-            f"{nps} 150 lb slip on flange with short hub, {fmt(bore)} mm bore for "
-            f"{fmt(od)} mm pipe",
-            f"SORF flange {fmt(o)} mm OD, {bolts} bolt holes {fmt(hole)} mm on {fmt(pcd)} mm PCD",
-        ],
-    )
-
-
-def blind_flange(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """ASME B16.5 blind flange, Class 150 or 300: solid disc with raised face and bolt holes."""
-    cls = _choose(rng, (150, 300), extreme)
-    if cls == 150:
-        dn = _class150_dn(rng, extreme)
-        o, tf, rf, _, _, _, pcd, bolts, hole = sf.CLASS150[dn]
-    else:
-        dn = int(_choose(rng, list(sf.CLASS300), extreme))
-        o, tf, rf, pcd, bolts, hole = sf.CLASS300[dn]
-    nps = std.PIPE_SIZES[dn][0]
-    raised = _flag(rng, 0.8, extreme)
-    c = 1.5 if _flag(rng, 0.5, extreme) else 0.0
-    face = tf - (1.6 if raised else 0.0)
-    prof = [(0.0, 0.0), (o / 2 - c, 0.0), (o / 2, c), (o / 2, face)]
-    prof += [(rf / 2, face), (rf / 2, tf), (0.0, tf)] if raised else [(0.0, face)]
-    n = _segments(rng, o / 2, extreme, 48, 80)
-    flange = subtract(revolve(np.array(prof), n), _bolt_circle(pcd, bolts, hole, -1.0, tf + 2))
-    material = pick(rng, FLANGE_MATERIALS)
-    attrs = ShapeAttributes(form="disc", holes=bolts, symmetry="polar")
-    return _part(
-        rng,
-        flange,
-        name=f"Blind flange {nps} Class {cls}",
-        tags=["ASME B16.5", f"Class {cls}", "blind", "BL", "flange", "bolt circle", "no bore"]
-        + (["raised face"] if raised else ["flat face"]),
-        params=dict(
-            nominal_diameter=dn,
-            nps=nps,
-            pressure_class=cls,
-            outer_diameter=num(o),
-            thickness=num(tf),
-            bolt_circle=num(pcd),
-            bolt_holes=bolts,
-            bolt_hole_diameter=num(hole),
-        ),
-        attrs=attrs,
-        names=["blind flange", "blanking flange", "blank flange", "end flange"],
-        size=f"{nps} Class {cls} (DN{dn})",
-        standard="ASME B16.5",
-        material=material,
-        extras=[
-            f"{nps} {cls}# blind flange, {fmt(tf)} mm thick, closes the end of a flanged pipe",
-            f"solid blanking disc {fmt(o)} mm OD with {bolts} x {fmt(hole)} mm holes on "
-            f"{fmt(pcd)} mm bolt circle, no bore",
-        ],
-    )
-
-
-def lap_joint_flange(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """EN 1092-1 type 02 loose plate flange (lap joint backing flange), PN16, flat both sides."""
-    dn = int(_choose(rng, [d for d in std.PN16_FLANGES if d in std.PIPE_SIZES], extreme))
-    d_out, k, bolts, hole, thick, _ = std.PN16_FLANGES[dn]
-    nps, od, _ = std.PIPE_SIZES[dn]
-    bore = od + 1.0 + round(0.01 * od, 1)  # clears the weld collar's neck
-    radius = min(0.4 * thick, 3.0 + 0.03 * od)  # clears the collar's root radius
-    c = 1.0 if _flag(rng, 0.7, extreme) else 0.0
-    arc = [
-        (bore / 2 + radius * (1 - math.sin(a)), thick - radius * (1 - math.cos(a)))
-        for a in np.linspace(0.0, math.pi / 2, 7)
-    ]
-    prof = [(bore / 2 + c, 0.0), (d_out / 2 - c, 0.0), (d_out / 2, c), (d_out / 2, thick - c)]
-    prof += [(d_out / 2 - c, thick), (bore / 2 + radius, thick)]
-    prof += arc[::-1][1:]  # from the face round into the bore
-    prof += [(bore / 2, c)] if c else []
-    n = _segments(rng, d_out / 2, extreme, 48, 80)
-    flange = subtract(revolve(np.array(prof), n), _bolt_circle(k, bolts, hole, -1.0, thick + 2))
-    material = pick(rng, ("carbon steel", "galvanized steel", "stainless", "aluminium"))
-    attrs = ShapeAttributes(form="ring", holes=bolts + 1, symmetry="polar")
-    return _part(
-        rng,
-        flange,
-        name=f"Lap joint flange DN{dn} PN16",
-        tags=["EN 1092-1", "PN16", "type 02", "loose flange", "lap joint", "flange", "flat face"],
-        params=dict(
-            nominal_diameter=dn,
-            nps=nps,
-            outer_diameter=num(d_out),
-            bolt_circle=num(k),
-            bolt_holes=bolts,
-            bolt_hole_diameter=num(hole),
-            thickness=num(thick),
-            bore=num(bore),
-            bore_radius=num(radius),
-        ),
-        attrs=attrs,
-        names=["lap joint flange", "loose flange", "backing flange", "type 02 flange"],
-        size=f"DN{dn} PN16",
-        standard="EN 1092-1",
-        material=material,
-        extras=[
-            f"loose backing ring flange DN{dn} for a type 32 weld-on collar, {fmt(bore)} mm bore "
-            f"with rounded edge",
-            f"{fmt(d_out)} mm lap joint flange, {bolts} x {fmt(hole)} mm holes on {fmt(k)} mm PCD, "
-            f"rotates freely to align the bolt holes",
-        ],
-    )
-
-
 # --------------------------------------------------------------------------- butt-weld fittings
 
 
 def concentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """ASME B16.9 concentric butt-weld reducer: coaxial cone between two pipe sizes."""
-    dn = int(_choose(rng, list(sf.REDUCERS), extreme))
-    h, smaller = sf.REDUCERS[dn]
-    sdn = int(_choose(rng, smaller, None if extreme is None else "min"))
+    dn, (h, smaller) = choose_row(rng, sf.REDUCERS, extreme)
+    sdn = int(choose(rng, smaller, None if extreme is None else "min"))
     nps, od, wall = std.PIPE_SIZES[dn]
     snps, sod, swall = std.PIPE_SIZES[sdn]
     t1, t2 = 0.15 * h, 0.15 * h
     r1, r2 = od / 2, sod / 2
     prof = [(r1 - wall, 0.0), (r1, 0.0), (r1, t1), (r2, h - t2), (r2, h), (r2 - swall, h)]
     prof += [(r2 - swall, h - t2), (r1 - wall, t1)]
-    n = _segments(rng, r1, extreme, 40, 72)
+    n = scaled_segments(r1, density(rng, extreme, draw_at_extremes=True), 40, 72)
     body = revolve(np.array(prof), n)
     material = pick(rng, ("carbon steel", "stainless", "stainless"))
     attrs = ShapeAttributes(form="fitting", holes=1, symmetry="axisymmetric")
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Concentric reducer DN{dn} x DN{sdn}",
-        tags=["ASME B16.9", "butt weld", "reducer", "concentric", "Sch 40"],
-        params=dict(
+        tags=[material, "ASME B16.9", "butt weld", "reducer", "concentric", "Sch 40"],
+        parameters=dict(
             nominal_diameter=dn,
             small_nominal_diameter=sdn,
             outer_diameter=num(od),
@@ -358,7 +70,7 @@ def concentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> 
             length=num(h),
             wall_thickness=num(wall),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["concentric reducer", "pipe reducer", "reducing coupling", "cone reducer"],
         size=f"{nps} x {snps} (DN{dn} x DN{sdn})",
         standard="ASME B16.9",
@@ -372,15 +84,14 @@ def concentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> 
 
 def eccentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """ASME B16.9 eccentric butt-weld reducer: one side flat, the small end offset."""
-    dn = int(_choose(rng, list(sf.REDUCERS), extreme))
-    h, smaller = sf.REDUCERS[dn]
-    sdn = int(_choose(rng, smaller, None if extreme is None else "min"))
+    dn, (h, smaller) = choose_row(rng, sf.REDUCERS, extreme)
+    sdn = int(choose(rng, smaller, None if extreme is None else "min"))
     nps, od, wall = std.PIPE_SIZES[dn]
     snps, sod, swall = std.PIPE_SIZES[sdn]
     t = 0.15 * h
     r1, r2 = od / 2, sod / 2
     e = r1 - r2
-    n = _segments(rng, r1, extreme, 40, 72)
+    n = scaled_segments(r1, density(rng, extreme, draw_at_extremes=True), 40, 72)
     outer = Solid.batch_hull(
         [cylinder(r1, t, n), cylinder(r2, t, n, z0=h - t).translate((0.0, -e, 0.0))]
     )
@@ -393,12 +104,12 @@ def eccentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> G
     body = along_x(outer - inner)
     material = pick(rng, ("carbon steel", "stainless", "stainless"))
     attrs = ShapeAttributes(form="fitting", holes=1, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Eccentric reducer DN{dn} x DN{sdn}",
-        tags=["ASME B16.9", "butt weld", "reducer", "eccentric", "flat side", "Sch 40"],
-        params=dict(
+        tags=[material, "ASME B16.9", "butt weld", "reducer", "eccentric", "flat side", "Sch 40"],
+        parameters=dict(
             nominal_diameter=dn,
             small_nominal_diameter=sdn,
             outer_diameter=num(od),
@@ -406,7 +117,7 @@ def eccentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> G
             length=num(h),
             offset=num(e),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["eccentric reducer", "offset reducer", "flat-side reducer", "pump suction reducer"],
         size=f"{nps} x {snps} (DN{dn} x DN{sdn})",
         standard="ASME B16.9",
@@ -421,11 +132,10 @@ def eccentric_reducer(rng: np.random.Generator, extreme: str | None = None) -> G
 
 def pipe_cap(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """ASME B16.9 butt-weld cap: straight skirt and 2:1 ellipsoidal dished end."""
-    dn = int(_choose(rng, list(sf.CAP_LENGTHS), extreme))
-    e = sf.CAP_LENGTHS[dn]
+    dn, e = choose_row(rng, sf.CAP_LENGTHS, extreme)
     nps, od, wall = std.PIPE_SIZES[dn]
     ro, ri = od / 2, od / 2 - wall
-    bevel = _flag(rng, 0.5, extreme)
+    bevel = flag(rng, 0.5, extreme, at_min=True, draw_at_extremes=True)
     steps = 10
     ang = np.linspace(0.0, math.pi / 2, steps)
     outer = [(ro * math.cos(a), e - ro / 2 + ro / 2 * math.sin(a)) for a in ang]
@@ -435,24 +145,24 @@ def pipe_cap(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
     bh = (wall - land) * math.tan(math.radians(37.5))
     prof = [(ri, 0.0), (ri + land, 0.0), (ro, bh)] if bevel else [(ri, 0.0), (ro, 0.0)]
     prof += outer[:-1] + [(0.0, e), (0.0, top_in)] + inner[::-1][1:]
-    n = _segments(rng, ro, extreme, 40, 72)
+    n = scaled_segments(ro, density(rng, extreme, draw_at_extremes=True), 40, 72)
     cap = revolve(np.array(prof), n)
     material = pick(rng, ("carbon steel", "stainless", "stainless"))
     attrs = ShapeAttributes(form="fitting", holes=0, symmetry="axisymmetric")
-    return _part(
+    return make_part(
         rng,
         cap,
         name=f"Pipe cap DN{dn} ({nps})",
-        tags=["ASME B16.9", "butt weld", "cap", "end cap", "ellipsoidal", "Sch 40"]
+        tags=[material, "ASME B16.9", "butt weld", "cap", "end cap", "ellipsoidal", "Sch 40"]
         + (["bevelled"] if bevel else ["plain end"]),
-        params=dict(
+        parameters=dict(
             nominal_diameter=dn,
             nps=nps,
             outer_diameter=num(od),
             wall_thickness=num(wall),
             length=num(e),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["pipe cap", "butt-weld cap", "end cap", "weld cap"],
         size=f"{nps} (DN{dn})",
         standard="ASME B16.9",
@@ -467,14 +177,14 @@ def pipe_cap(rng: np.random.Generator, extreme: str | None = None) -> GeneratedP
 
 def pipe_cross(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """ASME B16.9 butt-weld cross, equal or reducing: run along X, branch along Z both ways."""
-    dn = int(_choose(rng, list(std.BUTT_WELD_FITTINGS), extreme))
+    dn = int(choose(rng, list(std.BUTT_WELD_FITTINGS), extreme))
     nps, od, wall = std.PIPE_SIZES[dn]
     c = std.BUTT_WELD_FITTINGS[dn][1]
     smaller = [d for d in std.BUTT_WELD_FITTINGS if d < dn and std.PIPE_SIZES[d][1] < 0.8 * od]
     reducing = bool(smaller) and extreme is None and rng.random() < 0.35
     bdn = int(pick(rng, smaller[-2:])) if reducing else dn
     _, bod, bwall = std.PIPE_SIZES[bdn]
-    n = _segments(rng, od / 2, extreme, 40, 64)
+    n = scaled_segments(od / 2, density(rng, extreme, draw_at_extremes=True), 40, 64)
     run_o = along_x(cylinder(od / 2, 2 * c, n, z0=-c))
     run_i = along_x(cylinder(od / 2 - wall, 2 * c + 2, n, z0=-c - 1))
     br_o = cylinder(bod / 2, 2 * c, n, z0=-c)
@@ -483,12 +193,19 @@ def pipe_cross(rng: np.random.Generator, extreme: str | None = None) -> Generate
     material = pick(rng, ("carbon steel", "stainless", "stainless"))
     size = f"{nps} (DN{dn})" if not reducing else f"DN{dn} x DN{bdn}"
     attrs = ShapeAttributes(form="fitting", holes=3, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         cross,
         name=f"Cross DN{dn}" + (f"xDN{bdn}" if reducing else ""),
-        tags=["ASME B16.9", "butt weld", "cross", "four-way", "reducing" if reducing else "equal"],
-        params=dict(
+        tags=[
+            material,
+            "ASME B16.9",
+            "butt weld",
+            "cross",
+            "four-way",
+            "reducing" if reducing else "equal",
+        ],
+        parameters=dict(
             nominal_diameter=dn,
             branch_nominal_diameter=bdn,
             outer_diameter=num(od),
@@ -496,7 +213,7 @@ def pipe_cross(rng: np.random.Generator, extreme: str | None = None) -> Generate
             wall_thickness=num(wall),
             center_to_end=num(c),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["pipe cross", "butt-weld cross", "four-way fitting", "cross tee"],
         size=size,
         standard="ASME B16.9",
@@ -520,12 +237,11 @@ def _bsp(size: str) -> tuple[float, float]:
 
 def threaded_coupling(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Female-female pipe socket, EN 10241 round steel, hex brass or beaded EN 10242 body."""
-    size = str(_choose(rng, list(sf.EN10241_SOCKETS), extreme))
-    od, length = sf.EN10241_SOCKETS[size]
+    size, (od, length) = choose_row(rng, sf.EN10241_SOCKETS, extreme)
     d, pitch = _bsp(size)
-    body_kind = _choose(rng, ("round", "hex", "beaded"), extreme)
-    modelled = _flag(rng, 0.6, extreme)
-    n = _segments(rng, od / 2, extreme, 32, 64)
+    body_kind = choose(rng, ("round", "hex", "beaded"), extreme)
+    modelled = flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
+    n = scaled_segments(od / 2, density(rng, extreme, draw_at_extremes=True), 32, 64)
     if body_kind == "hex":
         af = _spanner(d * 1.18 + 2)
         body = chamfered_hex(af, length, both_ends=True)
@@ -538,19 +254,19 @@ def threaded_coupling(rng: np.random.Generator, extreme: str | None = None) -> G
         prof = [(0.0, 0.0), (od / 2 + bead, 0.0), (od / 2 + bead, w), (od / 2, w + bead)]
         prof += [(od / 2, length - w - bead), (od / 2 + bead, length - w)]
         body = revolve(np.array([*prof, (od / 2 + bead, length), (0.0, length)]), n)
-    body = body - _thread_bore(d, pitch, 0.0, length, modelled, max(32, n))
+    body = body - tapped_bore(d, pitch, 0.0, length, modelled, max(32, n))
     material = {"hex": "brass", "round": "steel", "beaded": "galvanized steel"}[body_kind]
     standard = {"hex": "ISO 228-1", "round": "EN 10241", "beaded": "EN 10242"}[body_kind]
     drive = "external hex" if body_kind == "hex" else None
     symmetry = "polar" if body_kind == "hex" else "axisymmetric"
     attrs = ShapeAttributes(form="fitting", drive=drive, threaded=True, holes=1, symmetry=symmetry)
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Pipe socket G{size}" + (" hex" if body_kind == "hex" else ""),
-        tags=[standard, "socket", "coupling", "female thread", "BSP", body_kind]
+        tags=[material, standard, "socket", "coupling", "female thread", "BSP", body_kind]
         + (["modelled thread"] if modelled else ["plain bore"]),
-        params=dict(
+        parameters=dict(
             thread=f"G{size}",
             thread_diameter=num(d, 3),
             pitch=num(pitch, 3),
@@ -558,7 +274,7 @@ def threaded_coupling(rng: np.random.Generator, extreme: str | None = None) -> G
             outer_diameter=num(od),
             body=body_kind,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["threaded coupling", "pipe socket", "full coupling", "female coupler", "muff"],
         size=f'{size}" BSP',
         standard=standard,
@@ -572,14 +288,14 @@ def threaded_coupling(rng: np.random.Generator, extreme: str | None = None) -> G
 
 def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Two-piece ball valve body along X: flanged PN16 or threaded BSP ends, ISO 5211 stem boss."""
-    ends = _choose(rng, ("threaded", "flanged"), extreme)
+    ends = choose(rng, ("threaded", "flanged"), extreme)
     dns = [15, 20, 25, 32, 40, 50] if ends == "threaded" else [15, 20, 25, 32, 40, 50, 80, 100]
-    dn = int(_choose(rng, dns, extreme))
+    dn = int(choose(rng, dns, extreme))
     bsp = {15: "1/2", 20: "3/4", 25: "1", 32: "1-1/4", 40: "1-1/2", 50: "2"}.get(dn, "2")
     ftf = {15: 108, 20: 117, 25: 127, 32: 140, 40: 165, 50: 178, 80: 203, 100: 229}[dn]
     flow = float(dn)
     rb = 0.8 * flow + 8.0
-    n = _segments(rng, rb, extreme, 40, 64)
+    n = scaled_segments(rb, density(rng, extreme, draw_at_extremes=True), 40, 64)
     cuts: list[Solid] = []
     holes = 2
     if ends == "flanged":
@@ -590,9 +306,10 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
         neck = min(rb, k / 2 - hole / 2 - 2.0)
         prof = [(0.0, -half), (d_out / 2, -half), (d_out / 2, -half + thick), (neck, -half + thick)]
         prof += [(neck, half - thick), (d_out / 2, half - thick), (d_out / 2, half), (0.0, half)]
-        ends_solid = revolve(np.array(prof), _segments(rng, d_out / 2, extreme, 48, 72))
+        n_ends = scaled_segments(d_out / 2, density(rng, extreme, draw_at_extremes=True), 48, 72)
+        ends_solid = revolve(np.array(prof), n_ends)
         for z0 in (-half - 1.0, half - thick - 1.0):
-            cuts += _bolt_circle(k, bolts, hole, z0, thick + 2.0)
+            cuts += bolt_circle(k, bolts, hole, z0, thick + 2.0)
         holes += 2 * bolts
         size, standard = f"DN{dn} PN16", "EN 558"
     else:
@@ -608,10 +325,10 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
                 cylinder(min(rb, 0.45 * af), 2 * half - 2 * le + 2, n, z0=-half + le - 1),
             ]
         )
-        modelled = _flag(rng, 0.6, extreme)
+        modelled = flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
         cuts += [
-            _thread_bore(d, pitch, -half, -half + le, modelled, min(n, 48)),
-            _thread_bore(d, pitch, half - le, half, modelled, min(n, 48)),
+            tapped_bore(d, pitch, -half, -half + le, modelled, min(n, 48)),
+            tapped_bore(d, pitch, half - le, half, modelled, min(n, 48)),
         ]
         flow = min(flow, d - 1.28 * pitch - 2.0)
         size, standard = f'{bsp}" BSP', "EN 13828"
@@ -644,18 +361,18 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
             cylinder(pad_d / 2, pad_t, segments_for(pad_d / 2), z0=hs - pad_t),
         ]
     )
-    blind = _bolt_circle(pad_k, 4, pad_m * 0.84, hs - 1.5 * pad_m, 1.5 * pad_m + 1.0)
+    blind = bolt_circle(pad_k, 4, pad_m * 0.84, hs - 1.5 * pad_m, 1.5 * pad_m + 1.0)
     body = subtract(union([body, boss]), [*blind, cylinder(stem_bore / 2, hs + 2, 24, z0=0.0)])
     material = pick(rng, ("stainless", "brass", "carbon steel", "cast iron"))
     attrs = ShapeAttributes(
         form="housing", threaded=ends == "threaded", holes=holes, symmetry="mirror"
     )
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Ball valve body {size} {ends}",
-        tags=[standard, "ISO 5211", pad, "ball valve", "two-piece", "full bore", ends],
-        params=dict(
+        tags=[material, standard, "ISO 5211", pad, "ball valve", "two-piece", "full bore", ends],
+        parameters=dict(
             nominal_diameter=dn,
             ends=ends,
             length=num(2 * half),
@@ -663,7 +380,7 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
             stem_bore=num(stem_bore),
             mounting_pad=pad,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["ball valve body", "two-piece ball valve", "full port ball valve", "valve housing"],
         size=size,
         standard=standard,
@@ -677,11 +394,11 @@ def ball_valve_body(rng: np.random.Generator, extreme: str | None = None) -> Gen
 
 def hose_barb(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Hose tail: male BSP thread, hex collar and barbed spigot for a push-on hose."""
-    hose = float(_choose(rng, list(sf.HOSE_TAILS), extreme))
+    hose = float(choose(rng, list(sf.HOSE_TAILS), extreme))
     size, af = sf.HOSE_TAILS[hose]
     d, pitch = _bsp(size)
-    barbs = int(_choose(rng, (3, 4, 5), extreme))
-    modelled = _flag(rng, 0.6, extreme)
+    barbs = int(choose(rng, (3, 4, 5), extreme))
+    modelled = flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
     wall = max(1.0, 0.14 * hose)
     bore = hose - 2 * wall
     r_stem, r_barb = hose / 2, hose / 2 + max(0.6, 0.07 * hose)
@@ -689,16 +406,8 @@ def hose_barb(rng: np.random.Generator, extreme: str | None = None) -> Generated
     hh = round(0.35 * af + 2)
     bp = max(3.0, 0.45 * hose)
     tail = barbs * bp + 0.4 * hose + 2
-    n = _segments(rng, d / 2, extreme, 32, 56)
-    r = d / 2
-    prof = [(0.0, 0.0), (r - 0.54 * pitch, 0.0)]
-    if modelled:
-        prof += external_thread_profile(r, pitch, 0.6 * pitch, lt - pitch)
-        prof += [(r, prof[-1][1] + 0.3 * pitch)]
-    else:
-        prof += [(r, 0.5 * pitch)]
-    prof += [(r, lt + 0.5), (0.0, lt + 0.5)]
-    thread = revolve(np.array(prof), n)
+    n = scaled_segments(d / 2, density(rng, extreme, draw_at_extremes=True), 32, 56)
+    thread = threaded_shank(d / 2, pitch, lt, lt - pitch, n, modelled)
     hexa = chamfered_hex(af, hh, both_ends=True).translate((0, 0, lt))
     z = lt + hh
     sp = [(0.0, z - 0.5), (r_stem, z - 0.5), (r_stem, z + 0.4 * hose)]
@@ -707,19 +416,20 @@ def hose_barb(rng: np.random.Generator, extreme: str | None = None) -> Generated
         sp += [(r_barb, zb + 0.05 * bp), (r_stem * 0.97, zb + bp)]
     top = z + tail
     sp += [(r_stem * 0.97 - 0.5, top), (0.0, top)]
-    spigot = revolve(np.array(sp), _segments(rng, r_barb, extreme, 32, 56))
+    n_spigot = scaled_segments(r_barb, density(rng, extreme, draw_at_extremes=True), 32, 56)
+    spigot = revolve(np.array(sp), n_spigot)
     body = subtract(union([thread, hexa, spigot]), [cylinder(bore / 2, top + 2, n, z0=-1.0)])
     material = pick(rng, ("brass", "brass", "stainless", "nylon"))
     attrs = ShapeAttributes(
         form="fitting", drive="external hex", threaded=True, holes=1, symmetry="polar"
     )
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Hose barb G{size} x {fmt(hose)} mm",
-        tags=["ISO 228-1", "hose tail", "barb", "BSP", "male thread", "hex"]
+        tags=[material, "ISO 228-1", "hose tail", "barb", "BSP", "male thread", "hex"]
         + (["modelled thread"] if modelled else ["plain shank"]),
-        params=dict(
+        parameters=dict(
             thread=f"G{size}",
             hose_bore=num(hose),
             barbs=barbs,
@@ -727,7 +437,7 @@ def hose_barb(rng: np.random.Generator, extreme: str | None = None) -> Generated
             bore=num(bore),
             length=num(top),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["hose barb", "hose tail", "hose nipple", "barbed fitting", "hose connector"],
         size=f'G{size}" x {fmt(hose)} mm hose',
         standard="ISO 228-1",
@@ -742,24 +452,16 @@ def hose_barb(rng: np.random.Generator, extreme: str | None = None) -> Generated
 
 def hydraulic_adapter(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Straight male-male hydraulic adapter ISO 8434-1 (24 degree cone ends), hex in the middle."""
-    tube = int(_choose(rng, list(sf.ISO8434_L), extreme))
-    d, pitch, af = sf.ISO8434_L[tube]
-    bsp_end = _choose(rng, (False, True), extreme) and tube <= 28
-    modelled = _flag(rng, 0.6, extreme)
+    tube, (d, pitch, af) = choose_row(rng, sf.ISO8434_L, extreme)
+    bsp_end = choose(rng, (False, True), extreme) and tube <= 28
+    modelled = flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
     lt = round(0.75 * d + 6)
     hh = round(0.4 * af + 3)
     bore = max(3.0, tube - 2 * max(1.0, 0.15 * tube))
-    n = _segments(rng, d / 2, extreme, 32, 56)
+    n = scaled_segments(d / 2, density(rng, extreme, draw_at_extremes=True), 32, 56)
 
     def male(r_major: float, p: float, length: float) -> Solid:
-        prof = [(0.0, 0.0), (r_major - 0.54 * p, 0.0)]
-        if modelled:
-            prof += external_thread_profile(r_major, p, 0.6 * p, length - p)
-            prof += [(r_major, prof[-1][1] + 0.3 * p)]
-        else:
-            prof += [(r_major, 0.5 * p)]
-        prof += [(r_major, length + 0.5), (0.0, length + 0.5)]
-        return revolve(np.array(prof), n)
+        return threaded_shank(r_major, p, length, length - p, n, modelled)
 
     def cone_seat(z_face: float, down: bool) -> Solid:
         # 24 degree cone: mouth wider than the tube, 12 degree half angle to the tube stop
@@ -793,20 +495,20 @@ def hydraulic_adapter(rng: np.random.Generator, extreme: str | None = None) -> G
     attrs = ShapeAttributes(
         form="fitting", drive="external hex", threaded=True, holes=1, symmetry="polar"
     )
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Hydraulic adapter {tube}L {thread}" + (f" x G{g}" if bsp_end else ""),
-        tags=["ISO 8434-1", "DIN 2353", "24 degree cone", "L series", "male-male", "hex"]
+        tags=[material, "ISO 8434-1", "DIN 2353", "24 degree cone", "L series", "male-male", "hex"]
         + (["BSPP stud end"] if bsp_end else ["straight union"]),
-        params=dict(
+        parameters=dict(
             tube_outer_diameter=tube,
             thread=thread,
             hex_across_flats=num(af),
             length=num(total),
             bore=num(bore),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["hydraulic adapter", "male-male adapter", "straight union", "hydraulic nipple"],
         size=f"{tube}L {thread}",
         standard="ISO 8434-1",
@@ -820,10 +522,6 @@ def hydraulic_adapter(rng: np.random.Generator, extreme: str | None = None) -> G
 
 
 FAMILY_LIST = (
-    Family("weld_neck_flange", "weld_neck_flange", weld_neck_flange, "flange"),
-    Family("slip_on_flange", "slip_on_flange", slip_on_flange, "flange"),
-    Family("blind_flange", "blind_flange", blind_flange, "flange"),
-    Family("lap_joint_flange", "lap_joint_flange", lap_joint_flange, "flange"),
     Family("concentric_reducer", "reducer", concentric_reducer, "pipe_fitting"),
     Family("eccentric_reducer", "eccentric_reducer", eccentric_reducer, "pipe_fitting"),
     Family("pipe_cap", "pipe_cap", pipe_cap, "pipe_fitting"),

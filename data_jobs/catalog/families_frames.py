@@ -9,7 +9,8 @@ import shapely.affinity as sa
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose, choose_row, flag, pick
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -18,17 +19,14 @@ from data_jobs.catalog.families_base import (
     cylinder,
     extrude,
     fillet_profile,
-    finish,
     fmt,
-    material_word,
+    make_part,
     num,
-    pick,
     rounded_rectangle,
-    segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.families_structural import _end_holes, _round_convex, _section_bar
+from data_jobs.catalog.geometry_kit import drill, drill_end_holes, round_convex, section_bar
 
 # EN 10055 equal-leg T-bars: name -> (height = width h, thickness t, root radius r1), mm.
 T_BARS: dict[str, tuple[float, float, float]] = {
@@ -51,9 +49,6 @@ FLAT_THICKNESSES = (5, 6, 8, 10, 12, 15, 20, 25, 30)
 # EN 10029 plate thicknesses used for gussets and base plates (mm).
 PLATE_THICKNESSES = (6, 8, 10, 12, 15, 20, 25, 30, 35, 40)
 
-# ISO 273 medium clearance holes for structural bolts: bolt -> hole diameter d0, mm.
-BOLT_HOLES: dict[float, float] = {12: 13.5, 16: 17.5, 20: 22.0, 24: 26.0, 27: 30.0, 30: 33.0}
-
 # Cast angle brackets for slot profiles: series -> (leg, width, hole, wall, key width), mm.
 SLOT_BRACKETS: dict[str, tuple[float, float, float, float, float]] = {
     "20": (18, 18, 5.5, 3.0, 6.0), "30": (28, 28, 6.6, 4.0, 8.0), "40": (38, 36, 8.5, 5.0, 8.0),
@@ -63,68 +58,27 @@ SLOT_BRACKETS: dict[str, tuple[float, float, float, float, float]] = {
 SHEET_THICKNESSES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 
 
-def _choose(rng: np.random.Generator, options, extreme: str | None):
-    """First option at "min", last at "max", else a uniform pick."""
-    options = list(options)
-    if extreme == "min":
-        return options[0]
-    if extreme == "max":
-        return options[-1]
-    return pick(rng, options)
-
-
-def _flag(rng: np.random.Generator, p: float, extreme: str | None) -> bool:
-    """Random option with probability p; forced on at the extremes."""
-    draw = bool(rng.random() < p)
-    return True if extreme else draw
-
-
-def _hole(d: float, length: float = 400.0) -> Solid:
-    """Drill of diameter d (mm) along Z, centred on z = 0."""
-    return cylinder(d / 2, length, segments_for(d / 2, 20, 40), z0=-length / 2)
-
-
-def _part(rng, solid, *, name, tags, params, attrs, names, size, standard, material, extras):
-    """GeneratedPart with measured attributes and describe()'d descriptions."""
-    mesh = finish(solid)
-    attrs = attrs.measured(mesh)
-    texts = describe(
-        rng,
-        names=names,
-        size=size,
-        attributes=attrs,
-        standard=standard,
-        material=material_word(material),
-        extras=extras,
-    )
-    return GeneratedPart(
-        mesh=mesh,
-        name=name,
-        tags=[material, *tags],
-        parameters=params,
-        descriptions=texts,
-        through_holes=attrs.holes,
-        attributes=attrs,
-    )
-
-
 # --------------------------------------------------------------------------- plates
 
 
 def gusset_plate(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Right-triangle gusset plate with bolt rows along both legs, spaced per EN 1993-1-8."""
-    bolt = float(_choose(rng, (12, 16, 20, 24), extreme))
-    d0 = BOLT_HOLES[bolt]
+    bolt = float(choose(rng, (12, 16, 20, 24), extreme))
+    d0 = std.CLEARANCE_HOLES[bolt]
     e1, p1 = round(1.5 * d0), round(3.0 * d0)
-    per_leg = int(_choose(rng, (2, 3, 4), extreme))
-    t = float(_choose(rng, [x for x in PLATE_THICKNESSES if 0.4 * d0 <= x <= 1.2 * d0], extreme))
-    snip = round(float(rng.uniform(15, 25))) if _flag(rng, 0.6, extreme) else 0
+    per_leg = int(choose(rng, (2, 3, 4), extreme))
+    t = float(choose(rng, [x for x in PLATE_THICKNESSES if 0.4 * d0 <= x <= 1.2 * d0], extreme))
+    snip = (
+        round(float(rng.uniform(15, 25)))
+        if flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
+        else 0
+    )
     tip = 2.2 * d0  # blunt tips: a square end as wide as a bolt's edge distance
     gauge = e1 - 0.2 * d0
     start = max(snip + e1 + 0.5 * d0, gauge + 2.0 * d0)  # first holes of both legs apart
     run = start + (per_leg - 1) * p1 + e1 + 0.6 * tip + gauge
     leg_a = math.ceil(run / 10) * 10
-    leg_b = leg_a if _choose(rng, (True, False), extreme) else leg_a + p1
+    leg_b = leg_a if choose(rng, (True, False), extreme) else leg_a + p1
     tri = sg.Polygon([(0, 0), (leg_b, 0), (0, leg_a)])
     tri = tri.difference(sg.box(leg_b - tip * 0.6, -1, leg_b + 1, leg_a))
     tri = tri.difference(sg.box(-1, leg_a - tip * 0.6, leg_b, leg_a + 1))
@@ -133,20 +87,20 @@ def gusset_plate(rng: np.random.Generator, extreme: str | None = None) -> Genera
     plate = extrude(tri, t)
     spots = [(start + i * p1, gauge) for i in range(per_leg)]
     spots += [(gauge, start + i * p1) for i in range(per_leg)]
-    plate = subtract(plate, [_hole(d0).translate((x, y, 0)) for x, y in spots])
+    plate = subtract(plate, [drill(d0, 400.0, lo=20).translate((x, y, 0)) for x, y in spots])
     holes = len(spots)
     material = pick(rng, ("steel", "galvanized steel", "steel"))
     size = f"{fmt(leg_a)} x {fmt(leg_b)} x {fmt(t)} mm"
     attrs = ShapeAttributes(
         form="plate", holes=holes, symmetry="mirror" if leg_a == leg_b else "none"
     )
-    return _part(
+    return make_part(
         rng,
         plate,
         name=f"Gusset plate {fmt(leg_a)}x{fmt(leg_b)}x{fmt(t)}",
-        tags=["EN 10025", "S355", "EN 1993-1-8", "gusset", "triangular", "bolted"]
+        tags=[material, "EN 10025", "S355", "EN 1993-1-8", "gusset", "triangular", "bolted"]
         + (["corner snipe"] if snip else []),
-        params=dict(
+        parameters=dict(
             leg_a=num(leg_a),
             leg_b=num(leg_b),
             thickness=num(t),
@@ -156,7 +110,7 @@ def gusset_plate(rng: np.random.Generator, extreme: str | None = None) -> Genera
             pitch=num(p1),
             corner_snipe=num(snip),
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["gusset plate", "gusset", "triangular plate", "knee plate", "corner plate"],
         size=size,
         standard="EN 1993-1-8",
@@ -172,29 +126,29 @@ def gusset_plate(rng: np.random.Generator, extreme: str | None = None) -> Genera
 
 def base_plate(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Column base plate with anchor-bolt holes, column stub (SHS or HEA) and stiffeners."""
-    stub_kind = _choose(rng, ("SHS", "HEA", "none"), None if extreme is None else "min")
+    stub_kind = choose(rng, ("SHS", "HEA", "none"), None if extreme is None else "min")
     if stub_kind == "HEA":
         sec = pick(rng, [k for k in std.IPE_BEAMS if k.startswith("HE")])
         sh, sb, tw, tf, r = std.IPE_BEAMS[sec]
         foot_x, foot_y = sb, sh
     else:
         squares = [s for s in std.HOLLOW_SECTIONS if s[0] == s[1] and s[0] >= 60]
-        sh, sb, tw = _choose(rng, squares, extreme)
+        sh, sb, tw = choose(rng, squares, extreme)
         sec, foot_x, foot_y = f"SHS {fmt(sh)}x{fmt(sb)}x{fmt(tw)}", sb, sh
-    anchor = float(_choose(rng, (16, 20, 24, 30), extreme))
+    anchor = float(choose(rng, (16, 20, 24, 30), extreme))
     hole = anchor + (6.0 if anchor <= 24 else 8.0)  # oversize for anchor placement tolerance
     edge = round(1.5 * hole + 5)
-    tp = float(_choose(rng, [t for t in PLATE_THICKNESSES if 15 <= t <= 40], extreme))
+    tp = float(choose(rng, [t for t in PLATE_THICKNESSES if 15 <= t <= 40], extreme))
     lx = math.ceil((foot_x + 4 * edge + 2 * hole) / 10) * 10
     ly = math.ceil((foot_y + 2 * edge + hole) / 10) * 10
-    six = lx >= 300 and _flag(rng, 0.4, extreme)
+    six = lx >= 300 and flag(rng, 0.4, extreme, at_min=True, draw_at_extremes=True)
     spots = [(sx * (lx / 2 - edge), sy * (ly / 2 - edge)) for sx in (-1, 1) for sy in (-1, 1)]
     spots += [(sx * (lx / 2 - edge), 0.0) for sx in (-1, 1)] if six else []
     corner = float(pick(rng, (0.0, 10.0, 20.0)))
     parts = [extrude(rounded_rectangle(lx, ly, corner, 4), tp)]
     stub_h = round(float(rng.uniform(1.0, 1.6)) * foot_y / 10) * 10 + 40
-    grout = stub_kind != "HEA" and _flag(rng, 0.5, extreme)
-    stiff = stub_kind != "none" and _flag(rng, 0.6, extreme)
+    grout = stub_kind != "HEA" and flag(rng, 0.5, extreme, at_min=True, draw_at_extremes=True)
+    stiff = stub_kind != "none" and flag(rng, 0.6, extreme, at_min=True, draw_at_extremes=True)
     if stub_kind == "SHS":
         ring = rounded_rectangle(sb, sh, 2 * tw, 4).difference(
             rounded_rectangle(sb - 2 * tw, sh - 2 * tw, tw, 4)
@@ -214,7 +168,7 @@ def base_plate(rng: np.random.Generator, extreme: str | None = None) -> Generate
             g = extrude(rib, ts).rotate((90, 0, 0)).translate((0, ts / 2, tp - 0.5))
             g = g.rotate((0, 0, 90 * sgn)).translate((0, sgn * (foot_y / 2 - 0.5), 0))
             parts.append(g)
-    cuts = [_hole(hole).translate((x, y, 0)) for x, y in spots]
+    cuts = [drill(hole, 400.0, lo=20).translate((x, y, 0)) for x, y in spots]
     if grout:
         cuts.append(cylinder(25.0, tp + 2, 40, z0=-1.0))
     body = subtract(union(parts), cuts)
@@ -222,15 +176,15 @@ def base_plate(rng: np.random.Generator, extreme: str | None = None) -> Generate
     material = pick(rng, ("steel", "galvanized steel"))
     size = f"{lx} x {ly} x {fmt(tp)} mm"
     attrs = ShapeAttributes(form="plate", holes=holes, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"Column base plate {lx}x{ly}x{fmt(tp)}" + (f", {sec}" if stub_kind != "none" else ""),
-        tags=["EN 10025", "S355", "EN 1993-1-8", "base plate", "anchor bolts", "welded"]
+        tags=[material, "EN 10025", "S355", "EN 1993-1-8", "base plate", "anchor bolts", "welded"]
         + ([stub_kind, "column stub"] if stub_kind != "none" else [])
         + (["stiffeners"] if stiff else [])
         + (["grout hole"] if grout else []),
-        params=dict(
+        parameters=dict(
             length=lx,
             width=ly,
             thickness=num(tp),
@@ -240,7 +194,7 @@ def base_plate(rng: np.random.Generator, extreme: str | None = None) -> Generate
             column=sec if stub_kind != "none" else "none",
             stub_height=stub_h if stub_kind != "none" else 0,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["column base plate", "base plate", "foot plate", "column footing plate"],
         size=size,
         standard="EN 1993-1-8",
@@ -264,29 +218,27 @@ def base_plate(rng: np.random.Generator, extreme: str | None = None) -> Generate
 
 def z_section(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """DIN 1027 hot-rolled Z section with root and toe radii, cut to length along X."""
-    name = str(_choose(rng, list(Z_SECTIONS), extreme))
-    h, b, s, t = Z_SECTIONS[name]
+    name, (h, b, s, t) = choose_row(rng, Z_SECTIONS, extreme)
     shape = sg.box(-s / 2, 0, s / 2, h)
     shape = shape.union(sg.box(-s / 2, h - t, b - s / 2, h))
     shape = shape.union(sg.box(-(b - s / 2), 0, s / 2, t))
-    shape = _round_convex(fillet_profile(shape, t), 0.4 * t)
+    shape = round_convex(fillet_profile(shape, t), 0.4 * t)
     shape = shape.union(sg.box(-s / 4, 0, s / 4, h))
-    length = int(_choose(rng, (3, 5, 8), extreme) * 10 * round(h / 10 + 1))
-    bar = _section_bar(shape, length)
+    length = int(choose(rng, (3, 5, 8), extreme) * 10 * round(h / 10 + 1))
+    bar = section_bar(shape, length)
     holes = 0
-    if _flag(rng, 0.4, extreme) and h >= 50:
+    if flag(rng, 0.4, extreme, at_min=True, draw_at_extremes=True) and h >= 50:
         d = 11.0 if h < 100 else 13.5
-        cutters, holes = _end_holes(rng, length, (2 * t + d, h - 2 * t - d), "y", d)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (2 * t + d, h - 2 * t - d), d)
     material = pick(rng, ("steel", "galvanized steel"))
     attrs = ShapeAttributes(form="profile", holes=holes, symmetry="polar")
-    return _part(
+    return make_part(
         rng,
         bar,
         name=f"{name} Z-section, {length} mm",
-        tags=["DIN 1027", "S235JR", "Z-profile", "hot rolled", "section"]
+        tags=[material, "DIN 1027", "S235JR", "Z-profile", "hot rolled", "section"]
         + (["bolt holes"] if holes else []),
-        params=dict(
+        parameters=dict(
             section=name,
             height=num(h),
             flange_width=num(b),
@@ -295,7 +247,7 @@ def z_section(rng: np.random.Generator, extreme: str | None = None) -> Generated
             length=length,
             holes=holes,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=["Z-section", "Z-profile", "zed section", "Z bar", "Z steel"],
         size=f"{name} ({fmt(h)} x {fmt(b)} mm), {length} mm",
         standard="DIN 1027",
@@ -309,28 +261,26 @@ def z_section(rng: np.random.Generator, extreme: str | None = None) -> Generated
 
 def t_section(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """EN 10055 equal-leg T-bar with root and toe radii, cut to length along X."""
-    name = str(_choose(rng, list(T_BARS), extreme))
-    h, t, r1 = T_BARS[name]
+    name, (h, t, r1) = choose_row(rng, T_BARS, extreme)
     shape = sg.box(-h / 2, h - t, h / 2, h).union(sg.box(-t / 2, 0, t / 2, h))
-    shape = _round_convex(fillet_profile(shape, r1), 0.45 * t)
+    shape = round_convex(fillet_profile(shape, r1), 0.45 * t)
     shape = shape.union(sg.box(-t / 4, h - t, t / 4, h)).union(sg.box(-h / 4, h - t / 2, h / 4, h))
-    length = int(_choose(rng, (4, 8, 12), extreme) * 10 * round(h / 10 + 1))
-    bar = _section_bar(shape, length)
+    length = int(choose(rng, (4, 8, 12), extreme) * 10 * round(h / 10 + 1))
+    bar = section_bar(shape, length)
     holes = 0
-    if _flag(rng, 0.35, extreme) and h >= 40:
+    if flag(rng, 0.35, extreme, at_min=True, draw_at_extremes=True) and h >= 40:
         d = 9.0 if h < 60 else 11.0
-        cutters, holes = _end_holes(rng, length, (d, h - t - r1 - d), "y", d)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (d, h - t - r1 - d), d)
     material = pick(rng, ("steel", "galvanized steel", "stainless"))
     attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         bar,
         name=f"{name} T-bar, {length} mm",
-        tags=["EN 10055", "S235JR", "T-profile", "hot rolled", "equal leg"]
+        tags=[material, "EN 10055", "S235JR", "T-profile", "hot rolled", "equal leg"]
         + (["bolt holes"] if holes else []),
-        params=dict(section=name, height=num(h), width=num(h), thickness=num(t), length=length),
-        attrs=attrs,
+        parameters=dict(section=name, height=num(h), width=num(h), thickness=num(t), length=length),
+        attributes=attrs,
         names=["T-section", "T-bar", "tee bar", "T-profile", "tee section"],
         size=f"{name} ({fmt(h)} x {fmt(h)} x {fmt(t)} mm), {length} mm",
         standard="EN 10055",
@@ -345,33 +295,34 @@ def t_section(rng: np.random.Generator, extreme: str | None = None) -> Generated
 
 def flat_bar(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """EN 10058 hot-rolled flat bar cut to length along X, optional drilled holes."""
-    width = float(_choose(rng, FLAT_WIDTHS, extreme))
-    t = float(_choose(rng, [x for x in FLAT_THICKNESSES if x <= 0.5 * width], extreme))
-    length = int(_choose(rng, (3, 6, 10), extreme) * 10 * round(width / 10 + 1)) + 100
-    edge_r = 0.15 * t if _flag(rng, 0.5, extreme) else 0.0
+    width = float(choose(rng, FLAT_WIDTHS, extreme))
+    t = float(choose(rng, [x for x in FLAT_THICKNESSES if x <= 0.5 * width], extreme))
+    length = int(choose(rng, (3, 6, 10), extreme) * 10 * round(width / 10 + 1)) + 100
+    edge_r = 0.15 * t if flag(rng, 0.5, extreme, at_min=True, draw_at_extremes=True) else 0.0
     profile = (
         rounded_rectangle(width, t, edge_r, 3)
         if edge_r
         else sg.box(-width / 2, -t / 2, width / 2, t / 2)
     )
-    bar = _section_bar(sa.translate(profile, 0, t / 2), length)
+    bar = section_bar(sa.translate(profile, 0, t / 2), length)
     holes = 0
-    if _flag(rng, 0.4, extreme) and width >= 25:
+    if flag(rng, 0.4, extreme, at_min=True, draw_at_extremes=True) and width >= 25:
         bolt = max(b for b in (8, 10, 12, 16, 20) if std.CLEARANCE_HOLES[b] <= 0.45 * width)
         d = std.CLEARANCE_HOLES[bolt]
         n = int(np.clip(length // (6 * d), 2, 6))
         xs = np.linspace(2 * d, length - 2 * d, n)
-        bar = subtract(bar, [_hole(d).translate((float(x), 0, 0)) for x in xs])
+        bar = subtract(bar, [drill(d, 400.0, lo=20).translate((float(x), 0, 0)) for x in xs])
         holes = n
     material = pick(rng, ("steel", "galvanized steel", "stainless", "aluminium"))
     attrs = ShapeAttributes(form="rod", holes=holes, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         bar,
         name=f"Flat bar {fmt(width)}x{fmt(t)}, {length} mm",
-        tags=["EN 10058", "S235JR", "flat bar", "hot rolled"] + (["drilled"] if holes else []),
-        params=dict(width=num(width), thickness=num(t), length=length, holes=holes),
-        attrs=attrs,
+        tags=[material, "EN 10058", "S235JR", "flat bar", "hot rolled"]
+        + (["drilled"] if holes else []),
+        parameters=dict(width=num(width), thickness=num(t), length=length, holes=holes),
+        attributes=attrs,
         names=["flat bar", "flat steel", "flat strip", "bar stock", "flat iron"],
         size=f"{fmt(width)} x {fmt(t)} mm, {length} mm",
         standard="EN 10058",
@@ -396,10 +347,10 @@ def _round_bottom(half_w: float, y0: float, y1: float, r: float, segments: int =
 
 def u_bracket(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Bent sheet-metal U bracket (channel clip): holes in the base, a cross hole in the legs."""
-    t = float(_choose(rng, SHEET_THICKNESSES, extreme))
-    inner_w = round(float(_choose(rng, (4, 8, 14), extreme)) * t + 10)
-    leg = round(float(_choose(rng, (5, 9, 14), extreme)) * t + 10)
-    depth = round(float(_choose(rng, (6, 10, 16), extreme)) * t + 10)
+    t = float(choose(rng, SHEET_THICKNESSES, extreme))
+    inner_w = round(float(choose(rng, (4, 8, 14), extreme)) * t + 10)
+    leg = round(float(choose(rng, (5, 9, 14), extreme)) * t + 10)
+    depth = round(float(choose(rng, (6, 10, 16), extreme)) * t + 10)
     r_in = t
     outer = _round_bottom(inner_w / 2 + t, 0.0, leg, r_in + t)
     shape = outer.difference(_round_bottom(inner_w / 2, t, leg + 1.0, r_in))
@@ -413,11 +364,15 @@ def u_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
         or [3]
     )
     d = std.CLEARANCE_HOLES[screw]
-    base_n = 2 if depth >= 4.5 * d + 6 and _flag(rng, 0.5, extreme) else 1
+    base_n = (
+        2
+        if depth >= 4.5 * d + 6 and flag(rng, 0.5, extreme, at_min=True, draw_at_extremes=True)
+        else 1
+    )
     ys = [0.0] if base_n == 1 else [-depth / 4, depth / 4]
-    cuts = [_hole(d, 4 * t).translate((0, y, 0)) for y in ys]
+    cuts = [drill(d, 4 * t, lo=20).translate((0, y, 0)) for y in ys]
     cross = (
-        _hole(d, inner_w + 4 * t + 4)
+        drill(d, inner_w + 4 * t + 4, lo=20)
         .rotate((0, 90, 0))
         .translate((0, 0, t + r_in + 0.55 * (leg - t - r_in)))
     )
@@ -427,12 +382,12 @@ def u_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
     material = pick(rng, ("zinc-plated steel", "stainless", "galvanized steel", "aluminium"))
     size = f"{fmt(inner_w)} x {fmt(leg)} x {fmt(depth)} x {fmt(t)} mm"
     attrs = ShapeAttributes(form="bracket", holes=holes, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         body,
         name=f"U bracket {fmt(inner_w)}x{fmt(leg)}x{fmt(depth)}x{fmt(t)}",
-        tags=["sheet metal", "ISO 273", "U-shaped", "bent", "bracket"],
-        params=dict(
+        tags=[material, "sheet metal", "ISO 273", "U-shaped", "bent", "bracket"],
+        parameters=dict(
             inner_width=num(inner_w),
             leg_height=num(leg),
             depth=num(depth),
@@ -440,7 +395,7 @@ def u_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
             hole_diameter=num(d),
             holes=holes,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=[
             "U bracket",
             "U-shaped bracket",
@@ -463,10 +418,9 @@ def u_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
 
 def corner_bracket(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Die-cast angle bracket for T-slot profiles: two legs, side ribs, slot keys, bolt holes."""
-    series = str(_choose(rng, list(SLOT_BRACKETS), extreme))
-    leg, width, hole, wall, key = SLOT_BRACKETS[series]
+    series, (leg, width, hole, wall, key) = choose_row(rng, SLOT_BRACKETS, extreme)
     per_leg = 2 if series == "40x80" else 1
-    slotted = _flag(rng, 0.4, extreme)
+    slotted = flag(rng, 0.4, extreme, at_min=True, draw_at_extremes=True)
     # L section in the XZ plane, extruded along Y across the width
     ell = sg.box(0, 0, leg, wall).union(sg.box(0, 0, wall, leg))
     ell = fillet_profile(ell, 0.6 * wall)
@@ -491,7 +445,7 @@ def corner_bracket(rng: np.random.Generator, extreme: str | None = None) -> Gene
     cuts = []
     for y in hy:
         for axis in ("z", "x"):
-            c = _hole(hole, 3 * leg)
+            c = drill(hole, 3 * leg, lo=20)
             if slotted:
                 c = Solid.batch_hull(
                     [c.translate((-0.12 * leg, 0, 0)), c.translate((0.12 * leg, 0, 0))]
@@ -507,13 +461,13 @@ def corner_bracket(rng: np.random.Generator, extreme: str | None = None) -> Gene
     material = pick(rng, ("aluminium", "aluminium", "zinc-plated steel"))
     size = f"{series} series, {fmt(leg)} x {fmt(leg)} x {fmt(width)} mm"
     attrs = ShapeAttributes(form="bracket", holes=holes, symmetry="mirror")
-    return _part(
+    return make_part(
         rng,
         solid,
         name=f"Corner bracket {series} for slot profiles",
-        tags=["die cast", "T-slot", "angle bracket", "slot key", "ribbed"]
+        tags=[material, "die cast", "T-slot", "angle bracket", "slot key", "ribbed"]
         + (["slotted holes"] if slotted else ["round holes"]),
-        params=dict(
+        parameters=dict(
             series=series,
             leg=num(leg),
             width=num(width),
@@ -521,7 +475,7 @@ def corner_bracket(rng: np.random.Generator, extreme: str | None = None) -> Gene
             hole_diameter=num(hole),
             holes=holes,
         ),
-        attrs=attrs,
+        attributes=attrs,
         names=[
             "corner bracket",
             "angle bracket",

@@ -8,7 +8,8 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick, pick_weighted
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -16,44 +17,21 @@ from data_jobs.catalog.families_base import (
     box,
     circle,
     cylinder,
-    descriptions_from,
     extrude,
     fillet_profile,
-    finish,
     fmt,
+    make_part,
     material_word,
     num,
-    pick,
-    pick_weighted,
     revolve,
     rounded_rectangle,
     segments_for,
     subtract,
     union,
 )
+from data_jobs.catalog.geometry_kit import drill, stadium
 
 SHEET_THICKNESSES = (2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-
-
-def _hole_cutter(d: float, countersink: bool = False, depth: float = 200.0) -> Solid:
-    """Through-hole cutter along Z centred at the origin; with a 90 degree countersink at z=0.
-
-    Countersunk cutters open upward from the plane z = 0 (place that plane on the top face).
-    """
-    n = segments_for(d / 2, lo=24, hi=40)
-    hole = cylinder(d / 2, depth, n, z0=-depth / 2)
-    if countersink:
-        head = 1.9 * d
-        sink = head / 2 - d / 2
-        cone = Solid.cylinder(sink + 0.01, d / 2, head / 2 + 0.01, n).translate((0, 0, -sink))
-        hole = union([hole, cone, cylinder(head / 2 + 0.01, 1.0, n)])
-    return hole
-
-
-def _slot_cutter(width: float, length: float, depth: float = 200.0) -> Solid:
-    """Stadium-shaped through-slot cutter along Z, long axis along X, centred at the origin."""
-    stadium = sg.LineString([(-length / 2, 0), (length / 2, 0)]).buffer(width / 2, quad_segs=8)
-    return extrude(stadium, depth, z0=-depth / 2)
 
 
 def l_bracket(rng: np.random.Generator) -> GeneratedPart:
@@ -83,10 +61,11 @@ def l_bracket(rng: np.random.Generator) -> GeneratedPart:
     for y in ys:
         if slots:
             slot_len = min(1.5 * d, 0.5 * (leg_b - t - corner_r - d))
-            cuts.append(_slot_cutter(d, max(slot_len, 0.5 * d)).translate((x_h, y, 0)))
+            slot = stadium(max(slot_len, 0.5 * d) / 2, d / 2, 8)
+            cuts.append(extrude(slot, 200.0, z0=-100.0).translate((x_h, y, 0)))
         else:
-            cuts.append(_hole_cutter(d).translate((x_h, y, 0)))
-        cuts.append(_hole_cutter(d).rotate((0, 90, 0)).translate((0, y, z_v)))
+            cuts.append(drill(d).translate((x_h, y, 0)))
+        cuts.append(drill(d).rotate((0, 90, 0)).translate((0, y, z_v)))
     gusset = rng.random() < 0.4 and t >= 3 and per_leg == 2
     parts = [bracket]
     if gusset:
@@ -97,10 +76,10 @@ def l_bracket(rng: np.random.Generator) -> GeneratedPart:
     holes = len(cuts)
     material = pick(rng, ["steel", "zinc-plated steel", "stainless", "aluminium"])
     feature = "slotted" if slots else "drilled"
-    mesh = finish(body)
-    attrs = ShapeAttributes(form="bracket", holes=holes, symmetry="mirror").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        body,
+        ShapeAttributes(form="bracket", holes=holes, symmetry="mirror"),
         name=f"Angle bracket {fmt(leg_a)}x{fmt(leg_b)}x{fmt(width)}x{fmt(t)}",
         tags=[material, "sheet metal", "bracket", "L-shaped", "bent", "through-hole", feature]
         + (["gusset"] if gusset else []),
@@ -113,24 +92,17 @@ def l_bracket(rng: np.random.Generator) -> GeneratedPart:
             hole_diameter=num(d),
             holes=holes,
         ),
-        descriptions=describe(
-            rng,
-            names=["angle bracket", "L bracket", "corner bracket", "right-angle bracket"],
-            size=f"{fmt(leg_a)} x {fmt(leg_b)} x {fmt(width)} mm, {fmt(t)} mm thick",
-            material=material_word(material),
-            attributes=attrs,
-            extras=descriptions_from(
-                f"L bracket {fmt(leg_a)} x {fmt(leg_b)} mm, {fmt(width)} mm wide, "
-                f"{fmt(t)} mm thick",
-                f"90 degree angle bracket with {holes} {'slots and holes' if slots else 'holes'} "
-                f"for M{fmt(screw)} screws",
-                f"{material_word(material)} bent corner bracket"
-                + (" with stiffening gusset" if gusset else ""),
-                f"right-angle mounting bracket, {fmt(t)} mm sheet, {fmt(d)} mm holes",
-            ),
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=["angle bracket", "L bracket", "corner bracket", "right-angle bracket"],
+        size=f"{fmt(leg_a)} x {fmt(leg_b)} x {fmt(width)} mm, {fmt(t)} mm thick",
+        extras=[
+            f"L bracket {fmt(leg_a)} x {fmt(leg_b)} mm, {fmt(width)} mm wide, {fmt(t)} mm thick",
+            f"90 degree angle bracket with {holes} {'slots and holes' if slots else 'holes'} "
+            f"for M{fmt(screw)} screws",
+            f"{material_word(material)} bent corner bracket"
+            + (" with stiffening gusset" if gusset else ""),
+            f"right-angle mounting bracket, {fmt(t)} mm sheet, {fmt(d)} mm holes",
+        ],
+        material=material,
     )
 
 
@@ -172,7 +144,7 @@ def mounting_plate(rng: np.random.Generator) -> GeneratedPart:
             )
             for k in range(count)
         ]
-    cuts = [_hole_cutter(d, countersunk).translate((float(x), float(y), t)) for x, y in spots]
+    cuts = [drill(d, countersink=countersunk).translate((float(x), float(y), t)) for x, y in spots]
     if center_bore >= 8:
         cuts.append(cylinder(center_bore / 2, t + 2, segments_for(center_bore / 2), z0=-1))
     plate = subtract(body, cuts)
@@ -185,10 +157,10 @@ def mounting_plate(rng: np.random.Generator) -> GeneratedPart:
         "bolt circle": f"{len(spots)} holes on a bolt circle"
         + (f" around a {fmt(center_bore)} mm centre bore" if center_bore >= 8 else ""),
     }[pattern]
-    mesh = finish(plate)
-    attrs = ShapeAttributes(form="plate", holes=holes, symmetry="mirror").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        plate,
+        ShapeAttributes(form="plate", holes=holes, symmetry="mirror"),
         name=f"Mounting plate {fmt(length)}x{fmt(width)}x{fmt(t)}, {holes} holes",
         tags=[material, "plate", "machined", "through-hole", pattern.replace(" ", "-")]
         + (["countersunk"] if countersunk else []),
@@ -201,23 +173,17 @@ def mounting_plate(rng: np.random.Generator) -> GeneratedPart:
             holes=holes,
             pattern=pattern,
         ),
-        descriptions=describe(
-            rng,
-            names=["mounting plate", "base plate", "adapter plate", "flat plate"],
-            size=f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm",
-            material=material_word(material),
-            attributes=attrs,
-            extras=descriptions_from(
-                f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm mounting plate with {holes} holes",
-                f"flat {material_word(material)} plate with {pattern_words}",
-                f"base plate {fmt(length)}x{fmt(width)}, {fmt(t)} mm thick, {sink}holes for "
-                f"M{fmt(screw)} screws",
-                f"rectangular adapter plate, {fmt(d)} mm {sink}through holes, "
-                f"{'rounded' if corner else 'square'} corners",
-            ),
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=["mounting plate", "base plate", "adapter plate", "flat plate"],
+        size=f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm",
+        extras=[
+            f"{fmt(length)} x {fmt(width)} x {fmt(t)} mm mounting plate with {holes} holes",
+            f"flat {material_word(material)} plate with {pattern_words}",
+            f"base plate {fmt(length)}x{fmt(width)}, {fmt(t)} mm thick, {sink}holes for "
+            f"M{fmt(screw)} screws",
+            f"rectangular adapter plate, {fmt(d)} mm {sink}through holes, "
+            f"{'rounded' if corner else 'square'} corners",
+        ],
+        material=material,
     )
 
 
@@ -257,17 +223,17 @@ def butt_hinge(rng: np.random.Generator) -> GeneratedPart:
     for side in (-1, 1):
         x = side * (r_k * 0.5 + leaf_w * 0.55)
         for y in np.linspace(-length / 2 + 0.18 * length, length / 2 - 0.18 * length, per_leaf):
-            cuts.append(_hole_cutter(d, countersink=True).translate((x, float(y), t)))
+            cuts.append(drill(d, countersink=True).translate((x, float(y), t)))
     hinge = subtract(hinge, cuts)
     # each screw hole is a through hole; so is the clearance slot around every knuckle that
     # is not at the ends of the barrel (the leaf notch, closed by the pin)
     genus = 2 * per_leaf + knuckles - 2
     material = pick(rng, ["steel", "stainless", "brass", "zinc-plated steel"])
     open_w = 2 * leaf_w + r_k
-    mesh = finish(hinge)
-    attrs = ShapeAttributes(form="plate", holes=int(genus), symmetry="mirror").measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        hinge,
+        ShapeAttributes(form="plate", holes=int(genus), symmetry="mirror"),
         name=f"Butt hinge {fmt(length)}x{fmt(open_w)}",
         tags=[material, "hinge", "butt hinge", "countersunk holes", f"{knuckles} knuckles"],
         parameters=dict(
@@ -278,22 +244,16 @@ def butt_hinge(rng: np.random.Generator) -> GeneratedPart:
             pin_diameter=num(2 * pin_r),
             screw_holes=2 * per_leaf,
         ),
-        descriptions=describe(
-            rng,
-            names=["butt hinge", "door hinge", "leaf hinge", "cabinet hinge"],
-            size=f"{fmt(length)} x {fmt(open_w)} mm",
-            material=material_word(material),
-            attributes=attrs,
-            extras=descriptions_from(
-                f"{fmt(length)} mm butt hinge, {fmt(open_w)} mm open width",
-                f"{material_word(material)} door hinge {fmt(length)} x {fmt(open_w)} x {fmt(t)} mm "
-                f"with {2 * per_leaf} countersunk screw holes",
-                f"two-leaf butt hinge with {knuckles} knuckles and fixed pin, opened flat",
-                f"{fmt(length)} mm leaf hinge, {fmt(t)} mm thick leaves",
-            ),
-        ),
-        through_holes=int(genus),
-        attributes=attrs,
+        names=["butt hinge", "door hinge", "leaf hinge", "cabinet hinge"],
+        size=f"{fmt(length)} x {fmt(open_w)} mm",
+        extras=[
+            f"{fmt(length)} mm butt hinge, {fmt(open_w)} mm open width",
+            f"{material_word(material)} door hinge {fmt(length)} x {fmt(open_w)} x {fmt(t)} mm "
+            f"with {2 * per_leaf} countersunk screw holes",
+            f"two-leaf butt hinge with {knuckles} knuckles and fixed pin, opened flat",
+            f"{fmt(length)} mm leaf hinge, {fmt(t)} mm thick leaves",
+        ],
+        material=material,
     )
 
 
@@ -305,8 +265,7 @@ def along_y_cyl(radius: float, length: float, z_axis: float) -> Solid:
 
 def star_knob(rng: np.random.Generator) -> GeneratedPart:
     """Star (lobed) clamping knob DIN 6336 with hub and threaded through bore or blind insert."""
-    d1 = pick(rng, list(std.STAR_KNOBS))
-    thread, h, d4 = std.STAR_KNOBS[d1]
+    d1, (thread, h, d4) = choose_row(rng, std.STAR_KNOBS)
     lobes = int(pick(rng, (5, 5, 6)))
     through = rng.random() < 0.5
     r = d1 / 2
@@ -336,34 +295,26 @@ def star_knob(rng: np.random.Generator) -> GeneratedPart:
     material = pick(rng, ["POM", "nylon", "aluminium", "stainless"])
     m = f"M{fmt(thread)}"
     bore_words = "through threaded bore" if through else "blind threaded insert"
-    mesh = finish(body)
-    attrs = ShapeAttributes(
-        form="disc", threaded=True, holes=holes, spokes=lobes, symmetry="polar"
-    ).measured(mesh)
-    return GeneratedPart(
-        mesh=mesh,
+    return make_part(
+        rng,
+        body,
+        ShapeAttributes(form="disc", threaded=True, holes=holes, spokes=lobes, symmetry="polar"),
         name=f"Star knob {fmt(d1)} {m}",
         tags=[material, "DIN 6336", "knob", "star grip", "threaded", f"{lobes} lobes"]
         + (["through-hole"] if through else ["blind hole"]),
         parameters=dict(
             diameter=num(d1), height=num(h), hub_diameter=num(d4), thread=m, lobes=lobes
         ),
-        descriptions=describe(
-            rng,
-            names=["star knob", "star grip", "clamping knob", "lobed knob", "hand knob"],
-            size=f"{fmt(d1)} mm {m}",
-            standard="DIN 6336",
-            material=material_word(material),
-            attributes=attrs,
-            extras=descriptions_from(
-                f"{fmt(d1)} mm star knob with {m} {bore_words}",
-                f"DIN 6336 star grip clamping knob, {lobes} lobes, {m}",
-                f"{material_word(material)} {lobes}-point star handwheel knob, {fmt(h)} mm high",
-                f"lobed hand knob {fmt(d1)} mm diameter for {m} screws",
-            ),
-        ),
-        through_holes=holes,
-        attributes=attrs,
+        names=["star knob", "star grip", "clamping knob", "lobed knob", "hand knob"],
+        size=f"{fmt(d1)} mm {m}",
+        standard="DIN 6336",
+        extras=[
+            f"{fmt(d1)} mm star knob with {m} {bore_words}",
+            f"DIN 6336 star grip clamping knob, {lobes} lobes, {m}",
+            f"{material_word(material)} {lobes}-point star handwheel knob, {fmt(h)} mm high",
+            f"lobed hand knob {fmt(d1)} mm diameter for {m} screws",
+        ],
+        material=material,
     )
 
 

@@ -1,4 +1,5 @@
-"""Bearings and linear motion: roller, needle and thrust bearings, housed units, rails, screws."""
+"""Linear motion: profiled rails and carriages, trapezoidal lead screws and nuts, linear bushings
+(rolling bearings: ``families_rolling_bearings``)."""
 
 from __future__ import annotations
 
@@ -9,422 +10,35 @@ import shapely.geometry as sg
 
 from data_jobs.catalog import standards_motion as sm
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose, choose_row, flag, nominal_density
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
-    Solid,
     along_x,
     box,
-    chamfered_hex,
-    circle,
     cylinder,
     extrude,
     fmt,
+    make_part,
     polar_copies,
     revolve,
-    rounded_rectangle,
+    rounded,
+    scaled_segments,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.families_drive import _standard_bore
-from data_jobs.catalog.motion_kit import (
-    chance,
-    choose,
+from data_jobs.catalog.geometry_kit import (
     helical_faces,
     helical_rod,
-    make_part,
-    scaled,
-    tessellation,
+    standard_bore,
 )
-
-BEARING_MATERIALS = ("bearing steel", "bearing steel", "stainless")
-
-
-def _ring(r_in: float, r_out: float, z0: float, z1: float, c: float, n: int) -> Solid:
-    """Chamfered rectangular ring section (r_in..r_out, z0..z1) revolved about Z."""
-    c = min(c, 0.3 * (r_out - r_in), 0.3 * (z1 - z0))
-    prof = [(r_in + c, z0), (r_out - c, z0), (r_out, z0 + c), (r_out, z1 - c), (r_out - c, z1),
-            (r_in + c, z1), (r_in, z1 - c), (r_in, z0 + c)]  # fmt: skip
-    return revolve(np.array(prof), n)
-
-
-# --------------------------------------------------------------------------- rolling bearings
-
-
-def tapered_roller_bearing(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Tapered roller bearing ISO 355 (302xx / 322xx): cup, and cone carrying tapered rollers.
-
-    The rollers rest on the cone raceway (one body with the cone) and clear the cup by a gap,
-    so the bearing is two ring bodies with one bore.
-    """
-    designation = str(choose(rng, tuple(sm.TAPERED_ROLLER_BEARINGS), extreme))
-    d, D, T, B, C = (float(x) for x in sm.TAPERED_ROLLER_BEARINGS[designation])
-    alpha = math.radians(float(rng.uniform(12.0, 16.0)))
-    theta, phi = 0.75 * alpha, 0.25 * alpha  # roller axis tilt, roller half-angle
-    n = scaled(segments_for(D / 2, 48, 72), tessellation(rng, extreme))
-    dm = (d + D) / 2
-    r1 = 0.11 * (D - d)
-    length = 0.68 * B
-    r2 = r1 - length * math.tan(phi)
-    rib = 0.1 * B
-    s_in, c_th = math.sin(theta), math.cos(theta)
-    x0 = dm / 2 + length / 2 * s_in
-    z0 = rib + 0.15 + r1 * s_in
-    roller = revolve(np.array([(0, 0), (r1, 0), (r2, length), (0, length)]), 16)
-    roller = roller.rotate((0, -math.degrees(theta), 0)).translate((x0, 0, z0))
-    count = max(8, int(math.pi * dm / (2.5 * r1)))
-
-    def line_x(z: float, offset: float, sign: float) -> float:
-        """x of the roller's outer (sign +1) or inner (-1) generatrix shifted by offset, at z."""
-        # point along the axis at s, plus (r(s) + offset) * sign * normal (cos th, sin th)
-        a = z0 + sign * (r1 + offset) * s_in
-        b = c_th - sign * math.tan(phi) * s_in
-        s = (z - a) / b
-        return x0 - s * s_in + sign * (r1 - s * math.tan(phi) + offset) * c_th
-
-    gap = 0.04 * r1 + 0.05
-    cup = revolve(
-        np.array(
-            [(line_x(T - C, gap, 1), T - C), (D / 2, T - C), (D / 2, T), (line_x(T, gap, 1), T)]
-        ),  # fmt: skip
-        n,
-    )
-    race0, race1 = rib, B - 0.6 * rib
-    sink = 0.03 * r1  # rollers sink into the cone raceway to join it
-    x_a, x_b = line_x(race0, -sink, -1), line_x(race1, -sink, -1)
-    cone = revolve(
-        np.array(
-            [
-                (d / 2, 0),
-                (x_a + 0.45 * r1, 0),
-                (x_a + 0.45 * r1, race0),
-                (x_a, race0),
-                (x_b, race1),
-                (x_b + 0.2 * r1, race1),
-                (x_b + 0.2 * r1, B),
-                (d / 2, B),
-            ]
-        ),  # fmt: skip
-        n,
-    )
-    bearing = union([cup, cone, *polar_copies(roller, count)])
-    material = choose(rng, BEARING_MATERIALS)
-    series = "302" if designation.startswith("302") else "322"
-    return make_part(
-        rng,
-        bearing,
-        name=f"Tapered roller bearing {designation}",
-        tags=[
-            "tapered roller bearing",
-            "cup and cone",
-            f"{series} series",
-            "DIN 720",
-            "single row",
-        ],
-        parameters=dict(
-            designation=designation,
-            bore=d,
-            outside_diameter=D,
-            width=T,
-            cone_width=B,
-            cup_width=C,
-            rollers=count,
-            contact_angle=round(math.degrees(alpha), 1),
-        ),  # fmt: skip
-        attributes=ShapeAttributes(form="ring", holes=1, symmetry="polar"),
-        names=[
-            "tapered roller bearing",
-            "taper roller bearing",
-            "cup and cone bearing",
-            "conical roller bearing",
-        ],  # fmt: skip
-        size=f"{designation} ({fmt(d)}x{fmt(D)}x{fmt(T)})",
-        standard="ISO 355",
-        material=material,
-        extras=[
-            f"{designation} tapered roller bearing, bore {fmt(d)} mm, OD {fmt(D)} mm, "
-            f"width {fmt(T)} mm",
-            f"single row taper roller bearing with {count} rollers, cone width {fmt(B)} mm, "
-            f"cup width {fmt(C)} mm",
-            f"{fmt(d)}x{fmt(D)}x{fmt(T)} cup and cone bearing for combined radial and axial load",
-        ],
-    )
-
-
-def needle_roller_bearing(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Drawn cup needle roller bearing ISO 3245: HK (open ends) or BK (one end closed)."""
-    designation = str(choose(rng, tuple(sm.NEEDLE_BEARINGS), extreme))
-    fw, D, C = (float(x) for x in sm.NEEDLE_BEARINGS[designation])
-    closed = chance(rng, 0.25, extreme)
-    s = max(0.4, 0.12 * (D - fw))
-    dw = (D - fw) / 2 - s
-    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
-    r_lip = fw / 2 + 0.35 * dw
-    c = 0.3 * s
-    prof = [(r_lip, 0), (D / 2 - c, 0), (D / 2, c), (D / 2, C - c), (D / 2 - c, C)]
-    prof += [(0.0, C), (0.0, C - s)] if closed else [(r_lip, C), (r_lip, C - s)]
-    prof += [(D / 2 - s, C - s), (D / 2 - s, s), (r_lip, s)]
-    cup = revolve(np.array(prof), n)
-    lz = C - 2 * s - 0.3
-    e = 0.2 * dw
-    needle = revolve(np.array([(0, 0), (dw / 2 - e, 0), (dw / 2, e), (dw / 2, lz - e),
-                               (dw / 2 - e, lz), (0, lz)]), 10)  # fmt: skip
-    count = int(math.pi * (fw + dw) / (1.2 * dw))
-    # needles touch the cup wall (one body with it) and leave the shaft circle Fw free
-    needle = needle.translate((fw / 2 + dw / 2 + 0.02, 0, s + 0.15))
-    bearing = union([cup, *polar_copies(needle, count)])
-    kind = "BK" + designation[2:] if closed else designation
-    return make_part(
-        rng,
-        bearing,
-        name=f"Needle roller bearing {kind}",
-        tags=["needle roller bearing", "drawn cup", "closed end" if closed else "open ends"],
-        parameters=dict(
-            designation=kind,
-            shaft_diameter=fw,
-            outside_diameter=D,
-            width=C,
-            needles=count,
-            needle_diameter=round(dw, 2),
-        ),  # fmt: skip
-        attributes=ShapeAttributes(form="ring", holes=0 if closed else 1, symmetry="polar"),
-        names=[
-            "needle roller bearing",
-            "drawn cup needle bearing",
-            "needle bearing",
-            "needle roller cage bearing",
-        ],  # fmt: skip
-        size=f"{kind} ({fmt(fw)}x{fmt(D)}x{fmt(C)})",
-        standard="ISO 3245",
-        material=choose(rng, BEARING_MATERIALS),
-        extras=[
-            f"{kind} drawn cup needle bearing for a {fmt(fw)} mm shaft, {fmt(D)} mm OD, "
-            f"{fmt(C)} mm wide",
-            f"thin-section needle roller bearing with {count} needles, "
-            + ("closed end" if closed else "open both ends"),
-            f"{fmt(fw)}x{fmt(D)}x{fmt(C)} needle bush pressed into the housing bore",
-        ],
-    )
-
-
-def thrust_ball_bearing(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Single direction thrust ball bearing ISO 104, 511 series: two grooved washers and a
-    caged ball set between them."""
-    designation = str(choose(rng, tuple(sm.THRUST_BEARINGS), extreme))
-    d, D, T = (float(x) for x in sm.THRUST_BEARINGS[designation])
-    t = 0.28 * T
-    dw = 0.63 * T
-    d1 = d + (1.0 if d < 20 else 2.0)  # housing washer bore clears the shaft
-    dm = (d + D) / 2
-    n = scaled(segments_for(D / 2, 48, 72), tessellation(rng, extreme))
-    c = max(0.2, 0.05 * T)
-    shaft_washer = _ring(d / 2, D / 2 - 0.5, 0.0, t, c, n)
-    housing_washer = _ring(d1 / 2, D / 2, T - t, T, c, n)
-    k = np.linspace(0, 2 * math.pi, 21)[:-1]
-    groove = revolve(np.c_[dm / 2 + 0.53 * dw * np.cos(k), T / 2 + 0.53 * dw * np.sin(k)], n)
-    washers = [shaft_washer - groove, housing_washer - groove]
-    count = max(6, int(math.pi * dm / (1.3 * dw)))
-    ball = Solid.sphere(dw / 2, 16).translate((dm / 2, 0, T / 2))
-    cage = _ring(dm / 2 - 0.22 * dw, dm / 2 + 0.22 * dw, T / 2 - 0.12 * dw, T / 2 + 0.12 * dw,
-                 0.0, n)  # fmt: skip
-    bearing = union([*washers, cage, *polar_copies(ball, count)])
-    return make_part(
-        rng,
-        bearing,
-        name=f"Thrust ball bearing {designation}",
-        tags=["thrust ball bearing", "axial bearing", "single direction", "511 series"],
-        parameters=dict(
-            designation=designation,
-            bore=d,
-            outside_diameter=D,
-            height=T,
-            balls=count,
-            ball_diameter=round(dw, 2),
-        ),  # fmt: skip
-        attributes=ShapeAttributes(form="ring", holes=1, symmetry="polar"),
-        names=[
-            "thrust ball bearing",
-            "axial ball bearing",
-            "thrust bearing",
-            "axial deep groove bearing",
-        ],  # fmt: skip
-        size=f"{designation} ({fmt(d)}x{fmt(D)}x{fmt(T)})",
-        standard="ISO 104",
-        material=choose(rng, BEARING_MATERIALS),
-        extras=[
-            f"{designation} thrust ball bearing {fmt(d)} mm bore, {fmt(D)} mm OD, {fmt(T)} mm high",
-            f"axial bearing with shaft washer, housing washer and {count} caged balls",
-            f"single direction thrust bearing {fmt(d)}x{fmt(D)}x{fmt(T)} for axial loads only",
-        ],
-    )
-
-
-# --------------------------------------------------------------------------- housed units
-
-
-def _insert(d: float, D: float, B: float, n: int) -> Solid:
-    """UC insert bearing on Z: outer ring (sphere-like rim) and an inner ring extended to one
-    side (z from -0.35 B to 0.65 B), as one body."""
-    ri = d / 2 + 0.16 * (D - d)
-    wo = 0.55 * B
-    e = 0.12 * wo
-    prof = [(d / 2, -0.35 * B), (ri, -0.35 * B), (ri, -wo / 2), (D / 2 - e, -wo / 2),
-            (D / 2, -wo / 2 + e), (D / 2, wo / 2 - e), (D / 2 - e, wo / 2), (ri, wo / 2),
-            (ri, 0.65 * B), (d / 2, 0.65 * B)]  # fmt: skip
-    return revolve(np.array(prof), n)
-
-
-def _set_screws(d: float, D: float, B: float) -> list[Solid]:
-    """Two radial set screw holes 120 degrees apart in the extended inner ring (on Z)."""
-    ri = d / 2 + 0.16 * (D - d)
-    r_hole = max(1.2, 0.07 * d + 0.8)
-    hole = cylinder(r_hole, ri + 1, 16).rotate((0, 90, 0)).translate((0, 0, 0.5 * B))
-    return [hole.rotate((0, 0, 30)), hole.rotate((0, 0, 150))]
-
-
-def pillow_block(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Plummer block unit UCP2xx: cast pedestal housing with slotted base and UC insert bearing."""
-    number = str(choose(rng, tuple(sm.PILLOW_BLOCKS), extreme))
-    H, L, J, A, N, H1, H2 = (float(x) for x in sm.PILLOW_BLOCKS[number])
-    d, D, B = (float(x) for x in sm.UC_INSERTS[number])
-    rh = H2 - H
-    wh = 0.6 * B + 2
-    web_w = min(J - 1.6 * N - 4, 2 * rh + 0.25 * L)
-    side = sg.MultiPolygon(
-        [circle(rh, (0, H), 64), sg.box(-web_w / 2, 0, web_w / 2, H1)]
-    ).convex_hull
-    housing = extrude(side, wh, z0=-wh / 2).rotate((90, 0, 0))
-    base = box(L, A, H1, (0, 0, H1 / 2))
-    slot = sg.LineString([(-0.25 * N, 0), (0.25 * N, 0)]).buffer(N / 2, quad_segs=6)
-    cuts = [extrude(slot, H1 + 2, z0=-1).translate((x, 0, 0)) for x in (-J / 2, J / 2)]
-    nipple = union([cylinder(0.05 * H2 + 1.5, 0.08 * H2 + 2, 16, z0=H2 - 1),
-                    chamfered_hex(0.09 * H2 + 2.5, 0.06 * H2 + 1.5, True)
-                    .translate((0, 0, H2 + 0.08 * H2))])  # fmt: skip
-    body = subtract(union([housing, base, nipple]), cuts)
-    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
-    body = subtract(body, [cylinder(0.98 * D / 2, wh + 2, n, z0=-wh / 2 - 1)
-                           .rotate((90, 0, 0)).translate((0, 0, H))])  # fmt: skip
-    screws = chance(rng, 0.7, extreme)
-    insert = _insert(d, D, B, n)
-    if screws:
-        insert = subtract(insert, _set_screws(d, D, B))
-    unit = union([body, insert.rotate((90, 0, 0)).rotate((0, 0, 180)).translate((0, 0, H))])
-    holes = 3 + (2 if screws else 0)
-    material = choose(rng, ("cast iron", "cast iron", "stainless", "zinc-plated steel"))
-    return make_part(
-        rng,
-        unit,
-        name=f"Pillow block UCP{number}",
-        tags=[
-            "pillow block",
-            "plummer block",
-            "bearing unit",
-            "UC insert",
-            "grease nipple",
-            "slotted base",
-        ]
-        + (["set screw locking"] if screws else []),  # fmt: skip
-        parameters=dict(
-            designation=f"UCP{number}",
-            bore=d,
-            centre_height=H,
-            length=L,
-            bolt_spacing=J,
-            base_width=A,
-            total_height=H2,
-        ),  # fmt: skip
-        attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
-        names=[
-            "pillow block bearing",
-            "plummer block",
-            "pedestal bearing unit",
-            "housed bearing unit",
-        ],  # fmt: skip
-        size=f"UCP{number} ({fmt(d)} mm bore)",
-        standard="ISO 3228",
-        material=material,
-        extras=[
-            f"UCP{number} pillow block for a {fmt(d)} mm shaft, centre height {fmt(H)} mm",
-            f"two-bolt pedestal bearing housing {fmt(L)} mm long, bolt slots {fmt(J)} mm apart",
-            "cast plummer block with self-aligning insert bearing"
-            + (" and set screw locking" if screws else ""),
-        ],
-    )
-
-
-def flanged_bearing_unit(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Flanged bearing unit: UCF square 4-bolt or UCFL oval 2-bolt housing with UC insert."""
-    oval = chance(rng, 0.5, None) if extreme is None else extreme == "min"
-    table = sm.OVAL_FLANGE_UNITS if oval else sm.SQUARE_FLANGE_UNITS
-    number = str(choose(rng, tuple(table), extreme))
-    d, D, B = (float(x) for x in sm.UC_INSERTS[number])
-    if oval:
-        length, J, width, N, A2 = (float(x) for x in table[number])
-        end_r = (length - J) / 2
-        plate = sg.MultiPolygon([circle(width / 2, segments=64), circle(end_r, (-J / 2, 0), 32),
-                                 circle(end_r, (J / 2, 0), 32)]).convex_hull  # fmt: skip
-        bolts = [(-J / 2, 0), (J / 2, 0)]
-        prefix, outline = "UCFL", f"{fmt(length)}x{fmt(width)}"
-    else:
-        side, J, N, A2 = (float(x) for x in table[number])
-        plate = rounded_rectangle(side, side, 0.12 * side)
-        bolts = [(sx * J / 2, sy * J / 2) for sx in (-1, 1) for sy in (-1, 1)]
-        prefix, outline = "UCF", f"{fmt(side)}x{fmt(side)}"
-    wh = 0.6 * B + 2
-    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
-    boss = cylinder(D / 2 + 0.14 * D, wh, n)
-    body = union([extrude(plate, A2), boss])
-    cuts = [cylinder(N / 2, A2 + 2, 20, z0=-1).translate((x, y, 0)) for x, y in bolts]
-    cuts.append(cylinder(0.98 * D / 2, wh + 2, n, z0=-1))
-    body = subtract(body, cuts)
-    screws = chance(rng, 0.7, extreme)
-    insert = _insert(d, D, B, n)
-    if screws:
-        insert = subtract(insert, _set_screws(d, D, B))
-    unit = union([body, insert.translate((0, 0, wh / 2))])
-    holes = 1 + len(bolts) + (2 if screws else 0)
-    kind = "oval 2-bolt" if oval else "square 4-bolt"
-    return make_part(
-        rng,
-        unit,
-        name=f"Flanged bearing unit {prefix}{number}",
-        tags=["flanged bearing unit", "flange bearing", kind, "UC insert", "bearing unit"]
-        + (["set screw locking"] if screws else []),
-        parameters=dict(
-            designation=f"{prefix}{number}",
-            bore=d,
-            bolt_spacing=J,
-            bolt_hole=N,
-            flange_thickness=A2,
-            bolts=len(bolts),
-        ),  # fmt: skip
-        attributes=ShapeAttributes(form="housing", threaded=screws, holes=holes, symmetry="mirror"),
-        names=[
-            "flanged bearing unit",
-            "flange bearing",
-            f"{kind} flange unit",
-            "flange mounted bearing",
-        ],  # fmt: skip
-        size=f"{prefix}{number} ({fmt(d)} mm bore)",
-        standard="ISO 3228",
-        material=choose(rng, ("cast iron", "cast iron", "stainless", "zinc-plated steel")),
-        extras=[
-            f"{prefix}{number} {kind} flange bearing for a {fmt(d)} mm shaft, flange {outline} mm",
-            f"bearing housing flange with {len(bolts)} bolt holes {fmt(N)} mm on {fmt(J)} mm",
-            "wall-mounted housed bearing unit with self-aligning insert"
-            + (", set screws on the inner ring" if screws else ""),
-        ],
-    )
-
-
-# --------------------------------------------------------------------------- linear motion
 
 
 def linear_rail(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Profiled linear guide rail ISO 12090-1 with counterbored mounting holes at pitch P."""
-    size = str(choose(rng, tuple(sm.LINEAR_RAILS), extreme))
-    W, H, cb_d, cb_h, hole_d, P, E = (float(x) for x in sm.LINEAR_RAILS[size])
+    size, row = choose_row(rng, sm.LINEAR_RAILS, extreme)
+    W, H, cb_d, cb_h, hole_d, P, E = map(float, row)
     holes = int(choose(rng, (2, 3, 4, 5, 6, 8), extreme))
     length = P * (holes - 1) + 2 * E
     g0, g1, gd = 0.45 * H, 0.75 * H, 0.12 * W
@@ -439,19 +53,34 @@ def linear_rail(rng: np.random.Generator, extreme: str | None = None) -> Generat
         cuts.append(cylinder(hole_d / 2, H + 2, 20, z0=-1).translate((0, y, 0)))
         cuts.append(cylinder(cb_d / 2, cb_h + 1, 24, z0=H - cb_h).translate((0, y, 0)))
     rail = subtract(rail, cuts)
+    material = choose(rng, ("bearing steel", "stainless", "carbon steel"))
     return make_part(
         rng,
         rail,
         name=f"Linear rail {size} x {fmt(length)}",
-        tags=["linear guide rail", "profile rail", "counterbored holes", size[:3]],
-        parameters=dict(
-            size=size, width=W, height=H, length=length, hole_pitch=P, end_distance=E, holes=holes
-        ),  # fmt: skip
+        tags=[
+            material,
+            "ISO 12090-1",
+            "linear guide rail",
+            "profile rail",
+            "counterbored holes",
+            size[:3],
+        ],
+        parameters=rounded(
+            whole_as_int=True,
+            size=size,
+            width=W,
+            height=H,
+            length=length,
+            hole_pitch=P,
+            end_distance=E,
+            holes=holes,
+        ),
         attributes=ShapeAttributes(form="profile", holes=holes, symmetry="mirror"),
         names=["linear guide rail", "profiled rail", "linear rail", "LM guide rail"],
         size=f"{size} L={fmt(length)}",
         standard="ISO 12090-1",
-        material=choose(rng, ("bearing steel", "stainless", "carbon steel")),
+        material=material,
         extras=[
             f"{size} linear rail {fmt(length)} mm long, {fmt(W)} mm wide, {fmt(H)} mm high",
             f"profile rail with {holes} counterbored holes for M{fmt(hole_d - 1, 0)} screws "
@@ -463,8 +92,8 @@ def linear_rail(rng: np.random.Generator, extreme: str | None = None) -> Generat
 
 def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Linear guide carriage (block) with end caps and four tapped mounting holes on top."""
-    size = str(choose(rng, tuple(sm.LINEAR_CARRIAGES), extreme))
-    H, H1, W, L, Bs, Cs, M = (float(x) for x in sm.LINEAR_CARRIAGES[size])
+    size, row = choose_row(rng, sm.LINEAR_CARRIAGES, extreme)
+    H, H1, W, L, Bs, Cs, M = map(float, row)
     rail_w, rail_h = (float(x) for x in sm.LINEAR_RAILS[size][:2])
     body_l, cap_l = 0.7 * L, 0.15 * L
     e = min(0.6, 0.04 * W)
@@ -472,7 +101,7 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
     cap = box(cap_l + 0.1, W - 2 * e, H - H1 - e, (0, 0, (H + H1 - e) / 2))
     caps = [cap.translate((sx * (body_l + cap_l) / 2, 0, 0)) for sx in (-1, 1)]
     parts = [steel, *caps]
-    nipple = chance(rng, 0.6, extreme) and H >= 20
+    nipple = flag(rng, 0.6, extreme, draw_at_extremes=True) and H >= 20
     if nipple:
         z = H1 + 0.55 * (H - H1)
         r_n = 0.06 * (H - H1) + 1
@@ -487,11 +116,14 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
                         .translate((sx * Cs / 2, sy * Bs / 2, 0)))  # fmt: skip
     carriage = subtract(block, cuts)
     style = "long" if L / W > 1.6 else "standard"
+    material = choose(rng, ("bearing steel", "stainless"))
     return make_part(
         rng,
         carriage,
         name=f"Linear carriage {size} block",
         tags=[
+            material,
+            "ISO 12090-1",
             "linear guide carriage",
             "linear bearing block",
             "ball recirculating",
@@ -499,7 +131,8 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
             size[:3],
         ]
         + (["grease nipple"] if nipple else []),  # fmt: skip
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             size=size,
             width=W,
             length=L,
@@ -507,12 +140,12 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
             hole_spacing_across=Bs,
             hole_spacing_along=Cs,
             thread=f"M{fmt(M)}",
-        ),  # fmt: skip
+        ),
         attributes=ShapeAttributes(form="block", threaded=True, holes=4, symmetry="mirror"),
         names=["linear guide carriage", "linear block", "rail carriage", "slide block"],
         size=f"{size} {fmt(W)}x{fmt(L)}",
         standard="ISO 12090-1",
-        material=choose(rng, ("bearing steel", "stainless")),
+        material=material,
         extras=[
             f"{size} carriage {fmt(W)} mm wide, {fmt(L)} mm long, four M{fmt(M)} tapped holes "
             f"{fmt(Bs)} x {fmt(Cs)} mm",
@@ -525,8 +158,7 @@ def linear_carriage(rng: np.random.Generator, extreme: str | None = None) -> Gen
 def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Trapezoidal lead screw DIN 103 with machined journals; helical thread when the mesh
     budget allows, otherwise annular cosmetic grooves."""
-    label = str(choose(rng, tuple(sm.TRAPEZOIDAL_THREADS), extreme))
-    d, P, lead = sm.TRAPEZOIDAL_THREADS[label]
+    label, (d, P, lead) = choose_row(rng, sm.TRAPEZOIDAL_THREADS, extreme)
     starts = int(round(lead / P))
     h3 = 0.5 * P + sm.trapezoidal_clearance(P)
     d3 = d - 2 * h3
@@ -550,7 +182,7 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
         budget = 14000 // (2 * len(prof) + 16)
         segs = int(np.clip(budget, 16, segments_for(d / 2, 24, 40)))
         thread = revolve(np.array(prof), segs + segs % 2)
-    jd = max(4.0, _standard_bore(d3 - 1) if d3 - 1 >= 6 else math.floor(d3 - 1))
+    jd = max(4.0, standard_bore(d3 - 1) if d3 - 1 >= 6 else math.floor(d3 - 1))
     j1 = round(float(rng.uniform(1.5, 3.0)) * jd)
     j2 = round(float(rng.uniform(0.8, 1.5)) * jd)
     c = 0.5 if jd < 15 else 1.0
@@ -562,11 +194,14 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
                              (0, thread_len + j2)]), n)  # fmt: skip
     screw = along_x(union([thread, end1, end2]))
     total = thread_len + j1 + j2
+    material = choose(rng, ("steel", "carbon steel", "stainless"))
     return make_part(
         rng,
         screw,
         name=f"Lead screw {label} x {fmt(total)}",
         tags=[
+            material,
+            "DIN 103",
             "lead screw",
             "trapezoidal thread",
             "acme-like",
@@ -574,7 +209,8 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
             "helical thread" if modelled else "cosmetic thread",
         ]
         + ([f"{starts}-start"] if starts > 1 else []),  # fmt: skip
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             thread=label,
             nominal_diameter=d,
             pitch=P,
@@ -584,7 +220,7 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
             thread_length=thread_len,
             journal_diameter=jd,
             length=total,
-        ),  # fmt: skip
+        ),
         attributes=ShapeAttributes(form="shaft", threaded=True, holes=0, symmetry="none"),
         names=[
             "lead screw",
@@ -592,10 +228,10 @@ def lead_screw(rng: np.random.Generator, extreme: str | None = None) -> Generate
             "Acme screw",
             "power screw",
             "trapezoidal threaded spindle",
-        ],  # fmt: skip
+        ],
         size=f"{label} x {fmt(total)}",
         standard="DIN 103",
-        material=choose(rng, ("steel", "carbon steel", "stainless")),
+        material=material,
         extras=[
             f"{label} trapezoidal lead screw {fmt(total)} mm long, lead {fmt(lead)} mm"
             + (f", {starts} starts" if starts > 1 else ""),
@@ -622,7 +258,10 @@ def lead_screw_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
     hole = cylinder(hole_d / 2, fl_t + 2, 16, z0=-1).translate((pcd / 2, 0, 0))
     cuts = polar_copies(hole, bolts, 45.0 if bolts == 4 else 0.0)
     h3 = 0.5 * P + sm.trapezoidal_clearance(P)
-    modelled = chance(rng, 0.6, extreme) and helical_faces(P, starts, length + 2 * lead) <= 16000
+    modelled = (
+        flag(rng, 0.6, extreme, draw_at_extremes=True)
+        and helical_faces(P, starts, length + 2 * lead) <= 16000
+    )
     if modelled:
         cutter = helical_rod(d / 2 + 0.1, h3, P, starts, length + 2 * lead, 15.0)
         cuts.append(cutter.translate((0, 0, -lead)))
@@ -635,12 +274,15 @@ def lead_screw_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
         nut,
         name=f"Lead screw nut {label} flanged",
         tags=[
+            material,
+            "DIN 103",
             "lead screw nut",
             "flanged nut",
             "trapezoidal thread",
             "modelled thread" if modelled else "plain bore",
-        ],  # fmt: skip
-        parameters=dict(
+        ],
+        parameters=rounded(
+            whole_as_int=True,
             thread=label,
             body_diameter=body_d,
             length=length,
@@ -648,10 +290,10 @@ def lead_screw_nut(rng: np.random.Generator, extreme: str | None = None) -> Gene
             flange_thickness=fl_t,
             bolt_holes=bolts,
             hole_circle=pcd,
-        ),  # fmt: skip
+        ),
         attributes=ShapeAttributes(
             form="cylinder", threaded=True, holes=1 + bolts, symmetry="polar"
-        ),  # fmt: skip
+        ),
         names=["lead screw nut", "trapezoidal flange nut", "Acme nut", "spindle nut"],
         size=f"{label}",
         standard="DIN 103",
@@ -672,7 +314,7 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
     variant = "UU"
     if d >= 10 and extreme is None:
         variant = str(choose(rng, ("UU", "UU", "UU", "UU-OP", "UU-AJ")))
-    n = scaled(segments_for(D / 2, 40, 64), tessellation(rng, extreme))
+    n = scaled_segments(D / 2, nominal_density(rng, extreme), 40, 64)
     c = max(0.3, 0.03 * D)
     prof = [(d / 2, 0), (D / 2 - c, 0), (D / 2, c)]
     if Wg > 0:
@@ -697,22 +339,35 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
     name = f"LM{fmt(d)}{variant}"
     words = {"UU": "closed", "UU-OP": "open (slotted for supported shafts)",
              "UU-AJ": "adjustable clearance (split)"}  # fmt: skip
+    material = choose(rng, ("bearing steel", "stainless"))
     return make_part(
         rng,
         bushing,
         name=f"Linear bushing {name}",
-        tags=["linear ball bushing", "linear bearing", "recirculating balls", variant]
+        tags=[
+            material,
+            "ISO 10285",
+            "linear ball bushing",
+            "linear bearing",
+            "recirculating balls",
+            variant,
+        ]
         + (["retaining ring grooves"] if Wg > 0 else []),
-        parameters=dict(
-            designation=name, shaft_diameter=d, outer_diameter=D, length=L, ball_tracks=tracks
-        ),  # fmt: skip
+        parameters=rounded(
+            whole_as_int=True,
+            designation=name,
+            shaft_diameter=d,
+            outer_diameter=D,
+            length=L,
+            ball_tracks=tracks,
+        ),
         attributes=ShapeAttributes(
             form="tube", holes=holes, symmetry="polar" if holes else "mirror"
-        ),  # fmt: skip
+        ),
         names=["linear ball bushing", "linear bearing", "ball bushing", "LM bearing"],
         size=f"{name} ({fmt(d)}x{fmt(D)}x{fmt(L)})",
         standard="ISO 10285",
-        material=choose(rng, ("bearing steel", "stainless")),
+        material=material,
         extras=[
             f"{name} linear bearing for a {fmt(d)} mm shaft, {fmt(D)} mm OD, {fmt(L)} mm long",
             f"{words[variant]} linear ball bushing with {tracks} ball circuits and rubber seals",
@@ -722,11 +377,6 @@ def linear_bushing(rng: np.random.Generator, extreme: str | None = None) -> Gene
 
 
 FAMILY_LIST = (
-    Family("tapered_roller_bearing", "tapered_roller_bearing", tapered_roller_bearing, "bearing"),
-    Family("needle_roller_bearing", "needle_bearing", needle_roller_bearing, "bearing"),
-    Family("thrust_ball_bearing", "thrust_bearing", thrust_ball_bearing, "bearing"),
-    Family("pillow_block", "pillow_block", pillow_block, "bearing_unit"),
-    Family("flanged_bearing_unit", "flange_bearing_unit", flanged_bearing_unit, "bearing_unit"),
     Family("linear_rail", "linear_rail", linear_rail, "linear_guide"),
     Family("linear_carriage", "linear_carriage", linear_carriage, "linear_guide"),
     Family("lead_screw", "lead_screw", lead_screw, "screw_drive"),

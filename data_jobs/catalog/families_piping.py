@@ -8,7 +8,8 @@ import numpy as np
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -16,39 +17,18 @@ from data_jobs.catalog.families_base import (
     along_x,
     cross_section,
     cylinder,
-    descriptions_from,
-    finish,
     fmt,
+    make_part,
     material_word,
     num,
-    pick,
-    polar_copies,
     revolve,
     segments_for,
     subtract,
     union,
 )
+from data_jobs.catalog.geometry_kit import bolt_circle
 
 PIPE_MATERIALS = ("carbon steel", "stainless", "galvanized steel", "stainless")
-
-
-def _worded(rng, part: GeneratedPart, attrs: ShapeAttributes, names, size, standard, material):
-    """``part`` with measured attributes; its first description stays canonical, the others
-    follow describe()'s templates as extras."""
-    attrs = attrs.measured(part.mesh)
-    first, *rest = part.descriptions
-    texts = describe(
-        rng,
-        names=names,
-        size=size,
-        attributes=attrs,
-        standard=standard,
-        material=material_word(material),
-        extras=rest,
-    )
-    part.descriptions = descriptions_from(first, *texts)
-    part.attributes = attrs
-    return part
 
 
 def _dn(rng: np.random.Generator, table: dict) -> int:
@@ -78,8 +58,12 @@ def straight_pipe(rng: np.random.Generator) -> GeneratedPart:
     pipe = along_x(revolve(np.array(prof), segments_for(ro, lo=48, hi=72)))
     material = pick(rng, PIPE_MATERIALS)
     ends = "bevelled ends for butt welding" if bevel else "plain ends"
-    part = GeneratedPart(
-        mesh=finish(pipe),
+    attrs = ShapeAttributes(form="tube", holes=1, symmetry="axisymmetric")
+    names = ["steel pipe", "seamless pipe", "tube", "pipe spool"]
+    return make_part(
+        rng,
+        pipe,
+        attrs,
         name=f"Pipe DN{dn} ({nps}) Sch 40, {length} mm",
         tags=[material, "ASME B36.10", "Sch 40", "pipe", "seamless", "through-hole"]
         + (["bevelled"] if bevel else ["plain end"]),
@@ -90,17 +74,17 @@ def straight_pipe(rng: np.random.Generator) -> GeneratedPart:
             wall_thickness=num(wall),
             length=length,
         ),
-        descriptions=descriptions_from(
-            f"DN{dn} steel pipe, {length} mm long, {fmt(od)} mm OD",
+        names=names,
+        size=f"DN{dn} ({nps}) Sch 40",
+        standard="ASME B36.10",
+        material=material,
+        canonical=f"DN{dn} steel pipe, {length} mm long, {fmt(od)} mm OD",
+        extras=[
             f"{nps} schedule 40 pipe {fmt(od)} x {fmt(wall)} mm, {ends}",
             f"{material_word(material)} tube DN{dn}, wall {fmt(wall)} mm, length {length} mm",
             f"{length} mm pipe spool piece, nominal size {nps}",
-        ),
-        through_holes=1,
+        ],
     )
-    attrs = ShapeAttributes(form="tube", holes=1, symmetry="axisymmetric")
-    names = ["steel pipe", "seamless pipe", "tube", "pipe spool"]
-    return _worded(rng, part, attrs, names, f"DN{dn} ({nps}) Sch 40", "ASME B36.10", material)
 
 
 def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
@@ -118,8 +102,13 @@ def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
     elbow = Solid.revolve(cross_section(ring), steps, angle)  # steps along the bend
     material = pick(rng, PIPE_MATERIALS)
     center_to_end = bend_r * math.tan(math.radians(angle / 2))
-    part = GeneratedPart(
-        mesh=finish(elbow),
+    attrs = ShapeAttributes(form="fitting", holes=1, symmetry="mirror")
+    names = ["long radius elbow", "pipe bend", "butt-weld elbow", "LR elbow"]
+    size = f"{fmt(angle)} deg DN{dn} ({nps})"
+    return make_part(
+        rng,
+        elbow,
+        attrs,
         name=f"Elbow {fmt(angle)} deg LR DN{dn} ({nps})",
         tags=[material, "ASME B16.9", "butt weld", "elbow", "long radius", "through-hole"],
         parameters=dict(
@@ -131,18 +120,17 @@ def pipe_elbow(rng: np.random.Generator) -> GeneratedPart:
             bend_radius=num(bend_r),
             center_to_end=num(center_to_end),
         ),
-        descriptions=descriptions_from(
-            f"{fmt(angle)} degree long radius elbow DN{dn}, butt weld",
+        names=names,
+        size=size,
+        standard="ASME B16.9",
+        material=material,
+        canonical=f"{fmt(angle)} degree long radius elbow DN{dn}, butt weld",
+        extras=[
             f"{nps} LR {fmt(angle)}-degree pipe bend, {fmt(bend_r)} mm centre radius",
             f"{material_word(material)} butt-weld elbow {fmt(od)} x {fmt(wall)} mm, ASME B16.9",
             f"pipe fitting: {fmt(angle)} deg elbow for DN{dn} schedule 40 pipe",
-        ),
-        through_holes=1,
+        ],
     )
-    attrs = ShapeAttributes(form="fitting", holes=1, symmetry="mirror")
-    names = ["long radius elbow", "pipe bend", "butt-weld elbow", "LR elbow"]
-    size = f"{fmt(angle)} deg DN{dn} ({nps})"
-    return _worded(rng, part, attrs, names, size, "ASME B16.9", material)
 
 
 def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
@@ -162,8 +150,13 @@ def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
     tee = subtract(union([run_o, br_o]), [run_i, br_i])
     material = pick(rng, PIPE_MATERIALS)
     kind = f"reducing tee DN{dn} x DN{bdn}" if reducing else f"equal tee DN{dn}"
-    part = GeneratedPart(
-        mesh=finish(tee),
+    attrs = ShapeAttributes(form="fitting", holes=2, symmetry="mirror")
+    names = ["pipe tee", "butt-weld tee", "T-piece", "reducing tee" if reducing else "equal tee"]
+    size = f"DN{dn} x DN{bdn}" if reducing else f"DN{dn} ({nps})"
+    return make_part(
+        rng,
+        tee,
+        attrs,
         name=f"Tee DN{dn}" + (f"xDN{bdn}" if reducing else "") + f" ({nps})",
         tags=[
             material,
@@ -182,25 +175,23 @@ def pipe_tee(rng: np.random.Generator) -> GeneratedPart:
             wall_thickness=num(wall),
             center_to_end=num(c),
         ),
-        descriptions=descriptions_from(
-            f"butt-weld {kind}, ASME B16.9",
+        names=names,
+        size=size,
+        standard="ASME B16.9",
+        material=material,
+        canonical=f"butt-weld {kind}, ASME B16.9",
+        extras=[
             f"{nps} pipe tee, {fmt(c)} mm centre to end, schedule 40",
             f"{material_word(material)} T-piece fitting {fmt(od)} mm run"
             + (f", {fmt(bod)} mm branch" if reducing else ""),
             f"three-way pipe fitting {kind}",
-        ),
-        through_holes=2,
+        ],
     )
-    attrs = ShapeAttributes(form="fitting", holes=2, symmetry="mirror")
-    names = ["pipe tee", "butt-weld tee", "T-piece", "reducing tee" if reducing else "equal tee"]
-    size = f"DN{dn} x DN{bdn}" if reducing else f"DN{dn} ({nps})"
-    return _worded(rng, part, attrs, names, size, "ASME B16.9", material)
 
 
 def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
     """EN 1092-1 PN16 flange: weld neck (type 11), plate slip-on (type 01) or blind (type 05)."""
-    dn = int(pick(rng, list(std.PN16_FLANGES)))
-    d_out, k, bolts, hole, thick, hub = std.PN16_FLANGES[dn]
+    dn, (d_out, k, bolts, hole, thick, hub) = choose_row(rng, std.PN16_FLANGES)
     od = std.PIPE_SIZES[dn][1] if dn in std.PIPE_SIZES else 219.1
     wall = std.PIPE_SIZES[dn][2] if dn in std.PIPE_SIZES else 8.18
     kind = pick(rng, ["weld neck", "weld neck", "slip-on plate", "blind"])
@@ -222,15 +213,20 @@ def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
     if kind != "blind":
         bore = od - 2 * wall if kind == "weld neck" else od + 1.0
         cuts.append(cylinder(bore / 2, 1000.0, n, z0=-500.0))
-    bolt_hole = cylinder(hole / 2, thick + 2 * rf_h + 4, segments_for(hole / 2), z0=-2.0)
-    cuts += polar_copies(bolt_hole.translate((k / 2, 0, 0)), bolts, 180.0 / bolts)
+    cuts += bolt_circle(k, bolts, hole, -2.0, thick + 2 * rf_h + 4)
     flange = subtract(flange, cuts)
     holes = bolts + (0 if kind == "blind" else 1)
     material = pick(rng, ["carbon steel", "stainless", "galvanized steel"])
     face = "raised face (type B1)" if raised else "flat face (type A)"
     type_no = {"weld neck": "11", "slip-on plate": "01", "blind": "05"}[kind]
-    part = GeneratedPart(
-        mesh=finish(flange),
+    attrs = ShapeAttributes(
+        form="disc" if kind == "blind" else "ring", holes=holes, symmetry="polar"
+    )
+    names = [f"{kind} flange", "PN16 flange", "pipe flange", f"type {type_no} flange"]
+    return make_part(
+        rng,
+        flange,
+        attrs,
         name=f"{kind.capitalize()} flange DN{dn} PN16",
         tags=[material, "EN 1092-1", "PN16", f"type {type_no}", "flange", "bolt circle"]
         + (["raised face"] if raised else ["flat face"])
@@ -246,22 +242,20 @@ def pipe_flange(rng: np.random.Generator) -> GeneratedPart:
             pipe_outer_diameter=num(od),
             type=kind,
         ),
-        descriptions=descriptions_from(
-            f"DN{dn} PN16 {kind} flange, {bolts} bolt holes",
+        names=names,
+        size=f"DN{dn} PN16",
+        standard="EN 1092-1",
+        material=material,
+        canonical=f"DN{dn} PN16 {kind} flange, {bolts} bolt holes",
+        extras=[
             f"EN 1092-1 type {type_no} flange DN{dn}, {fmt(d_out)} mm OD, "
             f"{bolts} x {fmt(hole)} mm holes on {fmt(k)} mm PCD",
             f"{material_word(material)} {kind} pipe flange with {face}",
             f"{fmt(d_out)} mm {kind} flange, {fmt(thick)} mm thick, for {fmt(od)} mm pipe"
             if kind != "blind"
             else f"blanking plate / blind flange DN{dn}, {fmt(thick)} mm thick",
-        ),
-        through_holes=holes,
+        ],
     )
-    attrs = ShapeAttributes(
-        form="disc" if kind == "blind" else "ring", holes=holes, symmetry="polar"
-    )
-    names = [f"{kind} flange", "PN16 flange", "pipe flange", f"type {type_no} flange"]
-    return _worded(rng, part, attrs, names, f"DN{dn} PN16", "EN 1092-1", material)
 
 
 # pipe_flange draws EN 1092-1 PN16 types 01, 05 and 11 (its tests need all three), so its kind

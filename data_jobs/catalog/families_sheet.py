@@ -11,6 +11,7 @@ from shapely.ops import unary_union
 
 from data_jobs.catalog import families_standards as std
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import between, choose, choose_row, flag, pick, stepped_count
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
@@ -18,20 +19,12 @@ from data_jobs.catalog.families_base import (
     cylinder,
     extrude,
     fmt,
-    pick,
+    make_part,
+    rounded,
     rounded_rectangle,
     subtract,
 )
-from data_jobs.catalog.family_kit import (
-    assemble,
-    bent_section,
-    between,
-    choose,
-    density,
-    flag,
-    prism_along_x,
-    prism_along_y,
-)
+from data_jobs.catalog.geometry_kit import bent_section, prism_along_x, prism_along_y, stadium
 
 # Sheet gauges (mm) used for bent parts; inner bend radius about 1 x t (DIN 6935 for steel).
 GAUGES = (0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
@@ -78,7 +71,7 @@ def z_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
     h = float(round(between(rng, 3 * t + 2 * r_in + 4, 12 * t + 20, extreme)))
     w = float(round(between(rng, 2.2 * d + 6, 7 * d + 10, extreme)))
     mid = [(0, t / 2), (a, t / 2), (a, h - t / 2), (a + b, h - t / 2)]
-    body = prism_along_y(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), w)
+    body = prism_along_y(bent_section(mid, t, r_in, stepped_count(rng, 6, extreme, step=2)), w)
     per = 2 if w >= 5 * d + 4 else 1
     ys = [0.0] if per == 1 else [-w / 4 - d / 4, w / 4 + d / 4]
     x_lo = (a - r_in - t / 2) / 2
@@ -88,12 +81,12 @@ def z_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
     material = pick(rng, MATERIALS)
     holes = len(cuts)
     size = f"{fmt(a)} x {fmt(h)} x {fmt(b)} x {fmt(w)} mm, t = {fmt(t)}"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Z bracket {fmt(a)}x{fmt(h)}x{fmt(b)}x{fmt(w)}x{fmt(t)}",
         tags=[material, "sheet metal", "bracket", "Z-shaped", "bent", "DIN 6935", "ISO 273"],
-        parameters=dict(
+        parameters=rounded(
             flange_a=a,
             offset=h,
             flange_b=b,
@@ -102,13 +95,12 @@ def z_bracket(rng: np.random.Generator, extreme: str | None = None) -> Generated
             bend_radius=r_in,
             hole_diameter=d,
             holes=holes,
-        ),  # fmt: skip
+        ),
         names=["Z bracket", "joggle bracket", "offset bracket", "Z angle", "step bracket"],
         size=size,
         standard="DIN 6935",
         material=material,
-        attributes=ShapeAttributes(form="bracket", symmetry="none"),
-        holes=holes,
+        attributes=ShapeAttributes(form="bracket", holes=holes, symmetry="none"),
         extras=[
             f"Z-shaped offset bracket, {fmt(h)} mm offset between the flanges, {fmt(t)} mm sheet",
             f"bent joggle bracket with {holes} holes for M{fmt(screw)} screws ({fmt(d)} mm)",
@@ -148,19 +140,18 @@ def mounting_clip(rng: np.random.Generator, extreme: str | None = None) -> Gener
     body = subtract(prism_along_y(section, w), _holes_z([(0.0, 0.0)], d, t, -t / 2))
     material = pick(rng, ["spring steel", "stainless", "zinc-plated steel"])
     size = f"for {fmt(od)} mm tube"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Tube clip {fmt(od)} mm",
         tags=[material, "sheet metal", "clip", "spring clip", "snap-in", "one-hole"],
-        parameters=dict(
+        parameters=rounded(
             tube_diameter=od, thickness=t, width=w, hole_diameter=d, base_width=round(base, 2)
         ),
         names=["spring clip", "snap-in tube clip", "pipe clip", "spring steel clip", "omega clip"],
         size=size,
         material=material,
-        attributes=ShapeAttributes(form="clip", symmetry="mirror"),
-        holes=1,
+        attributes=ShapeAttributes(form="clip", holes=1, symmetry="mirror"),
         extras=[
             f"one-hole spring steel pipe clip for {fmt(od)} mm tube, {fmt(t)} mm thick band",
             f"snap-in clip {fmt(w)} mm wide with a {fmt(d)} mm screw hole in the flat base",
@@ -175,11 +166,10 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
     slotted = not flag(rng, 0.75, extreme)
     t = float(choose(rng, GAUGES, extreme))
     if slotted:
-        code = choose(rng, list(SLOT_PERFORATIONS), extreme)
-        sw, sl, px, py = SLOT_PERFORATIONS[code]
+        code, (sw, sl, px, py) = choose_row(rng, SLOT_PERFORATIONS, extreme)
         nx = int(choose(rng, range(4, 11), extreme))
         ny = int(choose(rng, range(3, 9), extreme))
-        one = sg.LineString([(0, -(sl - sw) / 2), (0, (sl - sw) / 2)]).buffer(sw / 2, quad_segs=3)
+        one = stadium((sl - sw) / 2, sw / 2, 3, axis="y")
         spots = [
             ((i - (nx - 1) / 2) * px, (j - (ny - 1) / 2) * py + (py / 2 if i % 2 else 0.0))
             for i in range(nx) for j in range(ny)
@@ -187,8 +177,7 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
         field_x, field_y, feature = nx * px, (ny + 0.5) * py, sl
         staggered, d, pitch = True, sw, px
     else:
-        code = choose(rng, list(ROUND_PERFORATIONS), extreme)
-        d, pitch = ROUND_PERFORATIONS[code]
+        code, (d, pitch) = choose_row(rng, ROUND_PERFORATIONS, extreme)
         t = min(t, d)
         staggered = code.startswith("Rv")
         nx = int(choose(rng, range(5, 15), extreme))
@@ -212,12 +201,12 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
     material = pick(rng, MATERIALS)
     pattern = "slots" if slotted else ("staggered round holes" if staggered else "round holes")
     size = f"{code}, {fmt(length)} x {fmt(width)} x {fmt(t)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Perforated sheet {code} {fmt(length)}x{fmt(width)}x{fmt(t)}",
         tags=[material, "sheet metal", "perforated", "DIN 24041", "punched", pattern],
-        parameters=dict(
+        parameters=rounded(
             length=length,
             width=width,
             thickness=t,
@@ -225,13 +214,12 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
             pitch=pitch,
             holes=holes,
             pattern=code,
-        ),  # fmt: skip
+        ),
         names=["perforated sheet", "perforated metal plate", "punched sheet", "screen plate"],
         size=size,
         standard="DIN 24041",
         material=material,
-        attributes=ShapeAttributes(form="sheet", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="sheet", holes=holes, symmetry="mirror"),
         extras=[
             f"{fmt(t)} mm perforated plate with {holes} {pattern}, {fmt(pitch)} mm pitch",
             f"punched metal sheet {fmt(length)} x {fmt(width)} mm, {code} pattern, plain border",
@@ -241,8 +229,7 @@ def perforated_sheet(rng: np.random.Generator, extreme: str | None = None) -> Ge
 
 def cable_tray(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     """Perforated cable tray EN 61537: U section with folded lips and slots in the bottom."""
-    width = int(choose(rng, list(CABLE_TRAYS), extreme))
-    heights, t = CABLE_TRAYS[width]
+    width, (heights, t) = choose_row(rng, CABLE_TRAYS, extreme)
     height = float(choose(rng, heights, extreme))
     lip = flag(rng, 0.6, extreme)
     r_in = t
@@ -254,10 +241,10 @@ def cable_tray(rng: np.random.Generator, extreme: str | None = None) -> Generate
     pitch = float(choose(rng, (25.0, 30.0, 40.0, 50.0), extreme))
     rows = int(choose(rng, range(6, 15), extreme))
     length = rows * pitch
-    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
+    body = prism_along_x(bent_section(mid, t, r_in, stepped_count(rng, 6, extreme, step=2)), length)
     sw, sl = (5.0, 20.0) if width <= 100 else (7.0, 35.0)
     across = max(1, int((width - 4 * r_in - 10) // (sl + 15)))
-    slot = sg.LineString([(-(sl - sw) / 2, 0), ((sl - sw) / 2, 0)]).buffer(sw / 2, quad_segs=3)
+    slot = stadium((sl - sw) / 2, sw / 2, 3)
     gap = (width - 2 * r_in - 10) / across
     # slots run across the tray, so the bottom stays whole along its length
     slot = affinity.rotate(slot, 90)
@@ -270,26 +257,20 @@ def cable_tray(rng: np.random.Generator, extreme: str | None = None) -> Generate
     holes = len(spots)
     material = pick(rng, ["galvanized steel", "zinc-plated steel", "stainless", "aluminium"])
     size = f"{width} x {fmt(height)} mm"
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Cable tray {width}x{fmt(height)}, {fmt(length)} mm",
         tags=[material, "sheet metal", "cable tray", "perforated", "EN 61537", "U-section"]
         + (["return lip"] if lip else []),
-        parameters=dict(
-            width=width,
-            height=height,
-            thickness=t,
-            length=length,
-            slots=holes,
-            slot_pitch=pitch,
-        ),  # fmt: skip
+        parameters=rounded(
+            width=width, height=height, thickness=t, length=length, slots=holes, slot_pitch=pitch
+        ),
         names=["cable tray", "perforated cable tray", "cable trunking tray", "cable ladder tray"],
         size=size,
         standard="EN 61537",
         material=material,
-        attributes=ShapeAttributes(form="sheet", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="sheet", holes=holes, symmetry="mirror"),
         extras=[
             f"{width} mm wide perforated cable tray, {fmt(height)} mm sides, {fmt(t)} mm sheet",
             f"U-section cable tray {fmt(length)} mm long with {holes} slots in the bottom"
@@ -314,7 +295,7 @@ def hat_channel(rng: np.random.Generator, extreme: str | None = None) -> Generat
         (-half - run - flange, t / 2), (-half - run, t / 2), (-half, height - t / 2),
         (half, height - t / 2), (half + run, t / 2), (half + run + flange, t / 2),
     ]  # fmt: skip
-    body = prism_along_x(bent_section(mid, t, r_in, density(rng, 6, extreme, step=2)), length)
+    body = prism_along_x(bent_section(mid, t, r_in, stepped_count(rng, 6, extreme, step=2)), length)
     holes = 0
     if flag(rng, 0.6, extreme) and flange - r_in - t >= 6:
         d = float(min(9.0, round(0.5 * (flange - r_in - t), 1)))
@@ -328,12 +309,12 @@ def hat_channel(rng: np.random.Generator, extreme: str | None = None) -> Generat
     material = pick(rng, MATERIALS)
     size = f"{fmt(crown)} x {fmt(height)} x {fmt(flange)} x {fmt(t)} mm"
     overall = crown + 2 * run + 2 * flange
-    return assemble(
+    return make_part(
         rng,
         body,
         name=f"Hat channel {fmt(crown)}x{fmt(height)}x{fmt(t)}, {fmt(length)} mm",
         tags=[material, "sheet metal", "hat section", "omega profile", "cold-formed", "EN 10162"],
-        parameters=dict(
+        parameters=rounded(
             crown=crown,
             height=height,
             flange=flange,
@@ -342,13 +323,12 @@ def hat_channel(rng: np.random.Generator, extreme: str | None = None) -> Generat
             length=length,
             overall_width=round(overall, 2),
             holes=holes,
-        ),  # fmt: skip
+        ),
         names=["hat channel", "omega profile", "top hat section", "furring channel", "hat section"],
         size=size,
         standard="EN 10162",
         material=material,
-        attributes=ShapeAttributes(form="profile", symmetry="mirror"),
-        holes=holes,
+        attributes=ShapeAttributes(form="profile", holes=holes, symmetry="mirror"),
         extras=[
             f"cold-formed omega section {fmt(overall, 1)} mm over the flanges, {fmt(t)} mm thick",
             f"hat-shaped steel profile, {fmt(height)} mm deep, webs at {fmt(angle, 0)} degrees, "

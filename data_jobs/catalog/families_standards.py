@@ -216,7 +216,8 @@ STAR_KNOBS: dict[float, tuple[float, float, float]] = {
 
 # Clearance holes ISO 273 medium series: thread -> hole diameter.
 CLEARANCE_HOLES: dict[float, float] = {
-    3: 3.4, 4: 4.5, 5: 5.5, 6: 6.6, 8: 9.0, 10: 11.0, 12: 13.5, 16: 17.5, 20: 22.0,
+    3: 3.4, 4: 4.5, 5: 5.5, 6: 6.6, 8: 9.0, 10: 11.0, 12: 13.5, 16: 17.5, 20: 22.0, 24: 26.0,
+    27: 30.0, 30: 33.0,
 }
 
 # Large flat washers ISO 7093-1: thread -> (outer d2, thickness h); inner as ISO 7089.

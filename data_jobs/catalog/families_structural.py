@@ -7,44 +7,20 @@ import shapely.affinity as sa
 import shapely.geometry as sg
 
 from data_jobs.catalog import families_standards as std
-from data_jobs.catalog.attributes import ShapeAttributes, describe
+from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose_row, pick
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     circle,
-    cylinder,
-    descriptions_from,
-    extrude,
     fillet_profile,
-    finish,
     fmt,
+    make_part,
     material_word,
     num,
-    pick,
     rounded_rectangle,
-    subtract,
 )
-
-_UVW_TO_YZX = ((0.0, 0.0, 1.0, 0.0), (1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0))
-
-
-def _worded(rng, part: GeneratedPart, attrs: ShapeAttributes, names, size, standard, material):
-    """``part`` with measured attributes; its first description stays canonical, the others
-    follow describe()'s templates as extras."""
-    attrs = attrs.measured(part.mesh)
-    first, *rest = part.descriptions
-    texts = describe(
-        rng,
-        names=names,
-        size=size,
-        attributes=attrs,
-        standard=standard,
-        material=material_word(material),
-        extras=rest,
-    )
-    part.descriptions = descriptions_from(first, *texts)
-    part.attributes = attrs
-    return part
+from data_jobs.catalog.geometry_kit import drill_end_holes, round_convex, section_bar
 
 
 def _cut_length(rng: np.random.Generator, depth: float, lo: float = 3.0, hi: float = 8.0) -> int:
@@ -52,69 +28,27 @@ def _cut_length(rng: np.random.Generator, depth: float, lo: float = 3.0, hi: flo
     return int(max(50, round(float(rng.uniform(lo, hi)) * depth / 10.0) * 10))
 
 
-def _round_convex(polygon, radius: float, segments: int = 4):
-    """Round the convex corners of a profile by ``radius`` (open-close offset)."""
-    if radius <= 0:
-        return polygon
-    return polygon.buffer(-radius, quad_segs=segments, join_style="mitre").buffer(
-        radius, quad_segs=segments, join_style="round"
-    )
-
-
-def _section_bar(profile, length: float):
-    """Extrude a profile drawn as (u, v) along +X for ``length`` mm; u becomes Y, v becomes Z."""
-    return extrude(profile, length).transform(_UVW_TO_YZX)
-
-
-def _end_holes(
-    rng: np.random.Generator,
-    length: float,
-    web_z: tuple[float, float],
-    axis: str,
-    d: float,
-    max_per_end: int = 2,
-):
-    """Pairs of bolt holes near both ends, drilled through a web along Y or Z.
-
-    web_z : (min, max) extent across which the hole pair is spread (mm)
-    returns: (list of cutter solids, number of holes)
-    """
-    lo, hi = web_z
-    if hi - lo < 2.5 * d:
-        max_per_end = 1
-    per_end = int(pick(rng, (1, 2)[:max_per_end]))
-    spots = [(lo + hi) / 2] if per_end == 1 else [lo + 0.3 * (hi - lo), lo + 0.7 * (hi - lo)]
-    inset = max(1.5 * d, 0.06 * length)
-    cutters = []
-    for x in (inset, length - inset):
-        for s in spots:
-            c = cylinder(d / 2, 400.0, 24, z0=-200.0)
-            if axis == "y":
-                cutters.append(c.rotate((90, 0, 0)).translate((x, 0, s)))
-            else:
-                cutters.append(c.translate((x, s, 0)))
-    return cutters, len(cutters)
-
-
 def i_beam(rng: np.random.Generator) -> GeneratedPart:
     """European I/H beam (IPE, HEA, HEB) with root fillets, cut to length, optional end holes."""
-    name = pick(rng, list(std.IPE_BEAMS))
-    h, b, tw, tf, r = std.IPE_BEAMS[name]
+    name, (h, b, tw, tf, r) = choose_row(rng, std.IPE_BEAMS)
     shape = sg.box(-b / 2, 0, b / 2, tf).union(sg.box(-b / 2, h - tf, b / 2, h))
     shape = fillet_profile(shape.union(sg.box(-tw / 2, 0, tw / 2, h)), r)
     length = _cut_length(rng, h, 2.0, 5.0)
-    beam = _section_bar(shape, length)
+    beam = section_bar(shape, length)
     holes = 0
     if rng.random() < 0.4:
         d = 13.5 if h < 150 else 17.5
-        cutters, holes = _end_holes(rng, length, (tf + r + d, h - tf - r - d), "y", d)
-        beam = subtract(beam, cutters)
+        beam, holes = drill_end_holes(rng, beam, length, (tf + r + d, h - tf - r - d), d)
     series = name.split()[0]
     kind = "I-beam" if series == "IPE" else "H-beam (wide flange)"
     material = pick(rng, ["steel", "steel", "galvanized steel"])
     grade = pick(rng, ["S235JR", "S355J2"])
-    part = GeneratedPart(
-        mesh=finish(beam),
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = [kind, "I-section", "steel beam", f"{series} beam", "universal beam"]
+    return make_part(
+        rng,
+        beam,
+        attrs,
         name=f"{name} beam, {length} mm",
         tags=[material, grade, "EN 10365", "beam", series, "hot rolled"]
         + (["bolt holes"] if holes else []),
@@ -128,24 +62,23 @@ def i_beam(rng: np.random.Generator) -> GeneratedPart:
             length=length,
             holes=holes,
         ),
-        descriptions=descriptions_from(
-            f"{name} {kind}, {length} mm long",
+        names=names,
+        size=f"{name}, {length} mm",
+        standard="EN 10365",
+        material=material,
+        canonical=f"{name} {kind}, {length} mm long",
+        extras=[
             f"{fmt(h)} mm deep {series} beam section, {fmt(b)} mm flanges, cut to {length} mm",
             f"{material_word(material)} structural {kind} {name}"
             + (f" with {holes} bolt holes in the web" if holes else ""),
             f"hot rolled {series} profile {fmt(h)}x{fmt(b)}, length {length} mm",
-        ),
-        through_holes=holes,
+        ],
     )
-    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
-    names = [kind, "I-section", "steel beam", f"{series} beam", "universal beam"]
-    return _worded(rng, part, attrs, names, f"{name}, {length} mm", "EN 10365", material)
 
 
 def c_channel(rng: np.random.Generator) -> GeneratedPart:
     """UPN channel with 8 % tapered flanges and root fillets, cut to length."""
-    name = pick(rng, list(std.UPN_CHANNELS))
-    h, b, tw, tf, r1 = std.UPN_CHANNELS[name]
+    name, (h, b, tw, tf, r1) = choose_row(rng, std.UPN_CHANNELS)
     slope = 0.08
     mid = (b + tw) / 2
     t_web_side = tf + slope * (mid - tw)
@@ -160,21 +93,23 @@ def c_channel(rng: np.random.Generator) -> GeneratedPart:
         (b, h),
         (0, h),
     ]
-    shape = _round_convex(fillet_profile(sg.Polygon(pts), r1), min(0.5 * r1, 0.4 * t_tip))
+    shape = round_convex(fillet_profile(sg.Polygon(pts), r1), min(0.5 * r1, 0.4 * t_tip))
     shape = shape.union(sg.box(0, 0, 0.5 * r1, h)).union(sg.box(0, 0, b / 2, 0.5 * tf))
     shape = shape.union(sg.box(0, h - 0.5 * tf, b / 2, h))
     length = _cut_length(rng, h, 2.0, 5.0)
-    channel = _section_bar(sa.translate(shape, -b / 2, 0), length)
+    channel = section_bar(sa.translate(shape, -b / 2, 0), length)
     holes = 0
     if rng.random() < 0.4:
         d = 11.0 if h < 100 else 13.5
-        cutters, holes = _end_holes(
-            rng, length, (t_web_side + r1 + d, h - t_web_side - r1 - d), "y", d
-        )
-        channel = subtract(channel, cutters)
+        web = (t_web_side + r1 + d, h - t_web_side - r1 - d)
+        channel, holes = drill_end_holes(rng, channel, length, web, d)
     material = pick(rng, ["steel", "galvanized steel"])
-    part = GeneratedPart(
-        mesh=finish(channel),
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = ["C-channel", "UPN channel", "U-profile", "channel section", "C section"]
+    return make_part(
+        rng,
+        channel,
+        attrs,
         name=f"{name} channel, {length} mm",
         tags=[material, "S235JR", "EN 10279", "channel", "UPN", "tapered flange"]
         + (["bolt holes"] if holes else []),
@@ -187,18 +122,18 @@ def c_channel(rng: np.random.Generator) -> GeneratedPart:
             length=length,
             holes=holes,
         ),
-        descriptions=descriptions_from(
-            f"{name} C-channel, {length} mm long",
+        names=names,
+        size=f"{name}, {length} mm",
+        standard="EN 10279",
+        material=material,
+        canonical=f"{name} C-channel, {length} mm long",
+        extras=[
             f"U-profile steel channel {fmt(h)} x {fmt(b)} mm with tapered flanges, {length} mm",
             f"{material_word(material)} {name} channel section, {fmt(tw)} mm web"
             + (f", {holes} holes in the web" if holes else ""),
             f"hot rolled C section {fmt(h)} mm, length {length} mm",
-        ),
-        through_holes=holes,
+        ],
     )
-    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
-    names = ["C-channel", "UPN channel", "U-profile", "channel section", "C section"]
-    return _worded(rng, part, attrs, names, f"{name}, {length} mm", "EN 10279", material)
 
 
 def angle_section(rng: np.random.Generator) -> GeneratedPart:
@@ -206,20 +141,23 @@ def angle_section(rng: np.random.Generator) -> GeneratedPart:
     a, b, t, r1 = pick(rng, std.ANGLES)
     shape = fillet_profile(sg.box(0, 0, t, a).union(sg.box(0, 0, b, t)), r1)
     toe = min(0.5 * r1, 0.4 * t)
-    shape = _round_convex(shape, toe).union(sg.box(0, 0, t / 2, t / 2))
+    shape = round_convex(shape, toe).union(sg.box(0, 0, t / 2, t / 2))
     length = _cut_length(rng, max(a, b), 3.0, 10.0)
-    bar = _section_bar(shape, length)
+    bar = section_bar(shape, length)
     holes = 0
     if rng.random() < 0.5 and a >= 40:
         d = 9.0 if t < 6 else 11.0
-        cutters, holes = _end_holes(rng, length, (t + r1 + d, a - d), "y", d, max_per_end=1)
-        bar = subtract(bar, cutters)
+        bar, holes = drill_end_holes(rng, bar, length, (t + r1 + d, a - d), d, max_per_end=1)
     equal = a == b
     size = f"L{fmt(a)}x{fmt(b)}x{fmt(t)}"
     material = pick(rng, ["steel", "galvanized steel", "stainless", "aluminium"])
     kind = "equal angle" if equal else "unequal angle"
-    part = GeneratedPart(
-        mesh=finish(bar),
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror" if equal else "none")
+    names = [kind, "angle section", "L-profile", "angle iron", "angle bar"]
+    return make_part(
+        rng,
+        bar,
+        attrs,
         name=f"Angle {size}, {length} mm",
         tags=[material, "EN 10056-1", "angle", kind.replace(" ", "-"), "L-profile"]
         + (["bolt holes"] if holes else []),
@@ -231,18 +169,18 @@ def angle_section(rng: np.random.Generator) -> GeneratedPart:
             length=length,
             holes=holes,
         ),
-        descriptions=descriptions_from(
-            f"{size} {kind}, {length} mm long",
+        names=names,
+        size=f"{size}, {length} mm",
+        standard="EN 10056-1",
+        material=material,
+        canonical=f"{size} {kind}, {length} mm long",
+        extras=[
             f"L-profile angle iron {fmt(a)} x {fmt(b)} x {fmt(t)} mm, cut to {length} mm",
             f"{material_word(material)} {kind} section with rounded root"
             + (f", {holes} bolt holes" if holes else ""),
             f"{length} mm piece of {fmt(a)}x{fmt(b)} angle bar, {fmt(t)} mm thick",
-        ),
-        through_holes=holes,
+        ],
     )
-    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror" if equal else "none")
-    names = [kind, "angle section", "L-profile", "angle iron", "angle bar"]
-    return _worded(rng, part, attrs, names, f"{size}, {length} mm", "EN 10056-1", material)
 
 
 def rectangular_hollow_section(rng: np.random.Generator) -> GeneratedPart:
@@ -252,29 +190,33 @@ def rectangular_hollow_section(rng: np.random.Generator) -> GeneratedPart:
     inner = rounded_rectangle(wid - 2 * t, hgt - 2 * t, 1.0 * t, 6)
     shape = outer.difference(inner)
     length = _cut_length(rng, max(hgt, wid), 3.0, 10.0)
-    bar = _section_bar(sa.translate(shape, 0, hgt / 2), length)
+    bar = section_bar(sa.translate(shape, 0, hgt / 2), length)
     square = hgt == wid
     kind = "square hollow section" if square else "rectangular hollow section"
     abbr = "SHS" if square else "RHS"
     material = pick(rng, ["steel", "galvanized steel", "stainless", "aluminium"])
     size = f"{fmt(hgt)}x{fmt(wid)}x{fmt(t)}"
-    part = GeneratedPart(
-        mesh=finish(bar),
+    attrs = ShapeAttributes(form="tube", holes=1, symmetry="mirror")
+    names = [kind, abbr, "box section", "structural tube", "hollow profile"]
+    return make_part(
+        rng,
+        bar,
+        attrs,
         name=f"{abbr} {size}, {length} mm",
         tags=[material, "EN 10219", "hollow section", abbr, "tube", "through-hole"],
         parameters=dict(height=num(hgt), width=num(wid), wall=num(t), length=length),
-        descriptions=descriptions_from(
-            f"{abbr} {size} {kind}, {length} mm long",
+        names=names,
+        size=f"{size}, {length} mm",
+        standard="EN 10219",
+        material=material,
+        canonical=f"{abbr} {size} {kind}, {length} mm long",
+        extras=[
             f"{'square' if square else 'rectangular'} steel tube {fmt(hgt)} x {fmt(wid)} mm, "
             f"{fmt(t)} mm wall",
             f"{material_word(material)} box section {size}, cut to {length} mm",
             f"{length} mm length of {fmt(hgt)}x{fmt(wid)} hollow profile with rounded corners",
-        ),
-        through_holes=1,
+        ],
     )
-    attrs = ShapeAttributes(form="tube", holes=1, symmetry="mirror")
-    names = [kind, abbr, "box section", "structural tube", "hollow profile"]
-    return _worded(rng, part, attrs, names, f"{size}, {length} mm", "EN 10219", material)
 
 
 def _t_slot_cut(width: float, opening: float) -> sg.Polygon:
@@ -300,8 +242,7 @@ def _t_slot_cut(width: float, opening: float) -> sg.Polygon:
 
 def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
     """Aluminium T-slot extrusion (20/30/40/45 series, 1 or 2 cores), cut to length."""
-    name = pick(rng, list(std.T_SLOT_PROFILES))
-    w, hgt, opening, core = std.T_SLOT_PROFILES[name]
+    name, (w, hgt, opening, core) = choose_row(rng, std.T_SLOT_PROFILES)
     cells = int(round(hgt / w))
     shape = rounded_rectangle(w, hgt, 0.04 * w, 3)
     slot = _t_slot_cut(w, opening)
@@ -318,11 +259,15 @@ def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
     for c in cuts:
         shape = shape.difference(c)
     length = _cut_length(rng, max(w, hgt), 3.0, 12.0)
-    bar = _section_bar(sa.translate(shape, 0, hgt / 2), length)
+    bar = section_bar(sa.translate(shape, 0, hgt / 2), length)
     size = name.split()[0]
     holes = cells + (1 if cells == 2 else 0)
-    part = GeneratedPart(
-        mesh=finish(bar),
+    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
+    names = ["T-slot profile", "aluminium extrusion", "framing profile", "slotted profile"]
+    return make_part(
+        rng,
+        bar,
+        attrs,
         name=f"T-slot profile {size}, {length} mm",
         tags=["aluminium", "6063-T5", "T-slot", "extrusion", "anodized", "through-hole"],
         parameters=dict(
@@ -333,18 +278,18 @@ def t_slot_profile(rng: np.random.Generator) -> GeneratedPart:
             length=length,
             profile=name,
         ),
-        descriptions=descriptions_from(
-            f"{size} aluminium T-slot profile, {length} mm long",
+        names=names,
+        size=f"{name}, {length} mm",
+        standard=None,
+        material="aluminium",
+        canonical=f"{size} aluminium T-slot profile, {length} mm long",
+        extras=[
             f"{name} aluminium extrusion cut to {length} mm",
             f"anodized aluminium framing profile {size} with {fmt(opening)} mm T-slots "
             f"and central core bore",
             f"{length} mm {size} modular profile for machine frames",
-        ),
-        through_holes=holes,
+        ],
     )
-    attrs = ShapeAttributes(form="profile", holes=holes, symmetry="mirror")
-    names = ["T-slot profile", "aluminium extrusion", "framing profile", "slotted profile"]
-    return _worded(rng, part, attrs, names, f"{name}, {length} mm", None, "aluminium")
 
 
 FAMILY_LIST = (

@@ -1,4 +1,4 @@
-"""Power transmission: helical, bevel and worm gears, racks, timing pulleys, couplings."""
+"""Gears: helical, bevel, worm and internal gears, worms and racks (spur: ``families_drive``)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,36 @@ import math
 import numpy as np
 import shapely.geometry as sg
 
-from data_jobs.catalog import families_standards as std
 from data_jobs.catalog import standards_motion as sm
 from data_jobs.catalog.attributes import ShapeAttributes
+from data_jobs.catalog.choices import choose, flag
 from data_jobs.catalog.families_base import (
     Family,
     GeneratedPart,
     Solid,
     along_x,
-    box,
     circle,
     cross_section,
     cylinder,
     extrude,
     fmt,
+    make_part,
     material_word,
     polar_copies,
     revolve,
+    rounded,
     segments_for,
     subtract,
     union,
 )
-from data_jobs.catalog.families_drive import (
-    _bore_with_keyway,
-    _standard_bore,
-    involute_gear_outline,
-)
-from data_jobs.catalog.motion_kit import (
-    chance,
-    choose,
+from data_jobs.catalog.families_drive import involute_gear_outline
+from data_jobs.catalog.geometry_kit import (
+    bore_with_keyway,
     helical_rod,
-    make_part,
-    scaled,
-    tessellation,
+    hub_on_face,
+    keyseat,
+    standard_bore,
 )
-
-# --------------------------------------------------------------------------- gears
 
 
 def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
@@ -61,29 +55,30 @@ def helical_gear(rng: np.random.Generator, extreme: str | None = None) -> Genera
     body = Solid.extrude(
         cross_section(sg.Polygon(outline)), width, divisions, twist * (-1 if left else 1)
     )
-    bore = _standard_bore(min(float(rng.uniform(0.25, 0.4)) * 2 * rf, 40))
-    if chance(rng, 0.5, extreme):  # chamfered tooth ends
+    bore = standard_bore(min(float(rng.uniform(0.25, 0.4)) * 2 * rf, 40))
+    if flag(rng, 0.5, extreme, draw_at_extremes=True):  # chamfered tooth ends
         ra, c = r + module, 0.5 * module
         ring = revolve(np.array([(ra - c, -0.01), (ra + 1, -0.01), (ra + 1, c)]), 72)
         body = subtract(body, [ring, ring.mirror((0, 0, 1)).translate((0, 0, width))])
-    hub = chance(rng, 0.5, extreme) and rf - module > 0.9 * bore + 4
+    hub = flag(rng, 0.5, extreme, draw_at_extremes=True) and rf - module > 0.9 * bore + 4
     hub_len = round(0.6 * width + 0.2 * bore, 1) if hub else 0.0
     parts = [body]
     if hub:
         hub_d = min(1.8 * bore + 4, 2 * rf - 2 * module)
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=width - 0.5))
-    keyway = bore >= 10 and chance(rng, 0.5, extreme)
-    gear = subtract(union(parts), [_bore_with_keyway(bore, width + hub_len, keyway)])
+        parts.append(hub_on_face(hub_d, hub_len, width))
+    keyway = bore >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
+    gear = subtract(union(parts), [bore_with_keyway(bore, width + hub_len, keyway)])
     material = choose(rng, ("steel", "steel", "brass", "POM", "cast iron"))
     hand = "left" if left else "right"
     return make_part(
         rng,
         gear,
         name=f"Helical gear m{fmt(module)} z{teeth} {fmt(beta)}deg {hand[0].upper()}H",
-        tags=["helical gear", "involute", f"{hand}-hand helix", "DIN 3960"]
+        tags=[material, "DIN 3960", "helical gear", "involute", f"{hand}-hand helix"]
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             normal_module=module,
             teeth=teeth,
             helix_angle=beta,
@@ -126,28 +121,36 @@ def bevel_gear(rng: np.random.Generator, extreme: str | None = None) -> Generate
     teeth_body = Solid.extrude(cross_section(sg.Polygon(outline)), h, 1, 0.0, (scale, scale))
     rf = r - 1.25 * module
     back = max(2.0, 0.6 * module + 0.15 * b)
-    bore = _standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf * scale, 40))
+    bore = standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf * scale, 40))
     parts = [teeth_body, cylinder(0.97 * rf, back + 0.1, segments_for(rf, 48, 72), z0=-back)]
-    hub = chance(rng, 0.6, extreme)
+    hub = flag(rng, 0.6, extreme, draw_at_extremes=True)
     hub_len = round(0.8 * bore + 4, 1) if hub else 0.0
     hub_d = min(1.7 * bore + 6, 1.8 * rf * scale)
     if hub:  # hub behind the mounting face, as on catalogue bevel gears
         parts.append(
             cylinder(hub_d / 2, hub_len + 0.1, segments_for(hub_d / 2), z0=-back - hub_len)
         )
-    keyway = bore >= 10 and chance(rng, 0.5, extreme)
+    keyway = bore >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
     total = h + back + hub_len
-    gear = subtract(union(parts), [_bore_with_keyway(bore, total, keyway, z0=-back - hub_len - 1)])
+    gear = subtract(union(parts), [bore_with_keyway(bore, total, keyway, z0=-back - hub_len - 1)])
     material = choose(rng, ("steel", "steel", "brass", "POM", "cast iron"))
     role = "pinion" if pinion and ratio > 1 else "gear"
     return make_part(
         rng,
         gear,
         name=f"Bevel {role} m{fmt(module)} z{teeth} 1:{fmt(ratio)}",
-        tags=["bevel gear", "straight teeth", "conical", "90 degree shaft angle", "ISO 23509"]
+        tags=[
+            material,
+            "ISO 23509",
+            "bevel gear",
+            "straight teeth",
+            "conical",
+            "90 degree shaft angle",
+        ]
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             module=module,
             teeth=teeth,
             ratio=ratio,
@@ -204,25 +207,26 @@ def worm_wheel(rng: np.random.Generator, extreme: str | None = None) -> Generate
     rf = d2 / 2 - 1.25 * module
     blank = revolve(np.array([(0.0, 0.0), *arc, (0.0, b)]), 96)
     wheel = prism ^ blank
-    bore = _standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf, 45))
-    hub = chance(rng, 0.6, extreme) and rf - module > 0.9 * bore + 4
+    bore = standard_bore(min(float(rng.uniform(0.3, 0.45)) * 2 * rf, 45))
+    hub = flag(rng, 0.6, extreme, draw_at_extremes=True) and rf - module > 0.9 * bore + 4
     hub_len = round(0.5 * b + 0.3 * bore, 1) if hub else 0.0
     parts = [wheel]
     if hub:
         hub_d = min(1.7 * bore + 6, 2 * rf - 2 * module)
-        parts.append(cylinder(hub_d / 2, hub_len + 0.5, segments_for(hub_d / 2), z0=b - 0.5))
-    keyway = bore >= 10 and chance(rng, 0.5, extreme)
-    wheel = subtract(union(parts), [_bore_with_keyway(bore, b + hub_len, keyway)])
+        parts.append(hub_on_face(hub_d, hub_len, b))
+    keyway = bore >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
+    wheel = subtract(union(parts), [bore_with_keyway(bore, b + hub_len, keyway)])
     material = choose(rng, ("bronze", "bronze", "cast iron", "POM"))
     ratio = teeth / starts
     return make_part(
         rng,
         wheel,
         name=f"Worm wheel m{fmt(module)} z{teeth} i={fmt(ratio)}",
-        tags=["worm wheel", "throated rim", "worm gear set", "DIN 3975"]
+        tags=[material, "DIN 3975", "worm wheel", "throated rim", "worm gear set"]
         + (["hub"] if hub else [])
         + (["keyway"] if keyway else []),
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             module=module,
             teeth=teeth,
             worm_starts=starts,
@@ -256,7 +260,7 @@ def worm(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
     ra = d1 / 2 + module
     depth = 2.2 * module
     thread_len = round(float(choose(rng, (5.0, 6.0, 7.0, 8.0), extreme)) * pitch, 1)
-    journal_d = _standard_bore(d1 - 2.4 * module - 2)
+    journal_d = standard_bore(d1 - 2.4 * module - 2)
     journal_len = round(float(rng.uniform(1.0, 2.0)) * journal_d + 5)
     left = bool(rng.random() < 0.15)
     thread = helical_rod(ra, depth, pitch, starts, thread_len, 20.0, left)
@@ -274,20 +278,18 @@ def worm(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
         ),
         segments_for(rj, 24, 40),
     )
-    other_len = journal_len if chance(rng, 0.5, extreme) else round(0.6 * journal_len)
+    other_len = (
+        journal_len if flag(rng, 0.5, extreme, draw_at_extremes=True) else round(0.6 * journal_len)
+    )
     shaft2 = shaft.mirror((0, 0, 1)).translate((0, 0, thread_len))
     if other_len != journal_len:
         shaft2 = shaft2.scale((1, 1, other_len / journal_len)).translate(
             (0, 0, thread_len * (1 - other_len / journal_len))
         )
     body = union([thread, shaft, shaft2])
-    keyway = journal_d >= 10 and chance(rng, 0.5, extreme)
+    keyway = journal_d >= 10 and flag(rng, 0.5, extreme, draw_at_extremes=True)
     if keyway:
-        key = std.parallel_key(journal_d)
-        slot_len = 0.6 * journal_len
-        half = (slot_len - key["b"]) / 2
-        stadium = sg.LineString([(-half, 0), (half, 0)]).buffer(key["b"] / 2, quad_segs=6)
-        pocket = extrude(stadium, key["t1"] + 5.0, z0=rj - key["t1"]).rotate((0, -90, 0))
+        pocket = keyseat(journal_d, 0.6 * journal_len, quad_segs=6)
         body = body - pocket.translate((0, 0, -journal_len / 2))
     body = along_x(body)
     material = choose(rng, ("steel", "steel", "stainless", "carbon steel"))
@@ -297,9 +299,18 @@ def worm(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
         rng,
         body,
         name=f"Worm m{fmt(module)} {starts}-start {fmt(d1)}x{fmt(total)}",
-        tags=["worm", "worm shaft", f"{starts}-start", f"{hand}-hand", "DIN 3975", "ZA profile"]
+        tags=[
+            material,
+            "DIN 3975",
+            "worm",
+            "worm shaft",
+            f"{starts}-start",
+            f"{hand}-hand",
+            "ZA profile",
+        ]
         + (["keyway"] if keyway else []),
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             module=module,
             starts=starts,
             pitch_diameter=d1,
@@ -361,8 +372,16 @@ def gear_rack(rng: np.random.Generator, extreme: str | None = None) -> Generated
         rng,
         rack,
         name=f"Gear rack m{fmt(module)} {fmt(width)}x{fmt(height)}x{fmt(length)}",
-        tags=["gear rack", "straight teeth", "rack and pinion", "DIN 3962", "counterbored holes"],
-        parameters=dict(
+        tags=[
+            material,
+            "DIN 3962",
+            "gear rack",
+            "straight teeth",
+            "rack and pinion",
+            "counterbored holes",
+        ],
+        parameters=rounded(
+            whole_as_int=True,
             module=module,
             face_width=width,
             height=height,
@@ -401,7 +420,7 @@ def internal_gear(rng: np.random.Generator, extreme: str | None = None) -> Gener
     ring2d = circle(od / 2, segments=segments_for(od / 2, 64, 128)).difference(space)
     gear = extrude(ring2d, width)
     bolts = 0
-    if chance(rng, 0.5, extreme) and rim >= 6:
+    if flag(rng, 0.5, extreme, draw_at_extremes=True) and rim >= 6:
         bolts = int(choose(rng, (6, 8, 12), None))
         hole_d = min(0.45 * rim, 9.0)
         pcd = root + rim / 2
@@ -412,9 +431,18 @@ def internal_gear(rng: np.random.Generator, extreme: str | None = None) -> Gener
         rng,
         gear,
         name=f"Internal gear m{fmt(module)} z{teeth}",
-        tags=["internal gear", "ring gear", "annulus", "planetary", "involute", "DIN 3960"]
+        tags=[
+            material,
+            "DIN 3960",
+            "internal gear",
+            "ring gear",
+            "annulus",
+            "planetary",
+            "involute",
+        ]
         + (["bolt circle"] if bolts else []),
-        parameters=dict(
+        parameters=rounded(
+            whole_as_int=True,
             module=module,
             teeth=teeth,
             pitch_diameter=2 * r,
@@ -439,248 +467,6 @@ def internal_gear(rng: np.random.Generator, extreme: str | None = None) -> Gener
     )
 
 
-# --------------------------------------------------------------------------- belts, couplings
-
-
-def timing_pulley(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Synchronous belt pulley (GT2, T5 or HTD 5M) with flanges and a set-screw hub."""
-    profile = str(choose(rng, tuple(sm.TIMING_BELTS), extreme))
-    pitch, pld, depth, belt_w = sm.TIMING_BELTS[profile]
-    teeth = int(choose(rng, sm.TIMING_PULLEY_TEETH, extreme))
-    pd = teeth * pitch / math.pi
-    od = pd - 2 * pld
-    n_seg = max(96, 6 * teeth)
-    groove_w = 0.55 * pitch
-    cutters = []
-    for k in range(teeth):
-        a = 2 * math.pi * k / teeth
-        c = np.array([math.cos(a), math.sin(a)])
-        if profile == "T5":
-            w_top, w_bot = groove_w, 0.6 * groove_w
-            loc = np.array([(od / 2 + 1, w_top / 2), (od / 2 - depth, w_bot / 2),
-                            (od / 2 - depth, -w_bot / 2), (od / 2 + 1, -w_top / 2)])  # fmt: skip
-            rot = np.c_[loc[:, 0] * c[0] - loc[:, 1] * c[1], loc[:, 0] * c[1] + loc[:, 1] * c[0]]
-            cutters.append(sg.Polygon(rot))
-        else:
-            rg = groove_w / 2
-            centre = (od / 2 - depth + rg) * c
-            cut = sg.Point(*centre).buffer(rg, quad_segs=4)
-            cutters.append(
-                cut.union(sg.Point(*(centre + 1.0 * c)).buffer(rg, quad_segs=4)).convex_hull
-            )
-    teeth2d = circle(od / 2, segments=n_seg).difference(sg.MultiPolygon(cutters).buffer(0))
-    width = belt_w + 1.0
-    flanges = chance(rng, 0.7, extreme)
-    fl_t = max(1.0, 0.2 * pitch)
-    fl_r = od / 2 + max(1.2, 0.5 * pitch + pld)
-    bores = (4, 5, 6, 6.35, 8, 10, 12, 14, 15, 20, 25)
-    fit = [b for b in bores if 0.12 * od <= b <= 0.55 * (od - 2 * depth)] or [4]
-    bore = float(choose(rng, fit, extreme))
-    screw = 3.0 if bore <= 8 else 4.0 if bore <= 14 else 5.0
-    hub_r = max(0.7 * od / 2, bore / 2 + 1.6 * screw)
-    hub_len = round(max(6.0, 2.2 * screw), 1)
-    z = 0.0
-    parts = []
-    if flanges:
-        parts.append(cylinder(fl_r, fl_t + 0.05, segments_for(fl_r, 48, 96), z0=0.0))
-        z = fl_t
-    parts.append(extrude(teeth2d, width, z0=z))
-    z += width
-    if flanges:
-        parts.append(cylinder(fl_r, fl_t, segments_for(fl_r, 48, 96), z0=z - 0.05))
-        z += fl_t
-    parts.append(cylinder(hub_r, hub_len + 0.05, segments_for(hub_r, 32, 64), z0=z - 0.05))
-    z += hub_len
-    n_screws = 2 if chance(rng, 0.5, extreme) else 1
-    cuts = [cylinder(bore / 2, z + 2, segments_for(bore / 2, 24, 40), z0=-1)]
-    tap = (
-        cylinder(0.42 * screw, hub_r + 2, 16).rotate((0, 90, 0)).translate((0, 0, z - hub_len / 2))
-    )
-    cuts += polar_copies(tap, n_screws, 0.0) if n_screws == 1 else [tap, tap.rotate((0, 0, 90))]
-    pulley = subtract(union(parts), cuts)
-    material = choose(rng, ("aluminium", "aluminium", "steel", "POM"))
-    return make_part(
-        rng,
-        pulley,
-        name=f"Timing pulley {profile} {teeth}T {fmt(bore)} mm bore",
-        tags=["timing pulley", "synchronous", profile, "ISO 13050", "set screw", "hub"]
-        + (["flanged"] if flanges else []),
-        parameters=dict(
-            profile=profile,
-            pitch=pitch,
-            teeth=teeth,
-            pitch_diameter=round(pd, 2),
-            outside_diameter=round(od, 2),
-            belt_width=belt_w,
-            bore=bore,
-            set_screws=n_screws,
-            flanges=int(flanges),
-        ),
-        attributes=ShapeAttributes(
-            form="wheel",
-            threaded=True,
-            toothed_rim=True,
-            teeth=teeth,
-            holes=1 + n_screws,
-            symmetry="polar",
-        ),
-        names=["timing pulley", "synchronous pulley", "toothed belt pulley", "timing belt gear"],
-        size=f"{profile} {teeth}T",
-        standard="ISO 13050",
-        material=material,
-        extras=[
-            f"{profile} timing pulley {teeth} teeth, {fmt(bore)} mm bore, "
-            f"for {fmt(belt_w)} mm belt",
-            f"toothed belt pulley pitch {fmt(pitch)} mm, pitch diameter {fmt(pd, 2)} mm"
-            + (", flanged both sides" if flanges else ", without flanges"),
-            f"{teeth}T {profile} pulley with hub and {n_screws} set screw"
-            + ("s" if n_screws > 1 else ""),
-        ],
-    )
-
-
-def jaw_coupling(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Jaw coupling hub, L type: cylindrical hub with three curved jaws for the spider."""
-    size = str(choose(rng, tuple(sm.JAW_COUPLINGS), extreme))
-    od, length, jaw_len, max_bore = sm.JAW_COUPLINGS[size]
-    bores = [b for b in (5, 6, 8, 10, 12, 14, 15, 16, 19, 20, 22, 24, 25, 28, 30, 32, 35, 38, 42)
-             if 0.25 * od <= b <= max_bore]  # fmt: skip
-    bore = float(choose(rng, bores, extreme))
-    r = od / 2
-    r_in = max(bore / 2 + 0.5, 0.42 * r)
-    n_seg = scaled(segments_for(r, 48, 72), tessellation(rng, extreme))
-    hub = cylinder(r, length - jaw_len + 0.05, n_seg)
-    jaws = []
-    span = math.radians(60.0 - 8.0)
-    for k in range(3):
-        a0 = 2 * math.pi * k / 3 - span / 2
-        arc = np.linspace(a0, a0 + span, 12)
-        ring = np.r_[np.c_[r * np.cos(arc), r * np.sin(arc)],
-                     np.c_[r_in * np.cos(arc[::-1]), r_in * np.sin(arc[::-1])]]  # fmt: skip
-        # crowned flanks: rounded jaw edges seen from the end
-        jaw2d = sg.Polygon(ring).buffer(-0.08 * r, quad_segs=4).buffer(0.06 * r, quad_segs=4)
-        jaw2d = jaw2d.intersection(circle(r, segments=n_seg))
-        jaws.append(extrude(jaw2d, jaw_len, z0=length - jaw_len))
-    body = union([hub, *jaws])
-    keyway = bore >= 10 and chance(rng, 0.5, extreme)
-    set_screw = chance(rng, 0.6, extreme)
-    cuts = [_bore_with_keyway(bore, length, keyway)]
-    if set_screw:
-        screw = 4.0 if od < 40 else 6.0
-        z = (length - jaw_len) / 2
-        cuts.append(cylinder(0.42 * screw, r + 2, 16).rotate((0, 90, 0)).rotate((0, 0, 90))
-                    .translate((0, 0, z)))  # fmt: skip
-    coupling = subtract(body, cuts)
-    material = choose(rng, ("cast iron", "steel", "aluminium", "aluminium"))
-    return make_part(
-        rng,
-        coupling,
-        name=f"Jaw coupling hub {size} bore {fmt(bore)}",
-        tags=["jaw coupling", "spider coupling", "L type", "flexible coupling", "hub"]
-        + (["keyway"] if keyway else [])
-        + (["set screw"] if set_screw else []),
-        parameters=dict(
-            size=size, outer_diameter=od, hub_length=length, jaw_length=jaw_len, bore=bore, jaws=3
-        ),  # fmt: skip
-        attributes=ShapeAttributes(
-            form="cylinder",
-            threaded=set_screw,
-            holes=1 + int(set_screw),
-            symmetry="none" if set_screw else "polar",
-        ),
-        names=[
-            "jaw coupling hub",
-            "spider coupling hub",
-            "Lovejoy coupling half",
-            "curved jaw hub",
-        ],
-        size=f"{size} {fmt(bore)} mm",
-        standard=None,
-        material=material,
-        extras=[
-            f"{size} jaw coupling hub, {fmt(od)} mm OD, {fmt(bore)} mm bore"
-            + (" with keyway" if keyway else ""),
-            f"flexible coupling half with 3 curved jaws, {fmt(length)} mm long",
-            "L-type jaw hub for an elastomer spider insert"
-            + (", set screw over the bore" if set_screw else ""),
-        ],
-    )
-
-
-def rigid_coupling(rng: np.random.Generator, extreme: str | None = None) -> GeneratedPart:
-    """Rigid shaft coupling: plain sleeve with set screws or one-piece clamp with slit ends."""
-    bore = float(choose(rng, tuple(sm.RIGID_COUPLINGS), extreme))
-    od, length = sm.RIGID_COUPLINGS[bore]
-    clamp = chance(rng, 0.5, extreme)
-    n = scaled(segments_for(od / 2, 40, 64), tessellation(rng, extreme))
-    c = 0.5 if od < 30 else 1.0
-    body = revolve(
-        np.array(
-            [
-                (bore / 2, 0),
-                (od / 2 - c, 0),
-                (od / 2, c),
-                (od / 2, length - c),
-                (od / 2 - c, length),
-                (bore / 2, length),
-            ]
-        ),  # fmt: skip
-        n,
-    )
-    screw = 3.0 if od <= 20 else 4.0 if od <= 32 else 5.0 if od <= 45 else 6.0
-    cuts = []
-    if clamp:
-        gap = max(0.8, 0.05 * od)
-        slit_len = 0.42 * length
-        for z0 in (-1.0, length - slit_len):
-            cuts.append(
-                box(od / 2 + 1, gap, slit_len + 1, ((od / 2 + 1) / 2, 0, z0 + (slit_len + 1) / 2))
-            )
-            x = (bore / 2 + od / 2) / 2
-            zc = z0 + 1 + slit_len / 2 if z0 < 0 else z0 + slit_len / 2
-            cuts.append(cylinder(0.55 * screw, od + 2, 16, z0=-od / 2 - 1).rotate((90, 0, 0))
-                        .translate((x, 0, zc)))  # fmt: skip
-        holes = 1 + 4
-        kind = "clamp"
-    else:
-        per_end = int(choose(rng, (1, 2), extreme))
-        tap = cylinder(0.42 * screw, od / 2 + 1, 16).rotate((0, 90, 0))
-        for zc in (0.25 * length, 0.75 * length):
-            cuts += (
-                polar_copies(tap.translate((0, 0, zc)), per_end, 0.0)
-                if per_end == 1
-                else [tap.translate((0, 0, zc)), tap.translate((0, 0, zc)).rotate((0, 0, 90))]
-            )
-        holes = 1 + 2 * per_end
-        kind = "set screw"
-    coupling = subtract(body, cuts)
-    material = choose(rng, ("steel", "stainless", "aluminium", "aluminium"))
-    return make_part(
-        rng,
-        coupling,
-        name=f"Rigid coupling {fmt(bore)} mm ({kind})",
-        tags=["rigid coupling", "sleeve coupling", "shaft coupling", kind],
-        parameters=dict(
-            bore=bore, outer_diameter=od, length=length, screw=f"M{fmt(screw)}", style=kind
-        ),  # fmt: skip
-        attributes=ShapeAttributes(
-            form="cylinder", threaded=not clamp, holes=holes, symmetry="mirror"
-        ),  # fmt: skip
-        names=["rigid coupling", "sleeve coupling", "shaft coupler", "muff coupling"],
-        size=f"{fmt(bore)}x{fmt(od)}x{fmt(length)}",
-        standard=None,
-        material=material,
-        extras=[
-            f"rigid {kind} coupling for two {fmt(bore)} mm shafts, {fmt(od)} mm OD, "
-            f"{fmt(length)} mm long",
-            "one-piece clamp shaft coupling with slit ends and clamp screws"
-            if clamp
-            else f"solid sleeve coupler fixed by M{fmt(screw)} set screws",
-            f"shaft connector {fmt(bore)} to {fmt(bore)} mm, M{fmt(screw)} screws",
-        ],
-    )
-
-
 FAMILY_LIST = (
     Family("helical_gear", "helical_gear", helical_gear, "gear"),
     Family("bevel_gear", "bevel_gear", bevel_gear, "gear"),
@@ -688,7 +474,4 @@ FAMILY_LIST = (
     Family("worm", "worm", worm, "gear"),
     Family("gear_rack", "gear_rack", gear_rack, "gear"),
     Family("internal_gear", "ring_gear", internal_gear, "gear"),
-    Family("timing_pulley", "timing_pulley", timing_pulley, "pulley"),
-    Family("jaw_coupling", "jaw_coupling", jaw_coupling, "coupling"),
-    Family("rigid_coupling", "rigid_coupling", rigid_coupling, "coupling"),
 )

@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from data_jobs.catalog.families import FAMILIES, Family
 from data_jobs.catalog.unseen import UNSEEN_FAMILIES
 
 MANIFEST_NAME = "manifest.jsonl"
+ERRORS_NAME = "errors.jsonl"  # parts a converted catalog (KiCad, MCAD) could not build
 PARTS_DIR = "parts"
 MESH_FORMATS = ("stl", "ply", "obj", "glb", "off")
 MANIFEST_KEYS = (
@@ -115,10 +116,26 @@ def generate_catalog(
             units="mm",
         )
         records.append({k: record[k] for k in MANIFEST_KEYS})
-    with open(out_dir / MANIFEST_NAME, "w", encoding="utf-8", newline="\n") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_jsonl(out_dir / MANIFEST_NAME, records)
     return records
+
+
+def write_jsonl(path: Path, rows: Sequence[dict]) -> None:
+    """One JSON object per line, UTF-8 as is, "\\n" line ends (manifests, error lists)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_converted_catalog(out_dir: Path, records: Sequence[dict], errors: Sequence[dict]):
+    """Write a converted catalog's manifest.jsonl and errors.jsonl, and remove the part files of
+    an earlier run that no record names (out_dir/parts/ holds this run's parts only)."""
+    write_jsonl(out_dir / MANIFEST_NAME, records)
+    write_jsonl(out_dir / ERRORS_NAME, errors)
+    keep = {PurePosixPath(r["file"]).name for r in records}
+    for stale in (out_dir / PARTS_DIR).iterdir():
+        if stale.is_file() and stale.name not in keep:
+            stale.unlink()
 
 
 def load_manifest(path_or_dir: str | Path) -> list[dict]:

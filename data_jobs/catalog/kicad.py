@@ -13,7 +13,6 @@ as is; models that fail to convert are rows of ``errors.jsonl``, never the end o
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -27,16 +26,20 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
-from data_jobs.catalog.generate import MANIFEST_KEYS, MANIFEST_NAME, PARTS_DIR
+from data_jobs.catalog.generate import (
+    ERRORS_NAME,
+    MANIFEST_KEYS,
+    PARTS_DIR,
+    write_converted_catalog,
+)
 from data_jobs.catalog.kicad_names import describe_model, model_tags, parse_model_name
 
 PACKAGE = "kicad-packages3d"
 DEFAULT_CACHE = Path("~/.cache/cadsearch/kicad")
-ERRORS_NAME = "errors.jsonl"
 KICAD_SCALE = 2.54  # millimetres per KiCad VRML unit (0.1 inch)
 MESH_FORMATS = ("ply", "stl")
 TASKS_PER_CHILD = 25  # models a conversion process converts before it is replaced
@@ -519,12 +522,7 @@ def build_kicad_catalog(
     order = {ids[m.member]: i for i, m in enumerate(chosen)}
     records.sort(key=lambda r: order[r["part_id"]])
     errors.sort(key=lambda e: e["part_id"])
-    _write_jsonl(out_dir / MANIFEST_NAME, records)
-    _write_jsonl(out_dir / ERRORS_NAME, errors)
-    keep = {PurePosixPath(r["file"]).name for r in records}
-    for stale in parts_dir.iterdir():
-        if stale.is_file() and stale.name not in keep:
-            stale.unlink()
+    write_converted_catalog(out_dir, records, errors)
     summary.errors = len(errors)
     summary.seconds["total"] = time.perf_counter() - started
     return summary
@@ -533,9 +531,3 @@ def build_kicad_catalog(
 def _error(part_id: str, model: KicadModel, stage: str, message: str) -> dict:
     file = f"{model.category}.3dshapes/{model.name}.wrl"
     return {"part_id": part_id, "file": file, "stage": stage, "message": message}
-
-
-def _write_jsonl(path: Path, rows: Sequence[dict]) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -11,7 +11,6 @@ never the end of the job.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -21,14 +20,18 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from data_jobs.catalog.attributes import ShapeAttributes
-from data_jobs.catalog.generate import MANIFEST_KEYS, MANIFEST_NAME, PARTS_DIR
+from data_jobs.catalog.generate import (
+    ERRORS_NAME,
+    MANIFEST_KEYS,
+    PARTS_DIR,
+    write_converted_catalog,
+)
 
 PACKAGE = "openscad-mcad"
 DEFAULT_LIBRARY = Path("/usr/share/openscad/libraries/MCAD")
-ERRORS_NAME = "errors.jsonl"
 MESH_FORMATS = ("stl", "ply")
 SOURCE_URI = "https://github.com/openscad/MCAD/blob/master/"
 RENDER_TIMEOUT_S = 180.0
@@ -675,8 +678,7 @@ def build_mcad_catalog(
     if duplicates:
         raise ValueError(f"duplicate MCAD part ids: {duplicates}")
     out_dir = Path(out_dir).expanduser()
-    parts_dir = out_dir / PARTS_DIR
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
     version = package_version()
 
     def render(part: McadPart) -> tuple[dict | None, dict | None]:
@@ -705,17 +707,6 @@ def build_mcad_catalog(
         summary.per_category[record["category"]] = (
             summary.per_category.get(record["category"], 0) + 1
         )
-    _write_jsonl(out_dir / MANIFEST_NAME, records)
-    _write_jsonl(out_dir / ERRORS_NAME, errors)
-    keep = {PurePosixPath(r["file"]).name for r in records}
-    for stale in parts_dir.iterdir():
-        if stale.is_file() and stale.name not in keep:
-            stale.unlink()
+    write_converted_catalog(out_dir, records, errors)
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _write_jsonl(path: Path, rows: Sequence[dict]) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")

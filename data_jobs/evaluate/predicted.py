@@ -83,23 +83,12 @@ def eval_predicted(
     return headline, {name: v for name, v in values.items() if v[0]}, details
 
 
-def unseen_ids(payloads: dict[str, dict], records: dict[str, dict]) -> set[str]:
-    """Part ids of unseen families or KiCad folders, by manifest record (else payload)."""
-    from data_jobs.catalog.unseen import is_unseen
-
-    return {
-        pid
-        for pid, payload in payloads.items()
-        if is_unseen({**payload, **(records.get(pid) or {})})
-    }
-
-
 def predicted_task(ctx, clip, index, split: str) -> tuple[dict, dict, list]:
     """The eval's predicted-kind task over every part of ``split`` (not only the query parts:
     predicting costs no search)."""
-    from .run import select_queries
+    from .run import select_queries, unseen_part_ids
 
     part_ids = select_queries(ctx.payloads, split, None, 0)
     categories = {pid: ctx.category(pid) for pid in part_ids}
-    unseen = unseen_ids(ctx.payloads, ctx.records) & set(part_ids)
+    unseen = set(unseen_part_ids(ctx)) & set(part_ids)
     return eval_predicted(ctx.store, part_ids, categories, unseen, index, clip)
