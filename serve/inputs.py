@@ -177,14 +177,17 @@ def point_array(value: Any, field: str, min_points: int, max_points: int) -> np.
     bad = int((~np.isfinite(array)).any(axis=1).sum())
     if bad:
         raise invalid(field, f"{bad} points have non-finite coordinates (NaN or inf)", "non_finite")
-    from encoders.geometry.validate import MAX_COORDINATE  # the bound a part's vertices have
+    # the bounds a part's vertices have: past them normalizing gives an all-zero cloud
+    from encoders.geometry.validate import MAX_COORDINATE, MIN_EXTENT
 
     largest = float(np.abs(array).max())
-    if largest > MAX_COORDINATE:  # normalizing would overflow to an all-zero cloud
+    if largest > MAX_COORDINATE:
         message = f"a coordinate of magnitude {largest:.3g} is beyond {MAX_COORDINATE:g}"
         raise invalid(field, message, "coordinate_range")
-    if float(np.ptp(array, axis=0).max()) <= 0:
-        raise invalid(field, "all points coincide (zero extent)", "zero_extent")
+    extent = float(np.ptp(array, axis=0).max())
+    if extent <= MIN_EXTENT:
+        message = f"all points coincide: they span {extent:.3g}, at most {MIN_EXTENT:g}"
+        raise invalid(field, message, "zero_extent")
     return array
 
 

@@ -19,6 +19,9 @@ from .errors import (
 # larger coordinates (file units) are refused: merging vertices hashes them at 1e-8 as int64,
 # which overflows near 9e10, and float sums overflow long before 1e308
 MAX_COORDINATE = 1e9
+# a bounding box diagonal at or below this is degenerate (mesh.min_extent's default); a query
+# cloud's extent too: below ~1e-154 its squares underflow and normalizing gives no cloud
+MIN_EXTENT = 1e-9
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ def validate_mesh(
     mesh: trimesh.Trimesh,
     *,
     max_faces: int | None = None,
-    min_extent: float = 1e-9,
+    min_extent: float = MIN_EXTENT,
     max_coordinate: float = MAX_COORDINATE,
     source: str | None = None,
 ) -> tuple[trimesh.Trimesh, CleanReport]:
