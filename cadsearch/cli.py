@@ -342,6 +342,12 @@ def kind_label(hit: dict) -> str:
     return category
 
 
+def match_label(hit: dict) -> str:
+    """A result's similarity percentage: ``87%`` (``-`` when it has none)."""
+    percent = hit.get("similarity_percent")
+    return "-" if percent is None else f"{percent:.0f}%"
+
+
 def _search(args: argparse.Namespace) -> int:
     import os
 
@@ -374,6 +380,8 @@ def _search(args: argparse.Namespace) -> int:
                 filters=filters or None,
                 top_k=args.top_k,
                 rerank=args.rerank,
+                min_similarity=args.min_similarity,
+                same_size=args.same_size,
             )
     except CadsearchError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -387,9 +395,12 @@ def _search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(answer["results"], 1):
         size = " x ".join(f"{v:g}" for v in hit["extents_mm"] or [])
         print(
-            f"{rank:>3}  {hit['score']:.4f}  {hit['part_id']:<36} {kind_label(hit):<16} "
-            f"{hit['name']}  [{size} mm]"
+            f"{rank:>3}  {match_label(hit):>5}  {hit['score']:.4f}  {hit['part_id']:<36} "
+            f"{kind_label(hit):<16} {hit['name']}  [{size} mm]"
         )
+    if answer["results"] and not answer.get("similarity_calibrated", True):
+        note = "match % uncalibrated: the bundle has no similarity.json (docs/similarity.md)"
+        print(note, file=sys.stderr)
     if not answer["results"]:
         print("no results")
     return 0
@@ -666,6 +677,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="predicted kind of parts without a category (repeatable, any of)",
     )
     search.add_argument("--max-size", type=float, default=None, help="largest extent, mm")
+    search.add_argument(
+        "--min-similarity",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="drop results below this match percentage, 0..100 (docs/similarity.md)",
+    )
+    search.add_argument(
+        "--same-size",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="with --mesh or --like: parts whose sorted extents are within this tolerance",
+    )
     search.add_argument(
         "--rerank",
         action=argparse.BooleanOptionalAction,

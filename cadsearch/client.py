@@ -104,11 +104,16 @@ class CadsearchClient:
         fusion: str = "rrf",
         rerank: bool | None = None,
         include_embeddings: bool = False,
+        min_similarity: float | None = None,
+        same_size: float | None = None,
     ) -> dict[str, Any]:
         """A fused search; returns the response (``results``, ``bundle_id``, ...).
 
         image / mesh : a file path or bytes; like : a part id ("more like this")
         rerank : None leaves it to the service (its search.rerank: image and mesh queries)
+        min_similarity : percent 0..100: results below it (``similarity_percent``) are dropped
+        same_size : percent: only parts whose sorted extents are each within this tolerance of
+            the mesh's or the ``like`` part's
         filters : e.g. ``{"categories": ["gear"]}``; parts without a category by their predicted
             kind: ``{"predicted_categories": ["spur_gear"], "min_predicted_score": 0.5}``
         points : (N, 3) array-like surface points
@@ -126,6 +131,8 @@ class CadsearchClient:
             "filters": filters,
             "weights": weights,
             "mesh_format": mesh_format,
+            "min_similarity": min_similarity,
+            "same_size": same_size,
             "points": np.asarray(points, dtype=float).tolist() if points is not None else None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})

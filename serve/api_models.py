@@ -39,6 +39,16 @@ class SearchRequest(_Request):
         "search.rerank (image and mesh queries)",
     )
     include_embeddings: bool = Field(False, description="return the query vectors")
+    min_similarity: float | None = Field(
+        None,
+        description="percent, 0..100: results whose similarity_percent is below it are "
+        "dropped before paging (docs/similarity.md)",
+    )
+    same_size: float | None = Field(
+        None,
+        description="percent, > 0 and <= 100: only parts whose sorted bounding-box extents are "
+        "each within this tolerance of the query part's (a mesh upload or part_id)",
+    )
 
 
 class EmbedTextRequest(_Request):
@@ -79,6 +89,14 @@ class SearchResult(BaseModel):
     category: str
     tags: list[str]
     score: float = Field(..., description="fused score (reranked: MaxSim + the geometry term)")
+    match_score: float | None = Field(
+        None, description="weighted mean cosine of the query's fused pairs (docs/similarity.md)"
+    )
+    similarity_percent: float | None = Field(
+        None,
+        description="0..100: the match score through the bundle's calibration of the query kind "
+        "(100 x P(same kind)); see similarity_calibrated",
+    )
     cosines: dict[str, float] = Field(..., description="'modality->target' -> cosine")
     similarity: dict[str, float] = Field(..., description="cosine of each same-modality pair")
     maxsim: float | None = None
@@ -101,6 +119,10 @@ class SearchResponse(BaseModel):
     bundle_id: str
     query_id: str
     modalities: list[str]
+    similarity_kind: str = Field(..., description="text, image, mesh or like: its calibration")
+    similarity_calibrated: bool = Field(
+        ..., description="false: the bundle has no calibration; similarity_percent = 100 x match"
+    )
     took_ms: float
     embeddings: dict[str, Any] | None = None
 

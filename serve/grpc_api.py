@@ -124,6 +124,8 @@ def search_input_of(request: pb.SimilarModelsRequest, limits):
         fusion=request.fusion if request.HasField("fusion") else "rrf",
         rerank=request.rerank if request.HasField("rerank") else None,
         include_embeddings=request.include_embeddings,
+        min_similarity=(request.min_similarity if request.HasField("min_similarity") else None),
+        same_size=request.same_size if request.HasField("same_size") else None,
     )
 
 
@@ -146,6 +148,9 @@ def similar_model(result: dict[str, Any]) -> pb.SimilarModel:
         setattr(model, f"{modality}_similarity", value)
     if result["maxsim"] is not None:
         model.maxsim = result["maxsim"]
+    if result["similarity_percent"] is not None:
+        model.similarity_percent = result["similarity_percent"]
+        model.match_score = result["match_score"]
     if result.get("predicted_category"):
         model.predicted_category = result["predicted_category"]
         model.predicted_score = result["predicted_score"]
@@ -166,6 +171,8 @@ async def find_similar(ingress, request, context) -> pb.SimilarModelsResponse:
             results=[similar_model(r) for r in out["results"]],
             query_id=out["query_id"],
             bundle_id=out["bundle_id"],
+            similarity_kind=out["similarity_kind"],
+            similarity_calibrated=out["similarity_calibrated"],
         )
         if "embeddings" in out:
             e = out["embeddings"]

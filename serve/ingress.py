@@ -176,6 +176,8 @@ class SearchIngress:
             fusion=model.fusion,
             rerank=model.rerank,
             include_embeddings=model.include_embeddings,
+            min_similarity=model.min_similarity,
+            same_size=model.same_size,
         )
         query = await asyncio.to_thread(check) if heavy else check()
         return FastJSONResponse(_absolute_urls(request, await self.service.search(query)))

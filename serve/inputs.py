@@ -18,7 +18,8 @@ import numpy as np
 
 from serve.errors import ApiError, invalid, too_large, undecodable
 from store.errors import InvalidQueryError
-from store.query import Filters, check_paging, check_weights
+from store.query import Filters, check_paging, check_same_size, check_weights
+from store.similarity import check_min_similarity
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.I)
 POINT_SEED = 0  # resampling a query cloud is deterministic: the same cloud, the same vector
@@ -44,10 +45,21 @@ class SearchInput:
     fusion: str = "rrf"
     rerank: bool | None = None  # None: the settings' search.rerank for the query's kinds
     include_embeddings: bool = False
+    min_similarity: float | None = None  # percent: hits below it are dropped before paging
+    same_size: float | None = None  # percent: tolerance on the query part's sorted extents
 
     def modalities(self) -> list[str]:
         given = ("text", "image", "mesh", "points", "part_id")
         return [name for name in given if getattr(self, name) is not None]
+
+    def similarity_kind(self) -> str:
+        """The calibration its percentages use (docs/similarity.md#query-kinds): a part id
+        "like", a mesh or points "mesh", an image "image", a text alone "text"."""
+        if self.part_id is not None:
+            return "like"
+        if self.mesh is not None or self.points is not None:
+            return "mesh"
+        return "image" if self.image is not None else "text"
 
 
 def query_error(error: InvalidQueryError) -> ApiError:
@@ -260,12 +272,21 @@ def check_upload_size(data: bytes, field: str, max_mb: float) -> bytes:
     return data
 
 
-def check_query(top_k: Any, offset: Any, weights: Any, limits) -> tuple[int, int]:
-    """The store's own checks of paging (within the API's limits) and weights, run before any
-    encoder; 422 naming the field."""
+def check_query(
+    top_k: Any,
+    offset: Any,
+    weights: Any,
+    limits,
+    min_similarity: Any = None,
+    same_size: Any = None,
+) -> tuple[int, int]:
+    """The store's own checks of paging (within the API's limits), weights, min_similarity and
+    same_size, run before any encoder; 422 naming the field."""
     try:
         paging = check_paging(top_k, offset, limits.max_top_k, limits.max_offset)
         check_weights(weights)
+        check_min_similarity(min_similarity)
+        check_same_size(same_size)
         return paging
     except InvalidQueryError as e:
         raise query_error(e) from e
@@ -288,9 +309,15 @@ def make_search_input(
     fusion: str = "rrf",
     rerank: bool | None = None,
     include_embeddings: bool = False,
+    min_similarity: float | None = None,
+    same_size: float | None = None,
 ):
     """A checked ``SearchInput`` of already parsed request fields (images and meshes as bytes)."""
-    top_k, offset = check_query(top_k, offset, weights, limits)
+    top_k, offset = check_query(top_k, offset, weights, limits, min_similarity, same_size)
+    if same_size is not None and part_id is None and mesh is None:
+        raise invalid(
+            "same_size", "needs a query part: a mesh upload or a part_id (more like this)"
+        )
     query = SearchInput(
         filters=filters,
         top_k=top_k,
@@ -299,6 +326,8 @@ def make_search_input(
         fusion=fusion,
         rerank=None if rerank is None else bool(rerank),
         include_embeddings=bool(include_embeddings),
+        min_similarity=None if min_similarity is None else float(min_similarity),
+        same_size=None if same_size is None else float(same_size),
     )
     if text is not None:
         query.text = check_text(text, "text", limits.max_text_chars)

@@ -32,6 +32,8 @@ from serve.inputs import (
     query_error,
 )
 from store import BundleMismatchError, Filters, FusedQuery, InvalidQueryError, SearchHit
+from store.query import same_size_filters
+from store.similarity import UNCALIBRATED
 from store.vectors import mean_direction, unit_rows
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class QueryVectors:
 
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     views: np.ndarray | None = None
+    extents: list[float] | None = None  # mm, of the query mesh or part (same_size)
 
 
 def fused_vector(vectors: dict[str, np.ndarray]) -> np.ndarray:
@@ -109,6 +112,9 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "category": p.get("category", ""),
         "tags": list(p.get("tags") or []),
         "score": hit.score,
+        # docs/similarity.md: the weighted mean cosine of the fused pairs, and its percentage
+        "match_score": hit.match,
+        "similarity_percent": hit.similarity_percent,
         "cosines": dict(cosines),
         "similarity": {m: cosines[pair] for m, pair in SAME_PAIRS if pair in cosines},
         "maxsim": hit.maxsim,
@@ -143,6 +149,7 @@ class SearchService:
         self.dim = bundle.embed_dim
         self.num_points = bundle.num_points
         self.spec = bundle.collection_spec()
+        self.similarity = bundle.similarity_table()  # None: percentages uncalibrated
         self.encoders = encoders
         if store is None:
             # the Edge search pool: the ingress's CPU share unless store.search_threads is set
@@ -179,6 +186,8 @@ class SearchService:
         if query.part_id is not None:
             excluded = [*filters.exclude_part_ids, query.part_id]
             filters = filters.model_copy(update={"exclude_part_ids": excluded})
+        kind = query.similarity_kind()
+        scale = self.similarity.scale(kind) if self.similarity is not None else UNCALIBRATED
         fused = FusedQuery(
             text=vectors.vectors.get("text"),
             image=vectors.vectors.get("image"),
@@ -193,8 +202,12 @@ class SearchService:
             rerank=rerank,
             rerank_weights=self.search_defaults.rerank_weights(vectors.vectors) if rerank else None,
             bundle_id=self.bundle_id,
+            similarity=scale,
+            min_similarity=query.min_similarity,
         )
         try:
+            if query.same_size is not None:
+                fused.filters = same_size_filters(filters, vectors.extents, query.same_size)
             hits = await self._read(self.store.search, fused)
         except InvalidQueryError as e:
             raise query_error(e) from e
@@ -209,6 +222,8 @@ class SearchService:
             "bundle_id": self.bundle_id,
             "query_id": uuid.uuid4().hex[:16],
             "modalities": query.modalities(),
+            "similarity_kind": kind,
+            "similarity_calibrated": scale.calibrated,
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         if query.include_embeddings:
@@ -251,27 +266,36 @@ class SearchService:
             if part is None:
                 raise not_found("part_id", f"no part {query.part_id!r} in the collection")
             out.vectors.update({m: part.vectors[m] for m in MODALITIES if m in part.vectors})
+            out.extents = part.payload.get("extents")
             if query.image is None and query.mesh is None:
                 out.views = part.vectors.get("views")
         for name in ("text", "image", "geometry"):
             if name in results:
                 out.vectors[name] = np.asarray(results[name][0], dtype=np.float32)
         if "mesh" in results:
-            geometry, views = results["mesh"]
+            geometry, views, out.extents = results["mesh"]
             out.vectors["geometry"] = geometry
             out.views = views
             if query.image is None:
                 out.vectors.pop("image", None)  # the mean of the mesh's views takes its place
         return out
 
-    async def _encode_mesh(self, data: bytes, file_type: str) -> tuple[np.ndarray, np.ndarray]:
-        """A query part file -> (geometry (D,), views (K, D)): points and views encoded at once."""
+    async def _encode_mesh(
+        self, data: bytes, file_type: str
+    ) -> tuple[np.ndarray, np.ndarray, list[float]]:
+        """A query part file -> (geometry (D,), views (K, D), extents (3,) mm): points and views
+        encoded at once."""
         prepared = await self.encoders.prepare_mesh(data, file_type)
         geometry, views = await asyncio.gather(
             self.encoders.geometry([prepared["points"]]),
             self.encoders.image(list(prepared["views_png"])),
         )
-        return np.asarray(geometry[0], dtype=np.float32), np.asarray(views, dtype=np.float32)
+        extents = np.subtract(prepared["bbox_max"], prepared["bbox_min"]).tolist()
+        return (
+            np.asarray(geometry[0], dtype=np.float32),
+            np.asarray(views, dtype=np.float32),
+            extents,
+        )
 
     @staticmethod
     def _embeddings_json(vectors: QueryVectors) -> dict[str, Any]:

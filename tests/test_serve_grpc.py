@@ -97,6 +97,19 @@ def test_find_similar_filters_like_and_geometry(stub, served):
     assert plain.results[0].genome_id == nut["part_id"] and not plain.results[0].HasField("maxsim")
 
 
+def test_find_similar_similarity_percent_and_same_size(stub, served, http):
+    gear = served.part("spur_gear")  # +-60%: the ball bearing is of its size
+    fields = {"part_id": gear["part_id"], "top_k": 20, "same_size": 60.0, "min_similarity": 0.0}
+    answer = stub.FindSimilarModels(pb.SimilarModelsRequest(**fields), timeout=60)
+    assert answer.similarity_kind == "like" and answer.similarity_calibrated
+    over_http = http.post("/v1/search", json=fields).json()["results"]
+    assert [r.genome_id for r in answer.results] == [r["part_id"] for r in over_http]
+    assert [r.category for r in answer.results] == ["ball_bearing"]
+    for model, result in zip(answer.results, over_http, strict=True):
+        assert model.similarity_percent == pytest.approx(result["similarity_percent"], abs=1e-4)
+        assert model.match_score == pytest.approx(result["match_score"], abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("request_fields", "code", "message"),
     [
@@ -106,6 +119,12 @@ def test_find_similar_filters_like_and_geometry(stub, served):
         ({"image_path": "/etc/passwd"}, grpc.StatusCode.INVALID_ARGUMENT, "image_path:"),
         ({"image_data": b"not an image"}, grpc.StatusCode.INVALID_ARGUMENT, "image: cannot"),
         ({"text_query": "a", "fusion": "best"}, grpc.StatusCode.INVALID_ARGUMENT, "fusion"),
+        (
+            {"text_query": "a", "min_similarity": 101},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "min_similarity must be a percentage",
+        ),
+        ({"text_query": "a", "same_size": 5}, grpc.StatusCode.INVALID_ARGUMENT, "same_size:"),
         (
             {"text_query": "a", "weights": {"x->y": 1.0}},
             grpc.StatusCode.INVALID_ARGUMENT,

@@ -173,9 +173,9 @@ def test_similarity_percent_min_similarity_and_same_size(served, http):
     page = http.post("/v1/search", json={**query, "top_k": 1, "min_similarity": floor}).json()
     assert [r["part_id"] for r in page["results"]] == kept[:1]
 
-    nut = served.part("hex_nut")
-    extents = http.get(f"/v1/parts/{nut['part_id']}").json()["extents_mm"]
-    like = {"part_id": nut["part_id"], "top_k": 20}
+    gear = served.part("spur_gear")  # +-60%: the ball bearing is of its size, no other part
+    extents = http.get(f"/v1/parts/{gear['part_id']}").json()["extents_mm"]
+    like = {"part_id": gear["part_id"], "top_k": 20}
     everything = http.post("/v1/search", json=like).json()
     assert everything["similarity_kind"] == "like"
     alike = {
@@ -184,14 +184,14 @@ def test_similarity_percent_min_similarity_and_same_size(served, http):
     assert 0 < len(alike) < len(everything["results"])
     sized = http.post("/v1/search", json={**like, "same_size": 60}).json()["results"]
     assert {r["part_id"] for r in sized} == alike
-    data = served.file(nut).read_bytes()  # the nut's own file: its size, kind "mesh"
+    data = served.file(gear).read_bytes()  # the gear's own file: its size, kind "mesh"
     by_mesh = http.post(
         "/v1/search",
         data={"top_k": "12", "same_size": "60", "rerank": "false"},
-        files={"mesh": ("nut.stl", data)},
+        files={"mesh": ("gear.stl", data)},
     ).json()
     assert by_mesh["similarity_kind"] == "mesh"
-    assert {r["part_id"] for r in by_mesh["results"]} == alike | {nut["part_id"]}
+    assert {r["part_id"] for r in by_mesh["results"]} == alike | {gear["part_id"]}
 
 
 def test_facets(http):

@@ -100,6 +100,7 @@ def _cards(page) -> list[dict]:
                 category: text('card-category'),
                 size: text('card-size'),
                 score: text('card-score'),
+                match: text('card-match'),
                 score_label: card.querySelector('.score-label').textContent.trim(),
                 pairs: [...card.querySelectorAll('.cosines tr')].map(r => r.dataset.pair),
                 thumb: img ? img.getAttribute('src') : null,
@@ -150,6 +151,7 @@ def test_text_search_shows_result_cards(served, ui, tmp_path):
     for card in cards:
         assert card["name"] == names[card["part_id"]] and card["category"]
         assert float(card["score"]) > 0
+        assert re.fullmatch(r"\d{1,3}% match", card["match"]), card["match"]
         assert card["pairs"] == ["text->text", "text->image", "text->geometry"]
         assert len(_extents(card)) == 3 and card["size"].endswith("mm")
         assert card["thumb"].startswith(served.http_url + "/views/")
@@ -191,6 +193,35 @@ def test_more_like_this_searches_by_the_part(served, ui):
     assert page.get_by_label("Describe the part").input_value() == ""
     assert "similar part" in page.get_by_test_id("status").inner_text()
     ui.assert_no_script_errors()
+
+
+def _percents(cards: list[dict]) -> list[int]:
+    return [int(card["match"].split("%")[0]) for card in cards]
+
+
+def test_minimum_match_and_same_size(served, ui):
+    page = ui.page
+    page.get_by_label("Describe the part").fill("hex nut M8")
+    _search(page, lambda: page.get_by_role("button", name="Search").click())
+    shown = _percents(_cards(page))
+    floor = max(shown) - 1  # a shown percentage is rounded: this keeps the best one
+    page.get_by_label("Minimum match (%)").fill(str(floor))
+    _search(page, lambda: page.get_by_role("button", name="Search").click())
+    kept = _percents(_cards(page))
+    assert 0 < len(kept) < len(shown) and min(kept) >= floor
+    page.get_by_label("Minimum match (%)").fill("")
+    # same size needs a 3D file or a part: the service says so, naming the field
+    page.get_by_label("Same size as the query part").check()
+    _search(page, lambda: page.get_by_role("button", name="Search").click())
+    assert "same_size" in page.get_by_test_id("error-banner").inner_text()
+    nut = served.part("hex_nut")
+    page.get_by_label("Describe the part").fill("")
+    page.get_by_label("3D file").set_input_files(str(served.file(nut)))
+    page.get_by_label("Same size tolerance (%)").fill("60")
+    _search(page, lambda: page.get_by_role("button", name="Search").click())
+    cards = _cards(page)
+    assert cards[0]["part_id"] == nut["part_id"] and 0 < len(cards) < 12
+    ui.assert_no_script_errors(allowed_status=422)
 
 
 def test_mesh_upload_finds_the_part(served, ui, tmp_path):

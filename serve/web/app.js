@@ -12,6 +12,9 @@
     category: $("f-category"),
     sizeMin: $("f-size-min"),
     sizeMax: $("f-size-max"),
+    sameSize: $("f-same-size"),
+    sameSizeTolerance: $("f-same-size-tolerance"),
+    minSimilarity: $("o-min-similarity"),
     topK: $("o-top-k"),
     fusion: $("o-fusion"),
     rerank: $("o-rerank"),
@@ -84,6 +87,9 @@
     if (els.rerank.value) fields.rerank = els.rerank.value === "true";
     if (text) fields.text = text;
     if (likePart) fields.part_id = likePart.part_id;
+    // the service checks both (0..100; same size needs a 3D file or a part) and names the field
+    if (els.minSimilarity.value !== "") fields.min_similarity = Number(els.minSimilarity.value);
+    if (els.sameSize.checked) fields.same_size = Number(els.sameSizeTolerance.value || 10);
     const found = filters();
     if (found) fields.filters = found;
     if (!image && !mesh) {
@@ -158,7 +164,21 @@
     return `likely ${words}, ${Math.round(100 * Number(result.predicted_score || 0))}%`;
   }
 
-  function renderCard(result, rank) {
+  // "87% match": the result's similarity percentage (docs/similarity.md)
+  function showMatch(card, result, calibrated) {
+    if (result.similarity_percent == null) return;
+    const badge = card.querySelector(".match");
+    badge.textContent = `${Math.round(result.similarity_percent)}% match`;
+    const score = Number(result.match_score).toFixed(3);
+    badge.title = calibrated
+      ? `how often a part with this match score (${score}) is of the query's kind, ` +
+        "on the model's calibration parts"
+      : `uncalibrated: 100 × the match score (${score}); the model has no calibration`;
+    badge.classList.toggle("uncalibrated", !calibrated);
+    badge.hidden = false;
+  }
+
+  function renderCard(result, rank, calibrated) {
     const card = els.card.content.firstElementChild.cloneNode(true);
     card.dataset.partId = result.part_id;
     card.dataset.category = result.category;
@@ -173,6 +193,7 @@
       card.querySelector(".thumb").classList.add("missing");
     }
     card.querySelector(".rank").textContent = `#${rank}`;
+    showMatch(card, result, calibrated);
     card.querySelector(".name").textContent = result.name || result.part_id;
     const category = card.querySelector(".category");
     category.textContent = kindText(result);
@@ -244,7 +265,8 @@
 
   function renderResults(answer) {
     const results = answer.results || [];
-    els.results.replaceChildren(...results.map((r, i) => renderCard(r, i + 1)));
+    const calibrated = answer.similarity_calibrated !== false;
+    els.results.replaceChildren(...results.map((r, i) => renderCard(r, i + 1, calibrated)));
     const what = (answer.modalities || []).map((m) => (m === "part_id" ? "similar part" : m));
     const took = answer.took_ms != null ? ` in ${Math.round(answer.took_ms)} ms` : "";
     els.status.textContent = results.length
