@@ -764,6 +764,13 @@ def test_cli_search(served, capsys):
     assert main(["search", "hex nut", "--url", served.http_url, "--top-k", "2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].split()[0] == "1"
+    assert re.fullmatch(r"\d{1,3}%", lines[0].split()[1])  # the match percentage
+    gear = served.part("spur_gear")
+    sized = ["search", "--like", gear["part_id"], "--same-size", "60", "--min-similarity", "0"]
+    assert main([*sized, "--url", served.http_url, "--json"]) == 0
+    assert [r["category"] for r in json.loads(capsys.readouterr().out)["results"]] == [
+        "ball_bearing"
+    ]
     nut = served.part("hex_nut")
     args = ["search", "--like", nut["part_id"], "--url", served.http_url, "--json"]
     assert main([*args, "--category", "hex_bolt"]) == 0
