@@ -126,30 +126,44 @@ def run_in_process(tally: Tally, budget: dict, seed: int) -> None:
 
     limits, settings = ServeLimits(), Settings()
     meshes, pictures = fc.mesh_seeds(), fc.image_seeds()
-    plans = [
-        (f"mesh:{name}", fc.mesh_files(meshes, name), budget["mesh"], ft.prepare_mesh_case)
-        for name in sorted(meshes)
-    ]
+
+    def mesh(case) -> str:
+        return ft.prepare_mesh_case(case[1], case[0])
+
     content_types = st.sampled_from(["application/json", "", "text/plain"])
+    # (target, cases, check); a target's budget is its name's before ":"
+    plans = [(f"mesh:{name}", fc.mesh_files(meshes, name), mesh) for name in sorted(meshes)]
     plans += [
-        ("mismatch", fc.mismatched_files(meshes), budget["mismatch"], ft.prepare_mesh_case),
-        ("image", fc.images(pictures), budget["image"], ft.check_image_case),
-        ("json", st.tuples(fc.search_body_bytes(pictures), content_types), budget["json"], None),
-        ("multipart", fc.multipart_searches(meshes, pictures), budget["multipart"], None),
-        ("grpc_search", fc.grpc_searches(meshes, pictures), budget["grpc_search"], None),
-        ("grpc_index", fc.grpc_index_requests(meshes), budget["grpc_index"], None),
+        ("mismatch", fc.mismatched_files(meshes), mesh),
+        (
+            "image",
+            fc.images(pictures),
+            lambda data: ft.check_image_case(data, limits.max_image_pixels),
+        ),
+        (
+            "json",
+            st.tuples(fc.search_body_bytes(pictures), content_types),
+            lambda case: ft.search_body_case(case[0], case[1], limits),
+        ),
+        (
+            "multipart",
+            fc.multipart_searches(meshes, pictures),
+            lambda form: ft.search_body_case(*fc.multipart_body(*form), limits),
+        ),
+        (
+            "grpc_search",
+            fc.grpc_searches(meshes, pictures),
+            lambda request: ft.grpc_search_case(request, limits),
+        ),
+        (
+            "grpc_index",
+            fc.grpc_index_requests(meshes),
+            lambda request: ft.grpc_index_case(request, settings),
+        ),
     ]
-    checks = {
-        "image": lambda data: ft.check_image_case(data, limits.max_image_pixels),
-        "json": lambda case: ft.search_body_case(case[0], case[1], limits),
-        "multipart": lambda form: ft.search_body_case(*fc.multipart_body(*form), limits),
-        "grpc_search": lambda request: ft.grpc_search_case(request, limits),
-        "grpc_index": lambda request: ft.grpc_index_case(request, settings),
-    }
-    for offset, (target, strategy, examples, check) in enumerate(plans):
+    for offset, (target, strategy, check) in enumerate(plans):
         started = time.perf_counter()
-        check = checks.get(target) or (lambda case: ft.prepare_mesh_case(case[1], case[0]))
-        for case in generate(strategy, examples, seed + offset):
+        for case in generate(strategy, budget[target.split(":")[0]], seed + offset):
             try:
                 tally.add(target, check(case))
             except Exception as e:
