@@ -141,6 +141,14 @@ def _stop_service(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
+def _wait_for_lock_holder_to_exit(lock: Path, timeout_s: float = 90.0) -> None:
+    """Until the process whose pid the writer lock names is gone (or the timeout passes)."""
+    holder = lock.read_text().strip() if lock.exists() else ""
+    deadline = time.monotonic() + timeout_s
+    while holder.isdigit() and Path(f"/proc/{holder}").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def _stored_ids(http: httpx.Client, part_ids: list[str]) -> set[str]:
     found = set()
     for part_id in part_ids:
@@ -221,6 +229,8 @@ def test_index_and_prune_while_serving(tmp_path):
     finally:
         _stop_service(service)
     print("timings", timings)
+    # Ray ends the replica that held the shard after the driver exits: wait for it
+    _wait_for_lock_holder_to_exit(tmp_path / "qdrant" / "parts" / "writer.lock")
     # the service let go of the shard: it opens here, with each kept part once
     from store.edge import EdgeStore
 
