@@ -237,7 +237,10 @@ def test_index_and_prune_while_serving(tmp_path):
     with EdgeStore(tmp_path / "qdrant" / "parts") as store:
         ids = [entry.part_id for entry in store.iter_ids()]
     assert sorted(ids) == sorted(part_ids[N_PRUNED:])
-    assert read_holder(tmp_path / "qdrant" / "parts") is None
+    # a replica Ray ends without its shutdown leaves holder.json behind: stale, since its
+    # process is gone, and the job ignores a holder whose pid does not hold the lock
+    holder = read_holder(tmp_path / "qdrant" / "parts")
+    assert holder is None or not Path(f"/proc/{holder.pid}").exists(), holder
 
 
 def test_a_shard_held_by_another_process_is_a_clear_error(tmp_path, capsys):
