@@ -174,9 +174,9 @@ async def read_search_request(request: Request) -> tuple[SearchRequest, dict[str
         if not body.strip():
             payload = {}
         elif len(body) > THREAD_JSON_BYTES:
-            payload = await asyncio.to_thread(parse_json, body, "body", depth)
+            payload = await asyncio.to_thread(parse_json, body, "body", depth, undecodable)
         else:
-            payload = parse_json(body, "body", depth)
+            payload = parse_json(body, "body", depth, undecodable)
         if not isinstance(payload, dict):
             raise invalid("body", f"must be a JSON object, got {type(payload).__name__}")
         if "mesh" in payload:

@@ -11,6 +11,7 @@ import binascii
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,17 +94,20 @@ def json_depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def parse_json(text: str | bytes, field: str, max_depth: int) -> Any:
-    """A JSON text parsed; refused when malformed (400 for the body, 422 for a field's value) or
-    nested deeper than max_depth (422)."""
+def parse_json(
+    text: str | bytes,
+    field: str,
+    max_depth: int,
+    malformed: Callable[[str, str, str], ApiError] = invalid,
+) -> Any:
+    """A JSON text parsed; refused when nested deeper than max_depth (422) or malformed (422 by
+    default: a field's bad value; a whole body passes ``undecodable``, 400)."""
     try:
         value = json.loads(text)
     except RecursionError as e:  # the decoder recurses per level: ~1000 levels exhaust it
         raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep") from e
     except ValueError as e:
-        # a body that is not JSON cannot be read at all; a form field's bad JSON is a bad value
-        refuse = undecodable if field == "body" else invalid
-        raise refuse(field, f"is not valid JSON ({e})", "bad_json") from e
+        raise malformed(field, f"is not valid JSON ({e})", "bad_json") from e
     if json_depth(value, max_depth) > max_depth:
         raise invalid(field, f"is nested over {max_depth} levels deep", "too_deep")
     return value

@@ -26,7 +26,7 @@ from encoders.geometry.errors import (
     TooManyVerticesError,
 )
 from encoders.geometry.loaders import declared_counts, load_mesh
-from serve.errors import ApiError, from_mesh_error, public_message
+from serve.errors import ApiError, from_mesh_error, public_message, undecodable
 from serve.grpc_bind import grpc_address
 from serve.inputs import check_image, check_part_id, make_search_input, parse_json
 from serve.local import check_exposure, controller_options, is_loopback
@@ -195,7 +195,7 @@ def test_json_within_depth_parsed():
         parse_json("{nope", "filters", 32)
     assert (caught.value.status, caught.value.code) == (422, "bad_json")
     with pytest.raises(ApiError) as caught:
-        parse_json("{nope", "body", 32)
+        parse_json("{nope", "body", 32, undecodable)
     assert (caught.value.status, caught.value.code) == (400, "bad_json")
 
 
