@@ -214,7 +214,19 @@ def compare_meshes(
     other's surface, both ways, as a share of a's middle oriented extent (a long profile is
     judged by its section, not its length). A local difference (a slot, a notch, a hole)
     barely moves the mean but shows as outliers: points farther than 1% of that size.
+    "mirrored" needs a chiral part: the mirror image of a part with a plane of symmetry is
+    the part itself, so a reflection that fits it only finds the same part again.
     """
+    return _compare(a, b, tolerances, samples, seed, check_chirality=True)
+
+
+def _mirror_image(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    out = mesh.copy()
+    out.apply_transform(np.diag([-1.0, 1.0, 1.0, 1.0]))  # trimesh re-winds the faces
+    return out
+
+
+def _compare(a, b, tolerances: Tolerances, samples: int, seed: int, check_chirality: bool):
     area_a, area_b = float(a.area), float(b.area)
     vol_a, vol_b = abs(float(a.volume)), abs(float(b.volume))
     closed = a.is_watertight and b.is_watertight and vol_a > 0 and vol_b > 0
@@ -270,6 +282,11 @@ def compare_meshes(
             or (proper[0] > 2 * tolerances.exact and mirror[0] < 0.5 * proper[0])
         )
     )
+    if mirrored and check_chirality:
+        itself = _compare(a, _mirror_image(a), tolerances, samples, seed, check_chirality=False)
+        if itself.relation != "mirrored":  # a is its own mirror image: b is a, however fitted
+            mirrored = False
+            proper = min(proper, mirror)
     distance, outliers = mirror if mirrored else proper
     off = abs(scale - 1.0)
     if not same_shape((distance, outliers)):
