@@ -56,3 +56,6 @@ class RenderSettings(BaseModel):
     feature_edges: bool = True  # draw sharp feature edges in a darker tone
     view_angle: float = Field(30.0, gt=1.0, lt=120.0)  # vertical field of view, degrees
     margin: float = Field(1.08, ge=1.0)  # the unit sphere fills 1/margin of the frame
+    # the light GLB kept beside the views for the page's 3D viewer: its size budget in kB
+    # (1000 bytes); 0 keeps none (docs/architecture.md#indexing-data_jobsindex-ray-data)
+    glb_max_kb: float = Field(200.0, ge=0)
