@@ -47,6 +47,7 @@ class EncodedRow(BaseModel):
     payload_json: str = ""
     view_names: list[str] = Field(default_factory=list)
     views_png: list[Base64Bytes] = Field(default_factory=list)
+    mesh_glb: Base64Bytes = b""  # the light GLB of the 3D viewer ("": none)
     text: Base64Bytes = b""  # float32 (D,)
     image: Base64Bytes = b""
     geometry: Base64Bytes = b""

@@ -132,6 +132,7 @@ class PartRecord:
     source_uri: str = ""
     face_count: int = 0
     view_urls: Sequence[str] = ()
+    mesh_url: str = ""  # the light GLB of the web page's 3D viewer ("": none; not in the payload)
     meta: Mapping[str, Any] = field(default_factory=dict)  # any extra JSON metadata
     fingerprint: str = ""  # cheap change key of the source ("sha256:..", "b2id:.."), optional
     bundle_id: str | None = None  # if given, must equal the collection's bundle
@@ -249,7 +250,7 @@ def prepare_record(
             raise ValueError(f"bbox_max {bbox_max} is below bbox_min {bbox_min}")
         tags = _strings(record.tags, "tags")
         view_urls = _strings(record.view_urls, "view_urls")
-        for name in ("category", "name", "description", "source_uri", "fingerprint"):
+        for name in ("category", "name", "description", "source_uri", "fingerprint", "mesh_url"):
             if not isinstance(getattr(record, name), str):
                 raise ValueError(f"{name} must be a string, got {getattr(record, name)!r}")
         if not record.category:
@@ -295,6 +296,7 @@ def prepare_record(
         "size_z": sizes[2],
         "face_count": record.face_count,
         "view_urls": view_urls,
+        **({"mesh_url": record.mesh_url} if record.mesh_url else {}),
         "bundle_id": spec.bundle_id,
         "indexed_at": record.indexed_at or indexed_at or utc_now_iso(),
         "meta": meta,

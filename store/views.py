@@ -4,7 +4,9 @@ Object keys are derived from part ids, never taken from them: the views of a par
 ``{prefix}{point_id(part_id)}/{view_name}.png``, where ``point_id`` is the part's UUIDv5 (the same
 id as its Qdrant point) and ``view_name`` matches ``[a-z0-9_]{1,64}`` (names of the project's view
 sets, e.g. ``front``, ``iso_front_right``). So any user string, ``../../etc/passwd`` included, maps
-to a safe, URL-clean key, and a key can be checked against that shape before it is read.
+to a safe, URL-clean key, and a key can be checked against that shape before it is read. Beside
+the views, ``{prefix}{point_id}/mesh.glb`` holds the part's light mesh for the web page's 3D
+viewer (encoders/geometry/light_mesh.py); it is deleted with the views.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 VIEW_NAME = re.compile(r"[a-z0-9_]{1,64}")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CONTENT_TYPE = "image/png"
+MESH_FILE = "mesh.glb"  # a part's light mesh, beside its views
+GLB_MAGIC = b"glTF"
+GLB_CONTENT_TYPE = "model/gltf-binary"
 DEFAULT_LOCAL_URL = "/views"  # where the search service serves a local view folder
 _PREFIX = re.compile(r"(?:[A-Za-z0-9_.-]+/)*")  # "" or "a/b/", each segment non-empty
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -78,7 +83,13 @@ class ViewStore(ABC):
 
     def __init__(self, prefix: str = ""):
         self.prefix = _check_prefix(prefix)
-        self._key_shape = re.compile(re.escape(self.prefix) + _UUID + r"/[a-z0-9_]{1,64}\.png")
+        self._key_shape = re.compile(
+            re.escape(self.prefix)
+            + _UUID
+            + r"/(?:[a-z0-9_]{1,64}\.png|"
+            + re.escape(MESH_FILE)
+            + ")"
+        )
 
     def part_prefix(self, part_id: str) -> str:
         """The key prefix of all views of a part: ``{prefix}{point_id}/``."""
@@ -88,14 +99,24 @@ class ViewStore(ABC):
         """The key of one view: ``{prefix}{point_id(part_id)}/{view_name}.png``."""
         return f"{self.part_prefix(part_id)}{check_view_name(view_name)}.png"
 
+    def mesh_key_for(self, part_id: str) -> str:
+        """The key of a part's light mesh: ``{prefix}{point_id(part_id)}/mesh.glb``."""
+        return self.part_prefix(part_id) + MESH_FILE
+
     def check_key(self, key: Any) -> str:
-        """key, when it has the shape of a view key of this store; else InvalidViewKeyError."""
+        """key, when it has the shape of a view or mesh key of this store; else
+        InvalidViewKeyError."""
         if not isinstance(key, str) or not self._key_shape.fullmatch(key):
             raise InvalidViewKeyError(
                 f"not a view key of this store: {key!r} "
-                f"(expected {self.prefix}<part uuid>/<view name>.png)"
+                f"(expected {self.prefix}<part uuid>/<view name>.png or .../{MESH_FILE})"
             )
         return key
+
+    @staticmethod
+    def content_type(key: str) -> str:
+        """The media type of what a (checked) key holds."""
+        return GLB_CONTENT_TYPE if key.endswith(".glb") else CONTENT_TYPE
 
     def urls_for(self, part_id: str, view_names: Iterable[str]) -> list[str]:
         """The URLs of a part's views, in the order of view_names (nothing is checked remotely)."""
@@ -121,8 +142,21 @@ class ViewStore(ABC):
             self._write(key, bytes(data))
         return [self.url_for_key(key) for key in keys]
 
+    def put_mesh(self, part_id: str, data: bytes) -> str:
+        """Store a part's light mesh (a binary glTF), replacing any; returns its URL."""
+        key = self.mesh_key_for(part_id)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"mesh of part {part_id!r}: GLB data must be bytes")
+        data = bytes(data)
+        declared = int.from_bytes(data[8:12], "little") if len(data) >= 12 else -1
+        if data[:4] != GLB_MAGIC or data[4:8] != (2).to_bytes(4, "little") or declared != len(data):
+            raise ValueError(f"mesh of part {part_id!r} is not a binary glTF 2.0 file")
+        self._write(key, data)
+        return self.url_for_key(key)
+
     def get(self, key: str) -> bytes:
-        """The PNG bytes under key; InvalidViewKeyError for a malformed key, ViewNotFoundError."""
+        """The bytes under a view or mesh key; InvalidViewKeyError for a malformed key,
+        ViewNotFoundError."""
         return self._read(self.check_key(key))
 
     @abstractmethod
@@ -131,7 +165,8 @@ class ViewStore(ABC):
 
     @abstractmethod
     def delete_part(self, part_id: str) -> int:
-        """Remove every stored view of a part; returns how many views were removed."""
+        """Remove every stored view of a part and its mesh; returns how many views were
+        removed."""
 
     @abstractmethod
     def _write(self, key: str, data: bytes) -> None: ...
@@ -191,7 +226,7 @@ class LocalViewStore(ViewStore):
             return 0
         removed = 0
         for path in folder.iterdir():
-            if path.is_file() and (path.suffix == ".png" or path.suffix == ".tmp"):
+            if path.is_file() and path.suffix in (".png", ".glb", ".tmp"):
                 path.unlink(missing_ok=True)
                 removed += path.suffix == ".png"
         try:
@@ -239,7 +274,7 @@ class B2ViewStore(ViewStore):
         return self.api.get_download_url_for_file_name(self.bucket.name, key)
 
     def _write(self, key: str, data: bytes) -> None:
-        self.bucket.upload_bytes(data, key, content_type=CONTENT_TYPE)
+        self.bucket.upload_bytes(data, key, content_type=self.content_type(key))
 
     def _read(self, key: str) -> bytes:
         try:
@@ -250,7 +285,7 @@ class B2ViewStore(ViewStore):
     def delete_part(self, part_id: str) -> int:
         prefix = self.part_prefix(part_id)
         versions = [v for v, _ in self.bucket.ls(prefix, latest_only=False, recursive=True)]
-        views = {v.file_name for v in versions if v.action == "upload"}
+        views = {v.file_name for v in versions if v.action == "upload"} - {prefix + MESH_FILE}
         for version in versions:
             self.bucket.delete_file_version(version.id_, version.file_name)
         return len(views)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -42,6 +43,20 @@ def open_collection(settings):
     return open_store(settings.store, load_bundle(settings.model.bundle).collection_spec())
 
 
+def mesh_file(store, part_id: str, root: Path) -> Path:
+    """The light GLB of an indexed part in the local view folder under root."""
+    return root / "views" / store.get(part_id).payload["mesh_url"].split("/views/", 1)[1]
+
+
+def assert_mesh_matches(path: Path, payload: dict) -> None:
+    """The GLB is within the 200 kB budget and has the part's sorted extents in mm."""
+    data = path.read_bytes()
+    assert len(data) <= 200_000, len(data)
+    back = trimesh.load(io.BytesIO(data), file_type="glb", force="mesh")
+    extents = sorted(back.extents, reverse=True)
+    np.testing.assert_allclose(extents, payload["extents"], rtol=0.01, atol=0.01)
+
+
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     out = tmp_path_factory.mktemp("catalog")
@@ -68,6 +83,11 @@ def test_folder_with_manifest_then_incremental_then_prune(ray_local, catalog, tm
         np.testing.assert_allclose(np.linalg.norm(part.vectors["image"]), 1, atol=1e-5)
         view_file = tmp_path / "views" / part.payload["view_urls"][0].split("/views/", 1)[1]
         assert view_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # the light GLB of the page's 3D viewer: beside the views, in budget, the part's real size
+        meshes = {row["part_id"]: mesh_file(store, row["part_id"], tmp_path) for row in manifest}
+        assert meshes[manifest[0]["part_id"]].parent == view_file.parent
+        for row in manifest:
+            assert_mesh_matches(meshes[row["part_id"]], store.get(row["part_id"]).payload)
     finally:
         store.close()
 
@@ -94,6 +114,10 @@ def test_folder_with_manifest_then_incremental_then_prune(ray_local, catalog, tm
         assert store.get(manifest[2]["part_id"]) is None
         old = np.array(first_extents)
         assert np.allclose(store.get(manifest[1]["part_id"]).payload["extents"], old * 2)
+        assert not meshes[manifest[2]["part_id"]].exists()  # pruned with its views
+        assert_mesh_matches(
+            meshes[manifest[1]["part_id"]], store.get(manifest[1]["part_id"]).payload
+        )
     finally:
         store.close()
 

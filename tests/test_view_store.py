@@ -119,6 +119,57 @@ def test_local_get_refuses_traversal(local, tmp_path):
     assert (outside / "front.png").is_file()
 
 
+def glb(payload: bytes = b"{}") -> bytes:
+    """A minimal GLB container: the 12-byte header (magic, version 2, total length), one chunk."""
+    chunk = len(payload).to_bytes(4, "little") + b"JSON" + payload
+    return b"glTF" + (2).to_bytes(4, "little") + (12 + len(chunk)).to_bytes(4, "little") + chunk
+
+
+def test_local_mesh_beside_the_views_and_deleted_with_them(local):
+    part = "bolts/m8x40"
+    uid = point_id(part)
+    local.put_views(part, [("front", png(10))])
+    url = local.put_mesh(part, glb())
+    assert url == f"/views/{uid}/mesh.glb" and local.mesh_key_for(part) == f"{uid}/mesh.glb"
+    assert local.get(f"{uid}/mesh.glb") == glb()
+    assert local.content_type(f"{uid}/mesh.glb") == "model/gltf-binary"
+    assert local.content_type(f"{uid}/front.png") == "image/png"
+    local.put_mesh(part, glb(b'{"a":1}'))  # replaced in place
+    assert local.get(f"{uid}/mesh.glb") == glb(b'{"a":1}')
+    assert local.delete_part(part) == 1  # views are counted; the mesh goes with them
+    assert not (local.root / uid).exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"glTF", glb()[:-1], b"glTF" + (1).to_bytes(4, "little") + glb()[8:], png(1), "text"],
+)
+def test_put_mesh_refuses_what_is_not_a_glb(local, data):
+    with pytest.raises((ValueError, TypeError), match="glTF|bytes"):
+        local.put_mesh("p", data)
+    assert not (local.root / point_id("p")).exists()
+
+
+def test_mesh_keys_refuse_traversal_and_other_names(local, tmp_path):
+    local.put_mesh("p", glb())
+    (tmp_path / "mesh.glb").write_bytes(glb())
+    uid = point_id("p")
+    for key in [
+        "../mesh.glb",
+        "mesh.glb",
+        f"{uid}/../mesh.glb",
+        f"{uid}/../../mesh.glb",
+        f"{uid}/mesh.glb/../../../mesh.glb",
+        f"{uid}/Mesh.glb",
+        f"{uid}/mesh.gltf",
+        f"{uid}/other.glb",
+        f"{uid}/mesh.glb.png",
+        f"{uid}/mesh.glb\n",
+    ]:
+        with pytest.raises(InvalidViewKeyError, match="not a view key"):
+            local.get(key)
+
+
 @pytest.mark.parametrize("name", ["Front", "../x", "a/b", "", "a" * 65, "front\n", "fr ont", None])
 def test_bad_view_names_refused(local, name):
     with pytest.raises(InvalidViewKeyError, match="bad view name"):
@@ -181,6 +232,18 @@ def test_b2_put_get_delete(b2):
         b2.get(keys[0])
     assert b2.delete_part(part) == 0
     assert other == b2.urls_for("nuts/m8", ["front"])
+
+
+def test_b2_mesh_content_type_and_delete(b2):
+    part = "bolts/m8x40"
+    b2.put_views(part, [("front", png(10))])
+    url = b2.put_mesh(part, glb())
+    key = f"views/{point_id(part)}/mesh.glb"
+    assert b2.mesh_key_for(part) == key and url.endswith("/" + key)
+    assert b2.get(key) == glb()
+    assert b2.bucket.get_file_info_by_name(key).content_type == "model/gltf-binary"
+    assert b2.delete_part(part) == 1  # the view; the mesh is deleted but not counted
+    assert list(b2.bucket.ls("views/", latest_only=False, recursive=True)) == []
 
 
 @pytest.mark.parametrize("part_id", AWKWARD_IDS[:3])

@@ -1,9 +1,11 @@
-"""Prepare stage (CPU tasks): load, validate, normalize, sample points, render views, describe."""
+"""Prepare stage (CPU tasks): load, validate, normalize, sample points, render views, describe,
+and keep a light GLB of the part for the page's 3D viewer."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +15,27 @@ from .rows import PREPARED_COLUMNS, batch_to_rows, error_row, node_id, rows_to_b
 
 if TYPE_CHECKING:
     from cadsearch.settings import Settings
+    from encoders.geometry.prepare import PreparedPart
 
+log = logging.getLogger(__name__)
 PAYLOAD_METADATA = ("name", "category", "tags", "description")
+
+
+def light_mesh(prepared: PreparedPart, settings: Settings, part_id: str) -> bytes:
+    """The part's light GLB for the page's 3D viewer, or b"" when it is off or fails: the page
+    then offers no 3D view, and the part is indexed all the same."""
+    from encoders.geometry.light_mesh import light_mesh_glb
+
+    max_kb = settings.render.glb_max_kb
+    if max_kb <= 0:
+        return b""
+    try:
+        return light_mesh_glb(prepared.part, int(max_kb * 1000))
+    except Exception as e:
+        log.warning(
+            "part %r: no light GLB for the 3D viewer (%s: %s)", part_id, type(e).__name__, e
+        )
+        return b""
 
 
 def prepare_row(row: dict[str, Any], settings: Settings, b2_api=None) -> dict[str, Any]:
@@ -67,6 +88,7 @@ def prepare_row(row: dict[str, Any], settings: Settings, b2_api=None) -> dict[st
         "points": np.ascontiguousarray(prepared.points, dtype=np.float32).tobytes(),
         "view_names": [view.name for view in prepared.views],
         "views_png": [view.png() for view in prepared.views],
+        "mesh_glb": light_mesh(prepared, settings, row["part_id"]),
         "prepared_on": node_id(),
     }
 

@@ -3,7 +3,8 @@
 A discovered part: ``PartSource.to_row()`` (part_id, uri, file_type, metadata_json, fingerprint,
 size), plus ``data`` (the file's bytes, or empty when the worker reads the uri itself).
 A prepared (and then encoded) part adds: error ("" or an error JSON), payload_json, description,
-points (float32 bytes), view_names (list[str]), views_png (list[bytes]); encoding adds
+points (float32 bytes), view_names (list[str]), views_png (list[bytes]), mesh_glb (the light GLB
+of the page's 3D viewer, or empty: making it failed or is off); encoding adds
 text, image, geometry (float32 bytes, (D,)) and views (float32 bytes, (K, D)).
 """
 
@@ -24,6 +25,7 @@ PREPARED_COLUMNS = (
     "points",
     "view_names",
     "views_png",
+    "mesh_glb",
     "prepared_on",  # Ray node id that ran the prepare stage
 )
 ENCODED_COLUMNS = (
@@ -39,7 +41,8 @@ ENCODED_COLUMNS = (
 # these: serve/writer_api.py's EncodedRow)
 NOT_WRITTEN = ("fingerprint", "description", "points")  # in the payload, or not stored
 WRITE_COLUMNS = tuple(c for c in ENCODED_COLUMNS if c not in NOT_WRITTEN)
-BYTES_COLUMNS = ("views_png", "text", "image", "geometry", "views")  # bytes, or lists of bytes
+# bytes, or lists of bytes
+BYTES_COLUMNS = ("views_png", "mesh_glb", "text", "image", "geometry", "views")
 
 
 def node_id() -> str:
@@ -85,6 +88,7 @@ def error_row(row: dict[str, Any], stage: str, error_type: str, code: str, messa
         "points": b"",
         "view_names": [],
         "views_png": [],
+        "mesh_glb": b"",
         "prepared_on": node_id(),
     }
 

@@ -1,8 +1,10 @@
-"""Write stage: view PNGs to the view store, points to the vector store, failures to the report."""
+"""Write stage: view PNGs (and the light GLB) to the view store, points to the vector store,
+failures to the report."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from cadsearch.settings import Settings
     from store.schema import CollectionSpec
 
+log = logging.getLogger(__name__)
 UNCATEGORIZED = "uncategorized"
 
 
@@ -43,7 +46,7 @@ class WriteResult:
             counts[node] = counts.get(node, 0) + 1
 
 
-def _record(row: dict[str, Any], spec, view_urls: list[str]):
+def _record(row: dict[str, Any], spec, view_urls: list[str], mesh_url: str = ""):
     from store.schema import PartRecord
 
     payload = json.loads(row["payload_json"])
@@ -67,6 +70,7 @@ def _record(row: dict[str, Any], spec, view_urls: list[str]):
         source_uri=payload["source_uri"],
         face_count=int(payload["face_count"]),
         view_urls=view_urls,
+        mesh_url=mesh_url,
         meta={**payload["meta"], "through_holes": payload["through_holes"]},
         bundle_id=row["bundle_id"],
         predicted_category=payload.get("predicted_category", ""),
@@ -98,7 +102,8 @@ def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult
             prepare_record(_record(row, store.spec, []), store.spec)
             pairs = list(zip(row["view_names"], row["views_png"], strict=True))
             urls = view_store.put_views(row["part_id"], pairs)
-            records.append((row, _record(row, store.spec, urls)))
+            mesh_url = _put_mesh(row, view_store)
+            records.append((row, _record(row, store.spec, urls, mesh_url)))
             written_views.append(row["part_id"])
         except Exception as e:
             result.errors.append(_error(row, "write", e))
@@ -115,6 +120,19 @@ def write_rows(rows: Iterable[dict[str, Any]], store, view_store) -> WriteResult
             except Exception as e:
                 result.errors.append(_error(row, "write", e))
     return result
+
+
+def _put_mesh(row: dict[str, Any], view_store) -> str:
+    """The URL of the part's light GLB once stored, or "" (none made, or the store refused it:
+    the part is indexed without a 3D view all the same)."""
+    data = row.get("mesh_glb") or b""
+    if not data:
+        return ""
+    try:
+        return view_store.put_mesh(row["part_id"], data)
+    except Exception as e:
+        log.warning("part %r: light GLB not stored (%s: %s)", row["part_id"], type(e).__name__, e)
+        return ""
 
 
 class StoreWriter:
