@@ -104,6 +104,9 @@ class SearchResult(BaseModel):
     extents_mm: list[float] | None = None
     size_mm: list[float | None]
     view_urls: list[str]
+    mesh_url: str | None = Field(
+        None, description="light GLB (mm) for a 3D viewer; null for parts indexed without one"
+    )
     description: str
     predicted_category: str | None = Field(
         None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
@@ -124,6 +127,10 @@ class SearchResponse(BaseModel):
         ..., description="false: the bundle has no calibration; similarity_percent = 100 x match"
     )
     took_ms: float
+    query_extents_mm: list[float] | None = Field(
+        None,
+        description="sorted extents of the query part (a mesh upload or part_id), largest first",
+    )
     embeddings: dict[str, Any] | None = None
 
 
@@ -143,6 +150,9 @@ class PartResponse(BaseModel):
     bbox_mm: BBox
     extents_mm: list[float] | None = None
     view_urls: list[str]
+    mesh_url: str | None = Field(
+        None, description="light GLB (mm) for a 3D viewer; null for parts indexed without one"
+    )
     predicted_category: str | None = Field(
         None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
     )
@@ -197,6 +207,9 @@ class IndexResponse(BaseModel):
     bundle_id: str
     num_views: int
     view_urls: list[str]
+    mesh_url: str | None = Field(
+        None, description="light GLB (mm) for a 3D viewer; null for parts indexed without one"
+    )
     predicted_category: str | None = Field(
         None, description="zero-shot kind of a part without a category (docs/predicted-kind.md)"
     )

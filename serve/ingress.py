@@ -78,14 +78,14 @@ def guard(what: str, flag: str | None = None):
 
 
 def _absolute_urls(request: Request, out: dict) -> dict:
-    """View URLs that are paths (``/views/...``, the local view store) made absolute."""
-    base = None
+    """View and mesh URLs that are paths (``/views/...``, the local view store) made absolute."""
+    base = str(request.base_url).rstrip("/")
     for result in out.get("results", [out]):
         urls = result.get("view_urls") or []
-        if any(url.startswith("/") for url in urls):
-            base = base or str(request.base_url).rstrip("/")
-            urls = [base + url if url.startswith("/") else url for url in urls]
-        result["view_urls"] = urls
+        result["view_urls"] = [base + url if url.startswith("/") else url for url in urls]
+        mesh = result.get("mesh_url")
+        if mesh and mesh.startswith("/"):
+            result["mesh_url"] = base + mesh
     return out
 
 
@@ -348,10 +348,14 @@ class SearchIngress:
 
     # -- HTTP: views, health ------------------------------------------------------------------
 
-    @app.get("/views/{key:path}", responses={200: {"content": {"image/png": {}}}})
+    @app.get(
+        "/views/{key:path}",
+        responses={200: {"content": {"image/png": {}, "model/gltf-binary": {}}}},
+        summary="A view PNG or light GLB (mesh.glb) of the local view store",
+    )
     async def view(self, key: str):
-        png = await asyncio.to_thread(self.service.view_png, key)
-        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+        data, media_type = await asyncio.to_thread(self.service.view_file, key)
+        return Response(data, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/healthz", summary="Liveness: the ingress answers")
     async def healthz(self):

@@ -85,6 +85,7 @@ def part_json(payload: dict[str, Any]) -> dict[str, Any]:
         "size_mm": [payload.get("size_x"), payload.get("size_y"), payload.get("size_z")],
         "face_count": payload.get("face_count", 0),
         "view_urls": list(payload.get("view_urls") or []),
+        "mesh_url": payload.get("mesh_url"),
         "source_uri": payload.get("source_uri", ""),
         "content_sha256": payload.get("content_sha256", ""),
         "bundle_id": payload.get("bundle_id", ""),
@@ -122,6 +123,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "extents_mm": p.get("extents"),
         "size_mm": [p.get("size_x"), p.get("size_y"), p.get("size_z")],
         "view_urls": list(p.get("view_urls") or []),
+        "mesh_url": p.get("mesh_url"),
         "description": p.get("description", ""),
         **predicted_json(p),
     }
@@ -226,6 +228,8 @@ class SearchService:
             "similarity_calibrated": scale.calibrated,
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+        if vectors.extents is not None:  # the compare view's query part
+            out["query_extents_mm"] = sorted((float(v) for v in vectors.extents), reverse=True)
         if query.include_embeddings:
             out["embeddings"] = self._embeddings_json(vectors)
         return out
@@ -424,6 +428,7 @@ class SearchService:
             "bundle_id": self.bundle_id,
             "num_views": len(encoded.get("view_names") or []),
             "view_urls": list(payload.get("view_urls") or []),
+            "mesh_url": payload.get("mesh_url"),
             **predicted_json(payload),
         }
 
@@ -466,14 +471,15 @@ class SearchService:
                 self.view_store.delete_part(part_id)
         return removed
 
-    def view_png(self, key: str) -> bytes:
-        """A view PNG of the local view store (404 for a malformed or unknown key)."""
+    def view_file(self, key: str) -> tuple[bytes, str]:
+        """A view PNG or light GLB of the local view store and its media type (404 for a
+        malformed or unknown key)."""
         from store.views import InvalidViewKeyError, LocalViewStore, ViewNotFoundError
 
         if not isinstance(self.view_store, LocalViewStore):
             raise not_found("key", "views are served by the view store's own URLs, not here")
         try:
-            return self.view_store.get(key)
+            return self.view_store.get(key), self.view_store.content_type(key)
         except (InvalidViewKeyError, ViewNotFoundError) as e:
             raise not_found("key", str(e)) from e
 
