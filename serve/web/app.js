@@ -27,10 +27,14 @@
     status: $("status"),
     results: $("results"),
     card: $("card-template"),
+    viewer: $("viewer"),
+    pane: $("pane-template"),
   };
   const KEY_STORAGE = "cadsearch.apiKey";
   let likePart = null; // {part_id, name}: "more like this" while set
   let searchSeq = 0; // answers of superseded searches are dropped
+  let shown = null; // {answer, query}: the results on the page and the query they answer
+  let viewer = null; // the 3D viewer (viewer.js), once three.js has loaded
 
   // -- talking to the API ------------------------------------------------------------------------
 
@@ -219,9 +223,18 @@
       rows.append(cosineRow(pair, value));
     }
     if (result.duplicates > 0) showDuplicates(card, result);
+    const label = result.name || result.part_id;
     const more = card.querySelector(".more");
-    more.setAttribute("aria-label", `More like ${result.name || result.part_id}`);
+    more.setAttribute("aria-label", `More like ${label}`);
     more.addEventListener("click", () => moreLikeThis(result));
+    const view = card.querySelector(".view-3d");
+    view.hidden = !result.mesh_url; // parts indexed before meshes were kept have none
+    view.setAttribute("aria-label", `3D view of ${label}`);
+    view.addEventListener("click", () => view3d(result, rank));
+    const compare = card.querySelector(".compare");
+    compare.hidden = false;
+    compare.setAttribute("aria-label", `Compare ${label}`);
+    compare.addEventListener("click", () => compareWith(result));
     return card;
   }
 
@@ -263,7 +276,8 @@
     });
   }
 
-  function renderResults(answer) {
+  function renderResults(answer, query) {
+    shown = { answer, query };
     const results = answer.results || [];
     const calibrated = answer.similarity_calibrated !== false;
     els.results.replaceChildren(...results.map((r, i) => renderCard(r, i + 1, calibrated)));
@@ -288,9 +302,11 @@
     els.button.disabled = true;
     els.results.setAttribute("aria-busy", "true");
     els.status.textContent = "Searching…";
+    // what the compare view shows as the query, as it was when the search ran
+    const query = { mesh: els.mesh.files[0] || null, like: likePart && { ...likePart } };
     try {
       const answer = await callApi("/v1/search", searchRequest());
-      if (seq === searchSeq) renderResults(answer);
+      if (seq === searchSeq) renderResults(answer, query);
     } catch (err) {
       if (seq !== searchSeq) return;
       showError(err.message);
@@ -311,6 +327,119 @@
     setLike({ part_id: result.part_id, name: result.name });
     window.scrollTo({ top: 0, behavior: "smooth" });
     search();
+  }
+
+  // -- 3D view and compare (viewer.js) -------------------------------------------------------------
+
+  // three.js is vendored at setup (make vendor); without it, or without WebGL, the page works
+  // as before minus the 3D and Compare buttons, and says why in the console.
+  async function loadViewer() {
+    try {
+      const status = await (await fetch("/ui/vendor.json")).json();
+      if (!status.available) {
+        console.warn(`cadsearch: ${status.reason}`);
+        return;
+      }
+      const module = await import("/ui/viewer.js");
+      if (!module.webglAvailable()) {
+        console.warn("cadsearch: this browser has no WebGL: no 3D viewer");
+        return;
+      }
+      viewer = { module, dialog: new module.Viewer(els.viewer, els.pane) };
+      document.body.classList.add("has-viewer");
+    } catch (err) {
+      console.warn(`cadsearch: the 3D viewer did not load (${err.message})`);
+    }
+  }
+
+  const percent = (result) =>
+    result.similarity_percent == null ? "" : `${Math.round(result.similarity_percent)}% match`;
+
+  // A result as a viewer pane: its mesh, sorted extents, match and the cosine of every pair.
+  function resultPane(result, role) {
+    const match = [percent(result)];
+    if (result.match_score != null) match.push(`match score ${Number(result.match_score).toFixed(3)}`);
+    return {
+      role,
+      title: result.name || result.part_id,
+      partId: result.part_id,
+      source: result.mesh_url ? { url: result.mesh_url } : null,
+      extents: result.extents_mm,
+      note: result.mesh_url ? "" : "No 3D mesh is stored for this part (indexed before meshes were kept).",
+      match: match.filter(Boolean).join(" · "),
+      scores: Object.entries(result.cosines || {}),
+    };
+  }
+
+  function rankOf(result) {
+    return shown ? shown.answer.results.indexOf(result) + 1 : 0;
+  }
+
+  function view3d(result, rank) {
+    if (!viewer) return;
+    viewer.dialog.show([resultPane(result, `Result #${rank}`)], { title: result.name || result.part_id });
+  }
+
+  // The query as a pane: the "more like this" part, or the uploaded file (drawn when the browser
+  // reads its format), with the query's sizes as the service measured them.
+  async function queryPane(query, answer) {
+    if (query.like) {
+      const part = await callApi(`/v1/parts/${encodeURIComponent(query.like.part_id)}`);
+      return {
+        role: "Query part",
+        title: part.name || part.part_id,
+        partId: part.part_id,
+        source: part.mesh_url ? { url: part.mesh_url } : null,
+        extents: part.extents_mm,
+        note: part.mesh_url ? "" : "No 3D mesh is stored for this part (indexed before meshes were kept).",
+        query: true,
+      };
+    }
+    const file = query.mesh;
+    const kind = viewer.module.suffixOf(file.name);
+    const drawable = viewer.module.DRAWABLE.includes(kind);
+    return {
+      role: "Query file",
+      title: file.name,
+      source: drawable ? { file } : null,
+      extents: answer.query_extents_mm || null,
+      note: drawable
+        ? ""
+        : `.${kind} files are not drawn in the browser: the sizes are the service's measure.`,
+      query: true,
+    };
+  }
+
+  // The query part (a 3D file or "more like this") beside the result; for a text or image query
+  // the result beside another result (the top one, or the one chosen in the dialog).
+  async function compareWith(result) {
+    if (!viewer || !shown) return;
+    const { answer, query } = shown;
+    const title = `Compare: ${result.name || result.part_id}`;
+    const right = resultPane(result, `Result #${rankOf(result)}`);
+    if (query.like || query.mesh) {
+      try {
+        await viewer.dialog.show([await queryPane(query, answer), right], { title });
+      } catch (err) {
+        showError(`The query part could not be shown: ${err.message}`);
+      }
+      return;
+    }
+    const others = answer.results.filter((r) => r !== result);
+    if (!others.length) return;
+    const showWith = (partId) => {
+      const other = others.find((r) => r.part_id === partId) || others[0];
+      viewer.dialog.show([resultPane(other, `Result #${rankOf(other)}`), right], {
+        title,
+        others: others.map((r) => ({
+          value: r.part_id,
+          label: `#${rankOf(r)} ${r.name || r.part_id}`,
+        })),
+        chosen: other.part_id,
+        onOther: showWith,
+      });
+    };
+    showWith(others[0].part_id);
   }
 
   async function loadFacets() {
@@ -358,4 +487,5 @@
     loadFacets();
   });
   loadFacets();
+  loadViewer();
 })();
