@@ -80,6 +80,28 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def http(served):
+    """An HTTP client on the session's search service."""
+    import httpx
+
+    with httpx.Client(base_url=served.http_url, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def stub(served):
+    """A gRPC stub on the session's search service."""
+    import grpc
+
+    from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
+
+    channel = grpc.insecure_channel(served.grpc_target)
+    grpc.channel_ready_future(channel).result(timeout=60)
+    yield pb_grpc.CADRetrievalServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="module")
 def ray_local():
     """A local Ray instance (2 CPUs) for one test module's jobs.
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import shutil
 
-import httpx
 import pytest
 
 from data_jobs.dedup.groups import duplicate_groups, write_outputs
 from data_jobs.dedup.pipeline import PartFacts
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def http(served):
-    with httpx.Client(base_url=served.http_url, timeout=60) as client:
-        yield client
 
 
 def _facts(record: dict) -> PartFacts:

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from bench.helpers import fuzz_cases as fc
 from serve.proto import cad_retrieval_pb2 as pb
-from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 
@@ -29,20 +28,6 @@ SERVED = settings(
 MESH_SEEDS = fc.mesh_seeds()
 IMAGE_SEEDS = fc.image_seeds()
 SERVER_FAULTS = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.UNAVAILABLE)
-
-
-@pytest.fixture(scope="module")
-def http(served):
-    with httpx.Client(base_url=served.http_url, timeout=120) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def stub(served):
-    channel = grpc.insecure_channel(served.grpc_target)
-    grpc.channel_ready_future(channel).result(timeout=60)
-    yield pb_grpc.CADRetrievalServiceStub(channel)
-    channel.close()
 
 
 def _ids(served) -> list[str]:

@@ -5,29 +5,13 @@ from __future__ import annotations
 import json
 
 import grpc
-import httpx
 import numpy as np
 import pytest
 import trimesh
 
 from serve.proto import cad_retrieval_pb2 as pb
-from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def stub(served):
-    channel = grpc.insecure_channel(served.grpc_target)
-    grpc.channel_ready_future(channel).result(timeout=60)
-    yield pb_grpc.CADRetrievalServiceStub(channel)
-    channel.close()
-
-
-@pytest.fixture(scope="module")
-def http(served):
-    with httpx.Client(base_url=served.http_url, timeout=120) as client:
-        yield client
 
 
 def _key(served) -> tuple[tuple[str, str], ...]:

@@ -20,12 +20,6 @@ from store.schema import point_id
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def http(served):
-    with httpx.Client(base_url=served.http_url, timeout=120) as client:
-        yield client
-
-
 def _error(answer: httpx.Response) -> dict:
     return answer.json()["error"]
 

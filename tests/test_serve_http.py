@@ -7,7 +7,6 @@ import io
 import json
 import re
 
-import httpx
 import numpy as np
 import pytest
 import trimesh
@@ -21,12 +20,6 @@ from encoders.zero_shot import with_predicted_kind
 pytestmark = pytest.mark.integration
 
 TEXT_ONLY = {"text->image": 0, "text->geometry": 0}
-
-
-@pytest.fixture(scope="module")
-def http(served):
-    with httpx.Client(base_url=served.http_url, timeout=120) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
