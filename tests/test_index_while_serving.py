@@ -141,11 +141,13 @@ def _stop_service(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
-def _wait_for_lock_holder_to_exit(lock: Path, timeout_s: float = 90.0) -> None:
-    """Until the process whose pid the writer lock names is gone (or the timeout passes)."""
-    holder = lock.read_text().strip() if lock.exists() else ""
+def _wait_for_lock_holder_to_exit(shard: Path, timeout_s: float = 90.0) -> None:
+    """Until the process whose pid the shard's writer lock names is gone (or the timeout passes)."""
+    from store.holder import lock_pid
+
+    pid = lock_pid(shard)
     deadline = time.monotonic() + timeout_s
-    while holder.isdigit() and Path(f"/proc/{holder}").exists() and time.monotonic() < deadline:
+    while pid is not None and Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
@@ -230,7 +232,7 @@ def test_index_and_prune_while_serving(tmp_path):
         _stop_service(service)
     print("timings", timings)
     # Ray ends the replica that held the shard after the driver exits: wait for it
-    _wait_for_lock_holder_to_exit(tmp_path / "qdrant" / "parts" / "writer.lock")
+    _wait_for_lock_holder_to_exit(tmp_path / "qdrant" / "parts")
     # the service let go of the shard: it opens here, with each kept part once
     from store.edge import EdgeStore
 
