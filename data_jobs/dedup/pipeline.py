@@ -222,6 +222,9 @@ def run_dedup(
             fn_constructor_args=(ray.put(matrices), block_size, k, thresholds),
             batch_size=1,
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=2),
+            # as in the index job: with restarts on, Ray logs an ERROR for every actor start
+            # (its callable comes through the object store); a rerun redoes this cheap stage
+            max_restarts=0,
         ).take_all()
         pairs = sorted(
             (int(r["i"]), int(r["j"]), str(r["vector"]), float(r["cosine"])) for r in found
