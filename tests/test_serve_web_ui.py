@@ -531,3 +531,33 @@ def test_compare_with_the_uploaded_query_file(served, ui, tmp_path):
     assert (query["role"], query["title"]) == ("Query part", nut["name"])
     assert query["state"] == "ready" and result["state"] == "ready"
     ui.assert_no_script_errors()
+
+
+def test_page_without_vendored_three_hides_the_viewer(served, browser, tmp_path):
+    """Where `make vendor` has not run, the page answers /ui/vendor.json as below: it still
+    searches, shows no 3D or Compare buttons and says why in the console."""
+    (tmp_path / "vendor.txt").write_text((WEB_DIR / "vendor.txt").read_text())
+    missing = json.dumps(vendor_status(tmp_path))
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    console: list[tuple[str, str]] = []
+    page.on("console", lambda message: console.append((message.type, message.text)))
+    page.route(
+        "**/ui/vendor.json",
+        lambda route: route.fulfill(body=missing, content_type="application/json"),
+    )
+    try:
+        with page.expect_console_message(lambda message: "make vendor" in message.text):
+            page.goto(served.http_url + "/")
+        page.get_by_label("Describe the part").fill("washer")
+        _search(page, lambda: page.get_by_label("Describe the part").press("Enter"))
+        assert len(_cards(page)) == 12
+        assert page.locator("[data-testid=view-3d]:visible").count() == 0
+        assert page.locator("[data-testid=compare]:visible").count() == 0
+        assert not page.evaluate("document.body.classList.contains('has-viewer')")
+        warnings = [text for kind, text in console if kind == "warning"]
+        assert any("make vendor" in text for text in warnings), console
+        assert not [text for kind, text in console if kind == "error"], console
+    finally:
+        context.close()
