@@ -28,6 +28,8 @@ venv: $(STAMP) $(VENDOR_STAMP)
 vendor: $(VENDOR_STAMP)
 
 $(VENDOR_STAMP): serve/web/vendor.txt
+	@command -v $(NPM) >/dev/null || { echo "npm is needed to vendor three.js for the web UI's \
+		3D viewer (Debian: apt-get install npm)"; exit 1; }
 	@mkdir -p $(NPM_CACHE)
 	@test -f $(NPM_CACHE)/three-$(THREE_VERSION).tgz || \
 		(cd $(NPM_CACHE) && $(NPM) pack --silent three@$(THREE_VERSION) >/dev/null)
