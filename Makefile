@@ -1,6 +1,6 @@
 # `make demo` and `make test` set up .venv (created when missing, re-installed only when
 # pyproject.toml changes) and the web page's vendored three.js, and then run. Nothing else is
-# needed on a fresh machine (npm for the vendoring step, Debian's chromium and openscad for tests).
+# needed on a fresh machine (Debian's npm, chromium and openscad are installed when missing).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # this sha256, and only the files of serve/web/vendor.txt copied to serve/web/vendor/three/
 THREE_VERSION := 0.187.0
 THREE_SHA256 := ff540832ded0cfe919764d24a3d88f3e2a05f23303f876423e4f893841e90728
-NPM := npm
+NPM := /usr/bin/npm
 NPM_CACHE := .cache/npm
 WEB_VENDOR := serve/web/vendor
 VENDOR_STAMP := $(WEB_VENDOR)/.three-$(THREE_VERSION)-$(shell sha1sum serve/web/vendor.txt | cut -c1-12)
@@ -27,9 +27,7 @@ venv: $(STAMP) $(VENDOR_STAMP)
 
 vendor: $(VENDOR_STAMP)
 
-$(VENDOR_STAMP): serve/web/vendor.txt
-	@command -v $(NPM) >/dev/null || { echo "npm is needed to vendor three.js for the web UI's \
-		3D viewer (Debian: apt-get install npm)"; exit 1; }
+$(VENDOR_STAMP): serve/web/vendor.txt | $(NPM)
 	@mkdir -p $(NPM_CACHE)
 	@test -f $(NPM_CACHE)/three-$(THREE_VERSION).tgz || \
 		(cd $(NPM_CACHE) && $(NPM) pack --silent three@$(THREE_VERSION) >/dev/null)
@@ -60,6 +58,10 @@ test: venv $(CHROMIUM) $(OPENSCAD)
 $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) apt-get install -y -q --no-install-recommends chromium
+
+$(NPM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q --no-install-recommends npm
 
 $(OPENSCAD):
 	$(SUDO) apt-get update -q
