@@ -20,6 +20,8 @@ from urllib.parse import quote
 import httpx
 import numpy as np
 
+from serve.urls import absolute_urls
+
 DEFAULT_TIMEOUT_S = 60.0
 
 
@@ -86,6 +88,10 @@ class CadsearchClient:
             )
         return response.json()
 
+    def _urls(self, out: dict[str, Any]) -> dict[str, Any]:
+        # paths (a service without serve.public_url) made fetchable as they are
+        return absolute_urls(str(self.http.base_url), out)
+
     # -- search -------------------------------------------------------------------------------
 
     def search(
@@ -139,7 +145,7 @@ class CadsearchClient:
         if mesh is None:
             if image is not None:
                 body["image"] = base64.b64encode(_read(image)[0]).decode()
-            return self._answer(self.http.post("/v1/search", json=body))
+            return self._urls(self._answer(self.http.post("/v1/search", json=body)))
         files = {}
         data, name = _read(mesh)
         files["mesh"] = (name or f"query.{mesh_format or 'stl'}", data)
@@ -154,12 +160,12 @@ class CadsearchClient:
             key: value.lower() if value in ("True", "False") else value
             for key, value in form.items()
         }
-        return self._answer(self.http.post("/v1/search", data=form, files=files))
+        return self._urls(self._answer(self.http.post("/v1/search", data=form, files=files)))
 
     # -- parts --------------------------------------------------------------------------------
 
     def get_part(self, part_id: str) -> dict[str, Any]:
-        return self._answer(self.http.get(_part_path(part_id)))
+        return self._urls(self._answer(self.http.get(_part_path(part_id))))
 
     def get_embeddings(self, part_id: str) -> dict[str, Any]:
         return self._answer(self.http.get(_part_path(part_id, "/embeddings")))
@@ -183,7 +189,7 @@ class CadsearchClient:
         if file_type:
             form["file_type"] = file_type
         files = {"file": (filename or name or f"{part_id}.{file_type or 'stl'}", data)}
-        return self._answer(self.http.post("/v1/parts", data=form, files=files))
+        return self._urls(self._answer(self.http.post("/v1/parts", data=form, files=files)))
 
     def delete_part(self, part_id: str) -> dict[str, Any]:
         return self._answer(self.http.delete(_part_path(part_id)))

@@ -166,10 +166,31 @@ class ServeSettings(_Section):
     # the search ingress (HTTP + gRPC); with store.backend "edge" it owns the shard: 1 replica
     ingress: DeploymentSettings = DeploymentSettings(num_cpus=0.0, max_ongoing_requests=256)
     limits: ServeLimits = ServeLimits()
-    protect_embed: bool = False  # POST /v1/embed/* needs an API key (when keys are configured)
+    # POST /v1/embed/* needs an API key when keys are configured (false: open to anyone who
+    # reaches the service; a request can cost seconds of encoder time)
+    protect_embed: bool = True
     protect_search: bool = False  # search and part reads need an API key (when configured)
+    # the service's address as clients reach it (https://search.example.com): the base of view
+    # and mesh URLs in answers; None: they stay paths (/views/...), never the request's Host
+    public_url: str | None = None
     # folders whose files IndexModel's model_path may name (empty: model_path is refused)
     index_path_roots: list[str] = Field(default_factory=list)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(
+                f"serve.public_url {value!r}: give http(s)://host[:port][/path], no query"
+            )
+        if parts.fragment:
+            raise ValueError(f"serve.public_url {value!r}: a base URL has no #fragment")
+        return value.strip().rstrip("/")
 
 
 class SearchSettings(_Section):

@@ -98,12 +98,20 @@ def bundle_digest(bundle: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+
+
 def deployment_version(name: str, init_args: tuple, code: str) -> str:
-    """A deployment's code version: a digest of its name, init args (strings and numbers; other
-    arguments, the handles of bound deployments, by their type) and ``code`` (this process's
-    code version and the bundle's). Serve restarts replicas when it changes and only
-    reconfigures them when just a user_config or a scaling option changed."""
-    args = [a if isinstance(a, str | int | float | None) else type(a).__name__ for a in init_args]
+    """A deployment's code version: a digest of its name, init args (strings, numbers and tuples
+    of strings such as the keys' digests; other arguments, the handles of bound deployments, by
+    their type) and ``code`` (this process's code version and the bundle's). Serve restarts
+    replicas when it changes and only reconfigures them when just a user_config or a scaling
+    option changed."""
+    args = [
+        a if isinstance(a, str | int | float | None) or _strings(a) else type(a).__name__
+        for a in init_args
+    ]
     canonical = json.dumps([name, args, code], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -132,11 +140,27 @@ def check_settings(settings) -> None:
 
 
 def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
-    """The cadsearch search application for a settings profile (Serve's typed app builder)."""
-    from cadsearch.settings import load_settings, settings_to_json
+    """The cadsearch search application for a settings profile (Serve's typed app builder).
+
+    The API keys are read here, from the environment of the process that builds the app
+    (``cadsearch serve``, or Serve's build task of ``serve deploy``), and reach the ingress as
+    digests in its init args (docs/security.md#how-keys-reach-a-cluster); an app that would
+    listen beyond loopback without keys is refused (``serve.local.check_exposure``).
+    """
+    from cadsearch.settings import load_settings
+    from serve.auth import key_digests
+    from serve.local import check_exposure
 
     args = args if isinstance(args, AppArgs) else AppArgs.model_validate(args or {})
     settings = load_settings(args.config, **args.overrides)
+    check_exposure(settings)
+    return app_graph(settings, args, key_digests(settings.api_keys))
+
+
+def app_graph(settings, args: AppArgs, digests: tuple[str, ...]) -> Application:
+    """The deployment graph of ``build_app`` for loaded settings and the keys' digests."""
+    from cadsearch.settings import settings_to_json
+
     check_settings(settings)
     serve_settings = settings.serve
     unknown = sorted(set(args.user_configs) - set(DEPLOYMENTS))
@@ -174,5 +198,12 @@ def build_app(args: AppArgs | dict[str, Any] | None = None) -> Application:
         PartPreparer, serve_settings.preparer, settings_json, *model_args(serve_settings.preparer)
     )
     return bind(
-        SearchIngress, serve_settings.ingress, settings_json, text, image, geometry, preparer
+        SearchIngress,
+        serve_settings.ingress,
+        settings_json,
+        digests,
+        text,
+        image,
+        geometry,
+        preparer,
     )

@@ -19,8 +19,9 @@ HEADER = """\
 # cluster with `serve deploy configs/serve.yaml`. The application is built by
 # serve.app:build_app from the settings profile in args; the deployments below override, by name,
 # what the profile's `serve:` section sets (replicas, resources, batching user_config; a changed
-# user_config is applied live through reconfigure). Secrets come from the environment
-# (CADSEARCH_API_KEYS, QDRANT_API_KEY, B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY) of every node.
+# user_config is applied live through reconfigure). Secrets come from the environment:
+# CADSEARCH_API_KEYS of the node that builds the app (Serve's build task; replicas get digests),
+# QDRANT_API_KEY, B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY of every node.
 """
 
 
@@ -31,12 +32,14 @@ def serve_config(profile: str | None = None, overrides: dict[str, Any] | None = 
     from ray.serve.scripts import deployment_to_schema
 
     from cadsearch.settings import load_settings
-    from serve.app import GRPC_SERVICER, AppArgs, build_app
+    from serve.app import GRPC_SERVICER, AppArgs, app_graph
     from serve.local import controller_options
 
     args = AppArgs(config=profile, overrides=overrides or {})
     settings = load_settings(profile, **args.overrides)
-    built = build_deployments(build_app(args), name=settings.serve.app_name)
+    # no keys: a config names no secret, and the profile's exposure is checked where it is
+    # deployed (serve.app.build_app)
+    built = build_deployments(app_graph(settings, args, ()), name=settings.serve.app_name)
     application = ServeApplicationSchema(
         name=settings.serve.app_name,
         route_prefix="/",

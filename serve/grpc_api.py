@@ -33,7 +33,7 @@ def _metadata(context) -> list[tuple[str, str]]:
 
 def authorize(ingress, context, what: str, protected: bool) -> None:
     if protected:
-        require_key(ingress.api_keys, presented_key(_metadata(context)), what)
+        require_key(ingress.key_digests, presented_key(_metadata(context)), what)
 
 
 def refuse(context, error: ApiError) -> None:

@@ -4,7 +4,9 @@ fast JSON responses."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +32,11 @@ SEARCH_JSON_FIELDS = ("filters", "weights", "points")
 MULTIPART_MAX_FIELDS = 32
 THREAD_JSON_BYTES = 1 << 20  # bodies past this are parsed in a worker thread, off the event loop
 DEFAULT_JSON_DEPTH = 32
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+# host[:port]: a DNS name or IPv4 address, or a bracketed IPv6 address
+_HOST = re.compile(
+    rf"(?:(?P<name>{_LABEL}(?:\.{_LABEL})*\.?)|\[(?P<v6>[0-9A-Fa-f:.]+)\])(?::(?P<port>\d{{1,5}}))?"
+)
 
 
 class BodyLimitMiddleware:
@@ -60,6 +67,37 @@ class BodyLimitMiddleware:
             return message
 
         return await self.app(scope, limited_receive, send)
+
+
+def valid_host(value: str) -> bool:
+    """Whether a Host header is host[:port] (a name, an IPv4 or a bracketed IPv6 address)."""
+    found = _HOST.fullmatch(value)
+    if found is None or len(value) > 260:
+        return False
+    if found["port"] is not None and not 0 < int(found["port"]) < 65536:
+        return False
+    if found["v6"] is not None:
+        try:
+            ipaddress.IPv6Address(found["v6"])
+        except ValueError:
+            return False
+    return True
+
+
+class HostCheckMiddleware:
+    """ASGI middleware: a Host header that is not host[:port] gets a 400 before any route runs
+    (whatever a client puts there must not reach a page, a log line or a URL)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"host" and not valid_host(value.decode("latin-1")):
+                    error = ApiError(400, "bad_host", "is not a valid host[:port]", "Host")
+                    return await _send_error(send, error)
+        return await self.app(scope, receive, send)
 
 
 class FastJSONResponse(JSONResponse):

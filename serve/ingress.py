@@ -40,11 +40,13 @@ from serve.errors import invalid
 from serve.http_util import (
     BodyLimitMiddleware,
     FastJSONResponse,
+    HostCheckMiddleware,
     add_search_openapi,
     install_error_handlers,
     read_search_request,
 )
 from serve.inputs import check_image, decode_base64, make_search_input, point_array, preload
+from serve.urls import absolute_urls
 from serve.web import add_web_ui
 from serve.writer_api import add_writer_api, announce_holder, withdraw_holder
 
@@ -58,6 +60,7 @@ app = FastAPI(
     redoc_url=None,
 )
 app.add_middleware(BodyLimitMiddleware)
+app.add_middleware(HostCheckMiddleware)  # added last: runs first
 install_error_handlers(app)
 add_search_openapi(app)
 add_web_ui(app)  # the search page at /
@@ -72,21 +75,9 @@ def guard(what: str, flag: str | None = None):
     async def check(request: Request) -> None:
         state = request.app.state
         if flag is None or getattr(state.serve_settings, flag):
-            require_key(state.api_keys, presented_key(request.headers), what)
+            require_key(state.key_digests, presented_key(request.headers), what)
 
     return Depends(check)
-
-
-def _absolute_urls(request: Request, out: dict) -> dict:
-    """View and mesh URLs that are paths (``/views/...``, the local view store) made absolute."""
-    base = str(request.base_url).rstrip("/")
-    for result in out.get("results", [out]):
-        urls = result.get("view_urls") or []
-        result["view_urls"] = [base + url if url.startswith("/") else url for url in urls]
-        mesh = result.get("mesh_url")
-        if mesh and mesh.startswith("/"):
-            result["mesh_url"] = base + mesh
-    return out
 
 
 def _open_service(settings, encoders, service_class, wait_s: float = 60.0):
@@ -109,14 +100,19 @@ def _open_service(settings, encoders, service_class, wait_s: float = 60.0):
 class SearchIngress:
     """The search service's front door: HTTP under FastAPI, gRPC methods by RPC name."""
 
-    def __init__(self, settings_json: str, text, image, geometry, preparer):
+    def __init__(
+        self, settings_json: str, key_digests: tuple[str, ...], text, image, geometry, preparer
+    ):
+        """key_digests : SHA-256 digests of the API keys, read by the driver that built the app
+        (serve.auth.key_digests), never this replica's environment: a node started without the
+        keys serves with the driver's keys all the same."""
         from cadsearch.settings import settings_from_json
         from serve.handles import HandleEncoders, calls_in_flight
         from serve.service import SearchService
 
         self.settings = settings_from_json(settings_json)
         self.serve_settings = self.settings.serve
-        self.api_keys = list(self.settings.api_keys)
+        self.key_digests = tuple(key_digests)
         encoders = HandleEncoders(
             text,
             image,
@@ -130,7 +126,7 @@ class SearchIngress:
         self.service = _open_service(self.settings, encoders, SearchService)
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)
         app.state.serve_settings = self.serve_settings
-        app.state.api_keys = self.api_keys
+        app.state.key_digests = self.key_digests
         app.state.service = self.service
         self.holder = announce_holder(self.settings, self.service.store)
         preload()
@@ -143,6 +139,9 @@ class SearchIngress:
         if service is not None:
             withdraw_holder(service.store, getattr(self, "holder", None))
             service.close()
+
+    def _urls(self, out: dict) -> dict:
+        return absolute_urls(self.serve_settings.public_url, out)
 
     # -- HTTP: search -------------------------------------------------------------------------
 
@@ -180,7 +179,7 @@ class SearchIngress:
             same_size=model.same_size,
         )
         query = await asyncio.to_thread(check) if heavy else check()
-        return FastJSONResponse(_absolute_urls(request, await self.service.search(query)))
+        return FastJSONResponse(self._urls(await self.service.search(query)))
 
     @app.get(
         "/v1/facets",
@@ -225,9 +224,9 @@ class SearchIngress:
         dependencies=[guard("part reads", "protect_search")],
         summary="A part's duplicate group from the latest `cadsearch dedup`, with relations",
     )
-    async def part_duplicates(self, part_id: str, request: Request):
+    async def part_duplicates(self, part_id: str):
         out = await self.service.get_duplicates(part_id)
-        _absolute_urls(request, {"results": out["duplicates"]})
+        self._urls({"results": out["duplicates"]})
         return FastJSONResponse(out)
 
     @app.get(
@@ -237,8 +236,8 @@ class SearchIngress:
         dependencies=[guard("part reads", "protect_search")],
         summary="A stored part: name, category, tags, sizes in mm, view URLs",
     )
-    async def get_part(self, part_id: str, request: Request):
-        return FastJSONResponse(_absolute_urls(request, await self.service.get_part(part_id)))
+    async def get_part(self, part_id: str):
+        return FastJSONResponse(self._urls(await self.service.get_part(part_id)))
 
     @app.post(
         "/v1/parts",
@@ -250,7 +249,6 @@ class SearchIngress:
     )
     async def index_part(
         self,
-        request: Request,
         file: Annotated[UploadFile, File(description="the part file (stl, obj, step, ...)")],
         metadata: Annotated[
             str, Form(description="JSON: part_id, name, category, tags, units, ...")
@@ -281,7 +279,7 @@ class SearchIngress:
         out = await self.service.index_part(
             data, part_id=part_id, filename=file.filename, file_type=file_type, metadata=values
         )
-        return FastJSONResponse(_absolute_urls(request, out), status_code=201)
+        return FastJSONResponse(self._urls(out), status_code=201)
 
     @app.delete(
         "/v1/parts/{part_id:path}",

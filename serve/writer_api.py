@@ -84,7 +84,7 @@ class DeletePartsRequest(BaseModel):
 
 
 async def _indexing_key(request: Request) -> None:
-    require_key(request.app.state.api_keys, presented_key(request.headers), "indexing")
+    require_key(request.app.state.key_digests, presented_key(request.headers), "indexing")
 
 
 def _parse(model: type[BaseModel], body: bytes) -> Any:
