@@ -1,9 +1,11 @@
-"""Bind Ray Serve's gRPC proxy where the HTTP proxy binds: Ray 2.60 hard-codes every interface
-(``[::]``) in ``ray.serve._private.grpc_util.start_grpc_server``.
+"""Bind Ray Serve's gRPC servers off every interface: Ray 2.60 hard-codes ``[::]`` for the gRPC
+proxy (``ray.serve._private.grpc_util.start_grpc_server``) and for each replica's
+inter-deployment server (``ray.serve._private.replica``).
 
 ``install`` runs in each Ray worker that Serve's controller starts (its runtime environment's
-setup hook, see ``serve.local.controller_options``) and wraps the one function that adds the
-gRPC server's address, so the proxy listens on ``$CADSEARCH_GRPC_HOST`` instead.
+setup hook, see ``serve.local.controller_options``; replicas inherit it) and wraps the functions
+that add those addresses: the proxy listens on ``$CADSEARCH_GRPC_HOST`` (where HTTP listens), a
+replica's server on its node's address, where Serve connects to it.
 """
 
 from __future__ import annotations
@@ -40,3 +42,21 @@ def install() -> None:
 
     add_grpc_address._cadsearch_host = host
     default_impl.add_grpc_address = add_grpc_address
+    _bind_replica_server()
+
+
+def _bind_replica_server() -> None:
+    from ray.serve._private import replica
+    from ray.util import get_node_ip_address
+
+    original = replica.add_port_to_grpc_server
+    if getattr(original, "_cadsearch", False):
+        return
+
+    def add_port_to_grpc_server(server, address: str):
+        if address.startswith("[::]:"):
+            address = grpc_address(address, get_node_ip_address())
+        return original(server, address)
+
+    add_port_to_grpc_server._cadsearch = True
+    replica.add_port_to_grpc_server = add_port_to_grpc_server

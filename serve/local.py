@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 # Ray Serve's HAProxy ingress (serve.haproxy): read from the environment when Ray starts, by Ray's
 # processes (they inherit the environment of the process that starts Ray)
 HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+# Ray's switch for a single-node Ray on loopback (its default on macOS and Windows): off, Ray takes
+# 127.0.0.1 as the node's address and its own servers (GCS, raylet, workers, agents) bind it
+LOOPBACK_RAY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 def haproxy_on() -> bool:
@@ -99,14 +102,32 @@ def grpc_options(settings, port: int | None = None):
     return gRPCOptions(port=port, grpc_servicer_functions=[GRPC_SERVICER])
 
 
+def loopback_ray() -> None:
+    """Make the Ray this process starts listen on loopback only (docs/security.md#rays-ports).
+
+    Ray 2.60 binds its servers on every interface of a node with a network address, and
+    resolves ``_node_ip_address="127.0.0.1"`` to that address; with LOOPBACK_RAY_ENV off it
+    uses 127.0.0.1. Ray reads the switch when ``ray._private.ray_constants`` is imported, so it
+    is set there as well as in the environment that Ray's processes inherit. Nothing can join
+    such a Ray from another machine: a cluster is started by ``ray start`` and joined through
+    ``serve.ray_address``."""
+    from ray._private import ray_constants
+
+    os.environ[LOOPBACK_RAY_ENV] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def init_ray(settings, num_cpus: int | None = None) -> None:
-    """Start a local Ray, or join ``serve.ray_address``, unless this process runs Ray already;
-    refuses an exposed service without keys (``check_exposure``) first."""
+    """Start a local Ray on loopback (``loopback_ray``), or join ``serve.ray_address`` (or
+    ``$RAY_ADDRESS``), unless this process runs Ray already; refuses an exposed service without
+    keys (``check_exposure``) first."""
     import ray
 
     check_exposure(settings)
     ask_for_haproxy(settings)
     if not ray.is_initialized():
+        if settings.serve.ray_address is None and not os.environ.get("RAY_ADDRESS"):
+            loopback_ray()
         ray.init(
             address=settings.serve.ray_address,
             num_cpus=num_cpus if settings.serve.ray_address is None else None,
