@@ -62,7 +62,6 @@ def service_overrides(root: Path) -> dict:
         "index": {"reports_dir": str(root / "runs"), "prepare_batch_size": 3},
         "dedup": {"out_dir": str(root / "dedup")},  # what GET /v1/parts/{id}/duplicates reads
         "serve": {
-            "protect_embed": True,
             "limits": {"max_body_mb": 2, "max_points": 5000, "max_image_pixels": 1_000_000},
         },
     }
@@ -75,27 +74,28 @@ def start_served(root: Path) -> Served:
     from cadsearch.settings import load_settings
     from data_jobs.catalog.generate import generate_catalog
     from data_jobs.index.pipeline import run_index
-    from serve.local import start_service
+    from serve.local import init_ray, start_service
 
     records = generate_catalog(
         root / "catalog", n=CATALOG_SIZE, seed=CATALOG_SEED, families=CATALOG_FAMILIES
     )
     overrides = service_overrides(root)
     ray.shutdown()
-    # replicas inherit the raylet's environment: the keys are set just while Ray starts
-    previous = os.environ.get("CADSEARCH_API_KEYS")
-    os.environ["CADSEARCH_API_KEYS"] = ",".join(API_KEYS)
-    try:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    finally:
-        if previous is None:
-            os.environ.pop("CADSEARCH_API_KEYS", None)
-        else:
-            os.environ["CADSEARCH_API_KEYS"] = previous
-    summary = run_index(str(root / "catalog"), load_settings("local", **overrides))
+    # Ray and so every replica start without the keys: they reach the replicas from the driver
+    # (serve.app.build_app), as on a cluster node started without them
+    saved = os.environ.pop("CADSEARCH_API_KEYS", None)
+    settings = load_settings("local", **overrides)
+    init_ray(settings, num_cpus=2)  # as `cadsearch serve` starts Ray: on loopback
+    summary = run_index(str(root / "catalog"), settings)
     assert summary.indexed == CATALOG_SIZE, summary.line()
     http_port, grpc_port = free_port(), free_port()
-    start_service("local", overrides, http_port=http_port, grpc_port=grpc_port)
+    os.environ["CADSEARCH_API_KEYS"] = ",".join(API_KEYS)
+    try:
+        start_service("local", overrides, http_port=http_port, grpc_port=grpc_port)
+    finally:
+        os.environ.pop("CADSEARCH_API_KEYS", None)
+        if saved is not None:
+            os.environ["CADSEARCH_API_KEYS"] = saved
     return Served(
         root=root,
         http_url=f"http://127.0.0.1:{http_port}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import io
 
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 
 from cadsearch.settings import CONFIG_DIR, load_settings
 from serve.app import DEPLOYMENTS, AppArgs, build_app, check_settings, deployment_options
-from serve.auth import key_matches, presented_key, require_key
+from serve.auth import key_digests, key_matches, presented_key, require_key
 from serve.errors import ApiError
 from serve.inputs import (
     check_image,
@@ -107,16 +108,72 @@ def test_apply_batching_sets_and_checks():
 
 
 def test_auth_keys():
-    keys = [SecretStr("alpha"), SecretStr("beta")]
+    keys = key_digests([SecretStr("alpha"), "beta"])
+    assert keys[0] == hashlib.sha256(b"alpha").hexdigest()
     assert presented_key({"X-API-Key": " alpha "}) == "alpha"
     assert presented_key([("authorization", "Bearer beta")]) == "beta"
     assert presented_key({"Authorization": "Basic xyz"}) is None
     assert key_matches(keys, "beta") and not key_matches(keys, "gamma")
-    require_key([], None, "anything")  # no keys configured: open
+    assert not key_matches(keys, keys[0])  # a digest is not a key
+    require_key((), None, "anything")  # no keys configured: open
     for presented, status in ((None, 401), ("gamma", 403)):
         with pytest.raises(ApiError) as caught:
             require_key(keys, presented, "indexing")
         assert caught.value.status == status
+
+
+def test_keys_reach_the_ingress_from_the_builder_as_digests(monkeypatch):
+    monkeypatch.setenv("CADSEARCH_API_KEYS", "k-one,k-two")
+    ingress = build_app(AppArgs(overrides={"serve": {"host": "0.0.0.0"}}))._bound_deployment
+    settings_json, digests = ingress.init_args[:2]
+    assert digests == key_digests(["k-one", "k-two"])
+    assert "k-one" not in settings_json and "k-two" not in settings_json
+    # the ingress's version follows its keys: a new key restarts it, never a stale replica
+    exposed = AppArgs(overrides={"serve": {"host": "0.0.0.0"}})
+    before = _versions(exposed)["SearchIngress"]
+    monkeypatch.setenv("CADSEARCH_API_KEYS", "k-three")
+    assert _versions(exposed)["SearchIngress"] != before
+    # an app that would listen beyond loopback with no keys is refused where it is built
+    monkeypatch.delenv("CADSEARCH_API_KEYS")
+    with pytest.raises(ValueError, match="no API keys"):
+        build_app(AppArgs(overrides={"serve": {"host": "0.0.0.0"}}))
+
+
+def test_serve_defaults_protect_embed_and_check_public_url():
+    serve_settings = load_settings("local").serve
+    assert serve_settings.protect_embed is True and serve_settings.public_url is None
+    base = load_settings("local", serve={"public_url": "https://search.example.com/cad/"})
+    assert base.serve.public_url == "https://search.example.com/cad"
+    for bad in ("search.example.com", "ftp://h/", "https://h/?x=1", "https://h/#top", "http://"):
+        with pytest.raises(ValueError, match="public_url"):
+            load_settings("local", serve={"public_url": bad})
+
+
+def test_absolute_urls_use_the_base_given_or_stay_paths():
+    from serve.urls import absolute_urls
+
+    def answer():
+        return {
+            "results": [
+                {"view_urls": ["/views/a/0.png", "https://cdn/x.png"], "mesh_url": "/views/a/m"}
+            ]
+        }
+
+    assert absolute_urls(None, answer()) == answer()
+    hit = absolute_urls("https://search.example.com/", answer())["results"][0]
+    assert hit["view_urls"] == ["https://search.example.com/views/a/0.png", "https://cdn/x.png"]
+    assert hit["mesh_url"] == "https://search.example.com/views/a/m"
+    part = absolute_urls("http://h:1", {"view_urls": ["/views/b.png"], "mesh_url": None})
+    assert part == {"view_urls": ["http://h:1/views/b.png"], "mesh_url": None}
+
+
+def test_valid_host_headers():
+    from serve.http_util import valid_host
+
+    for good in ("127.0.0.1:8000", "localhost", "search.example.com.", "[::1]:9000", "a_b:80"):
+        assert valid_host(good), good
+    for bad in ("evil.com/x", "a b", "h:0", "h:65536", "[::zz]", "", "a..b", "h:80:80", '"><x'):
+        assert not valid_host(bad), bad
 
 
 def test_input_checks():

@@ -47,11 +47,79 @@ def _is_loopback(address) -> bool:
 # -- gRPC: one byte limit, loopback only ----------------------------------------------------------
 
 
-def test_grpc_listens_where_http_does(served):
-    port = int(served.grpc_target.rsplit(":", 1)[1])
-    addresses = _listening(port)
-    assert addresses, f"nothing listens on {port}"
-    assert all(_is_loopback(a) for a in addresses), addresses
+def test_http_and_grpc_listen_on_loopback_by_default(served):
+    for url in (served.http_url, served.grpc_target):
+        port = int(url.rsplit(":", 1)[1])
+        addresses = _listening(port)
+        assert addresses, f"nothing listens on {port}"
+        assert all(_is_loopback(a) for a in addresses), (url, addresses)
+
+
+def test_ray_listens_on_loopback_only(served):
+    # the harness starts Ray as `cadsearch serve` does (serve.local.init_ray): every server of
+    # Ray's own (GCS, raylets, workers, agents) and Serve's proxies are children of this driver
+    import psutil
+
+    found = []
+    me = psutil.Process()
+    for process in (me, *me.children(recursive=True)):
+        try:
+            connections = process.net_connections(kind="tcp")
+        except psutil.Error:
+            continue  # a worker that exited meanwhile
+        found += [
+            (c.laddr.ip, c.laddr.port, process.name())
+            for c in connections
+            if c.status == psutil.CONN_LISTEN
+        ]
+    names = {name for _, _, name in found}
+    assert {"gcs_server", "raylet"} <= names, found
+    exposed = [f for f in found if not _is_loopback(ipaddress.ip_address(f[0]))]
+    assert not exposed, exposed
+
+
+# -- secure by default ----------------------------------------------------------------------------
+
+
+def test_keys_reach_replicas_from_the_driver(served, http):
+    import os
+
+    import ray
+
+    # the harness started Ray without CADSEARCH_API_KEYS: no Ray worker has it ...
+    seen = ray.get(ray.remote(num_cpus=0)(lambda: os.environ.get("CADSEARCH_API_KEYS")).remote())
+    assert seen is None
+    # ... and the ingress holds the driver's keys all the same
+    assert http.delete("/v1/parts/no-such-part").status_code == 401
+    answer = http.delete("/v1/parts/no-such-part", headers={"X-API-Key": served.key})
+    assert answer.status_code == 404, answer.text
+
+
+def test_embed_needs_a_key_by_default(served, http):
+    # the harness leaves serve.protect_embed at its default
+    assert "protect_embed" not in served.overrides["serve"]
+    answer = http.post("/v1/embed/text", json={"texts": ["hex nut"]})
+    assert answer.status_code == 401, answer.text
+    assert _error(answer)["field"] == "X-API-Key"
+
+
+def test_view_urls_never_come_from_the_host_header(served, http):
+    part_id = served.catalog[0]["part_id"]
+    answer = http.get(f"/v1/parts/{part_id}", headers={"Host": "evil.example.com"})
+    assert answer.status_code == 200, answer.text
+    part = answer.json()
+    assert "evil" not in answer.text
+    # no serve.public_url: paths, fetched from wherever the client reached the service
+    assert part["view_urls"] and all(u.startswith("/views/") for u in part["view_urls"])
+    assert http.get(part["view_urls"][0]).headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize("host", ["evil.example.com/x", "a b", "h:99999", '"><script>'])
+def test_a_malformed_host_header_is_400(http, host):
+    answer = http.get("/healthz", headers={"Host": host})
+    assert answer.status_code == 400, answer.text
+    assert (_error(answer)["code"], _error(answer)["field"]) == ("bad_host", "Host")
+    assert host not in answer.text
 
 
 def test_grpc_refuses_a_message_over_the_body_limit_at_the_proxy(served):
