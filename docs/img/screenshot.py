@@ -1,5 +1,6 @@
-"""Retake docs/img/search-ui.png: the sample catalog indexed as `make demo` does, the service on
-it, then the search page after a text query, in Debian's headless Chromium (via Playwright).
+"""Retake docs/img/search-ui.png and docs/img/compare-view.png: the sample catalog indexed as
+`make demo` does, the service on it, then the search page after a text query and the compare
+view of its first and second results, in Debian's headless Chromium (via Playwright).
 
     .venv/bin/python docs/img/screenshot.py [--out docs/img/search-ui.png] [--query "hex bolt M12"]
 """
@@ -21,6 +22,7 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's browser downloa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(ROOT / "docs/img/search-ui.png"))
+    parser.add_argument("--compare-out", default=str(ROOT / "docs/img/compare-view.png"))
     parser.add_argument("--query", default="hex bolt M12")
     parser.add_argument("--n", type=int, default=60, help="parts (the demo's catalog.n)")
     args = parser.parse_args()
@@ -47,8 +49,11 @@ def main() -> int:
             start_service("local", overrides, http_port=port, grpc_port=free_port())
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
+                    executable_path=CHROMIUM,
+                    # WebGL on the CPU (SwiftShader) for the 3D compare view
+                    args=["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
+                          "--enable-unsafe-swiftshader"],
+                )  # fmt: skip
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(120_000)  # the first query warms the encoders
                 page.goto(f"http://127.0.0.1:{port}/")
@@ -62,11 +67,18 @@ def main() -> int:
                 thumbs = "[...document.querySelectorAll('[data-testid=card-thumb]')]"
                 page.wait_for_function(f"() => {thumbs}.every(img => img.complete)")
                 page.screenshot(path=args.out)
+                cards = page.locator("[data-testid=result-card]")
+                cards.nth(1).get_by_test_id("compare").click()
+                page.wait_for_function(
+                    "document.getElementById('viewer').open"
+                    " && document.getElementById('viewer').dataset.state === 'ready'"
+                )
+                page.screenshot(path=args.compare_out)
                 browser.close()
         finally:
             serve.shutdown()
             ray.shutdown()
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out} and {args.compare_out}")
     return 0
 
 
