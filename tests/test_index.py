@@ -207,7 +207,10 @@ def test_b2_source_and_view_store_through_raw_simulator(ray_local, catalog, tmp_
     assert summary.indexed == 3 and summary.failed == 0
     views = api.get_bucket_by_name("cad-views")
     keys = [info.file_name for info, _ in views.ls(recursive=True)]
-    assert len(keys) == 30 and all(k.startswith("views/") and k.endswith(".png") for k in keys)
+    assert all(k.startswith("views/") for k in keys)
+    # 10 views and the light mesh of each part, in the bucket
+    assert sum(k.endswith(".png") for k in keys) == 30
+    assert sum(k.endswith("/mesh.glb") for k in keys) == 3 and len(keys) == 33
     assert not any(row["part_id"] in k for row in rows for k in keys)  # keys from ids, not names
 
 
