@@ -171,8 +171,9 @@ def start_service(
 
 
 # what a supervisor sends to stop a service (systemd, Kubernetes, `ray job stop`; a closed
-# terminal): each stops it as Ctrl-C does
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# terminal), and Ctrl-C itself: a process started in the background by a script inherits SIGINT
+# ignored, and Python then raises no KeyboardInterrupt for it
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StopSignal(Exception):

@@ -130,3 +130,39 @@ def test_sigterm_stops_serve_and_the_ray_it_started(tmp_path):
             if _alive(pid, started):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+STOP_PROBE = """
+import signal, sys, time
+from serve.local import StopSignal, StopSignals
+signals = StopSignals()
+signals.install()
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+except StopSignal as stop:
+    print("stopped by", stop, flush=True)
+    sys.exit(0)
+sys.exit(3)
+"""
+
+
+def test_ctrl_c_stops_a_service_started_with_sigint_ignored():
+    """A process started in the background by a script inherits SIGINT ignored (Python then
+    raises no KeyboardInterrupt); `cadsearch serve` still stops on it, as on SIGTERM."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", STOP_PROBE],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+        assert process.returncode == 0 and "stopped by SIGINT" in out, out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
