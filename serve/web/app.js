@@ -367,7 +367,7 @@
       extents: result.extents_mm,
       note: result.mesh_url ? "" : "No 3D mesh is stored for this part (indexed before meshes were kept).",
       match: match.filter(Boolean).join(" · "),
-      scores: Object.entries(result.cosines || {}),
+      scores: Object.entries(result.cosines || {}).map(([pair, value]) => cosineRow(pair, value)),
     };
   }
 

@@ -98,7 +98,7 @@ class Pane {
     element.querySelector(".pane-match").textContent = spec.match || "";
     element.querySelector(".pane-match").hidden = !spec.match;
     const rows = element.querySelector(".pane-scores tbody");
-    for (const [pair, value] of spec.scores || []) rows.append(scoreRow(pair, value));
+    rows.append(...(spec.scores || []));
     element.querySelector(".pane-scores").hidden = !(spec.scores || []).length;
     this.showSize(spec.extents);
     if (spec.note) this.note(spec.note);
@@ -254,24 +254,6 @@ class Pane {
   }
 }
 
-function scoreRow(pair, value) {
-  const row = document.createElement("tr");
-  const name = document.createElement("th");
-  name.scope = "row";
-  name.textContent = pair.replace("->", " → ");
-  const bar = document.createElement("td");
-  bar.className = "bar";
-  const fill = document.createElement("span");
-  fill.style.width = `${Math.max(0, Math.min(1, value)) * 100}%`;
-  bar.append(fill);
-  const number = document.createElement("td");
-  number.className = "num";
-  number.textContent = Number(value).toFixed(3);
-  row.dataset.pair = pair;
-  row.append(name, bar, number);
-  return row;
-}
-
 // -- the dialog ----------------------------------------------------------------------------------
 
 export class Viewer {
@@ -299,8 +281,8 @@ export class Viewer {
   }
 
   // specs: one pane (a part's 3D view) or two (a compare view), each
-  //   {role, title, partId, source: {url} | {file} | null, extents (mm), note, match, scores,
-  //    query}
+  //   {role, title, partId, source: {url} | {file} | null, extents (mm), note, match,
+  //    scores (the page's own table rows of the per-pair cosines), query}
   // options: {title, others: [{value, label}], chosen, onOther(value)}: a "Compare with" menu
   async show(specs, options = {}) {
     this.clear();
