@@ -164,7 +164,7 @@ def test_text_search_shows_result_cards(served, ui, tmp_path):
         assert re.fullmatch(r"\d{1,3}% match", card["match"]), card["match"]
         assert card["pairs"] == ["text->text", "text->image", "text->geometry"]
         assert len(_extents(card)) == 3 and card["size"].endswith("mm")
-        assert card["thumb"].startswith(served.http_url + "/views/")
+        assert card["thumb"].startswith("/views/")  # a path on the service: no Host in URLs
     widths = _thumbnail_widths(page)
     assert len(widths) == 12 and all(w > 0 for w in widths), widths
     assert "12 results for text" in page.get_by_test_id("status").inner_text()
