@@ -47,8 +47,8 @@ def test_duplicates_endpoint_before_and_after_a_dedup_run(served, http):
         by_id = {d["part_id"]: d for d in answer["duplicates"]}
         assert by_id[b]["relation"] == "identical" and by_id[b]["via"] == []
         assert by_id[c]["relation"] == "mirrored" and by_id[c]["via"] == [b]
-        view = by_id[b]["view_urls"][0]  # a path on the service (no serve.public_url set)
-        assert view.startswith("/views/") and http.get(view).status_code == 200
+        view = by_id[b]["view_urls"][0]  # the group file's view, as a path on the service
+        assert view.startswith("/views/")
         alone = http.get(f"/v1/parts/{lone}/duplicates").json()
         assert alone["dedup_ran"] is True and alone["duplicates"] == [] and alone["count"] == 0
 
