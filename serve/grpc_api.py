@@ -18,6 +18,7 @@ from serve.auth import presented_key, require_key
 from serve.errors import ApiError, invalid
 from serve.inputs import make_search_input, parse_json
 from serve.proto import cad_retrieval_pb2 as pb
+from serve.urls import absolute_urls
 from store.query import RANGE_FIELDS, Filters
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,8 @@ def similar_model(result: dict[str, Any]) -> pb.SimilarModel:
     if result["similarity_percent"] is not None:
         model.similarity_percent = result["similarity_percent"]
         model.match_score = result["match_score"]
+    if result.get("mesh_url"):
+        model.mesh_url = result["mesh_url"]
     if result.get("predicted_category"):
         model.predicted_category = result["predicted_category"]
         model.predicted_score = result["predicted_score"]
@@ -162,26 +165,34 @@ def similar_model(result: dict[str, Any]) -> pb.SimilarModel:
     return model
 
 
+def similar_models_response(out: dict[str, Any], base: str | None) -> pb.SimilarModelsResponse:
+    """The service's search answer as a SimilarModelsResponse, its view and mesh URLs put under
+    ``base`` (``serve.public_url``; None: paths) as the HTTP answer's are."""
+    out = absolute_urls(base, out)
+    response = pb.SimilarModelsResponse(
+        results=[similar_model(r) for r in out["results"]],
+        query_id=out["query_id"],
+        bundle_id=out["bundle_id"],
+        similarity_kind=out["similarity_kind"],
+        similarity_calibrated=out["similarity_calibrated"],
+        query_extents=out.get("query_extents_mm") or [],
+    )
+    if "embeddings" in out:
+        e = out["embeddings"]
+        response.query_embeddings.CopyFrom(
+            pb.QueryEmbeddings(
+                text=e.get("text", []), image=e.get("image", []), geometry=e.get("geometry", [])
+            )
+        )
+    return response
+
+
 async def find_similar(ingress, request, context) -> pb.SimilarModelsResponse:
     async def work():
         authorize(ingress, context, "search", ingress.serve_settings.protect_search)
         query = await asyncio.to_thread(search_input_of, request, ingress.service.limits)
         out = await ingress.service.search(query)
-        response = pb.SimilarModelsResponse(
-            results=[similar_model(r) for r in out["results"]],
-            query_id=out["query_id"],
-            bundle_id=out["bundle_id"],
-            similarity_kind=out["similarity_kind"],
-            similarity_calibrated=out["similarity_calibrated"],
-        )
-        if "embeddings" in out:
-            e = out["embeddings"]
-            response.query_embeddings.CopyFrom(
-                pb.QueryEmbeddings(
-                    text=e.get("text", []), image=e.get("image", []), geometry=e.get("geometry", [])
-                )
-            )
-        return response
+        return similar_models_response(out, ingress.serve_settings.public_url)
 
     return await answer(context, pb.SimilarModelsResponse(), work)
 
@@ -259,8 +270,10 @@ async def index_or_raise(ingress, request: pb.IndexModelRequest) -> pb.IndexMode
     """Index one part; raises ApiError for a refused request or part."""
     args = index_args(request, ingress.settings)
     data = args.pop("data")
-    out = await ingress.service.index_part(data, **args)
-    return pb.IndexModelResponse(
+    out = absolute_urls(
+        ingress.serve_settings.public_url, await ingress.service.index_part(data, **args)
+    )
+    response = pb.IndexModelResponse(
         genome_id=out["part_id"],
         model_name=out["name"],
         num_views_rendered=out["num_views"],
@@ -270,6 +283,9 @@ async def index_or_raise(ingress, request: pb.IndexModelRequest) -> pb.IndexMode
         indexed=True,
         view_urls=out["view_urls"],
     )
+    if out.get("mesh_url"):
+        response.mesh_url = out["mesh_url"]
+    return response
 
 
 async def index_model(ingress, request, context) -> pb.IndexModelResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import grpc
@@ -75,6 +76,9 @@ def test_find_similar_filters_like_and_geometry(stub, served):
         pb.SimilarModelsRequest(mesh_data=data, mesh_format="stl", top_k=1)
     )
     assert by_mesh.results[0].genome_id == nut["part_id"] and by_mesh.results[0].HasField("maxsim")
+    mesh_extents = sorted(np.ptp(trimesh.load(served.file(nut), force="mesh").vertices, axis=0))
+    np.testing.assert_allclose(by_mesh.query_extents, mesh_extents[::-1], rtol=1e-4)
+    assert not by_shape.query_extents  # points: no query part to measure
     plain = stub.FindSimilarModels(
         pb.SimilarModelsRequest(mesh_data=data, mesh_format="stl", rerank=False, top_k=1)
     )
@@ -86,12 +90,30 @@ def test_find_similar_similarity_percent_and_same_size(stub, served, http):
     fields = {"part_id": gear["part_id"], "top_k": 20, "same_size": 60.0, "min_similarity": 0.0}
     answer = stub.FindSimilarModels(pb.SimilarModelsRequest(**fields), timeout=60)
     assert answer.similarity_kind == "like" and answer.similarity_calibrated
-    over_http = http.post("/v1/search", json=fields).json()["results"]
+    http_answer = http.post("/v1/search", json=fields).json()
+    over_http = http_answer["results"]
     assert [r.genome_id for r in answer.results] == [r["part_id"] for r in over_http]
     assert [r.category for r in answer.results] == ["ball_bearing"]
     for model, result in zip(answer.results, over_http, strict=True):
         assert model.similarity_percent == pytest.approx(result["similarity_percent"], abs=1e-4)
         assert model.match_score == pytest.approx(result["match_score"], abs=1e-6)
+        # no serve.public_url: the light mesh's URL is a path on the service, as over HTTP
+        assert model.mesh_url == result["mesh_url"] and model.mesh_url.startswith("/views/")
+    stored = http.get(f"/v1/parts/{gear['part_id']}").json()["extents_mm"]
+    np.testing.assert_allclose(answer.query_extents, http_answer["query_extents_mm"], rtol=1e-6)
+    np.testing.assert_allclose(answer.query_extents, stored, rtol=1e-5)
+
+
+def test_find_similar_urls_go_under_public_url(http):
+    from serve.grpc_api import similar_models_response
+
+    fields = {"text": "hex bolt M12", "top_k": 2}
+    out = http.post("/v1/search", json=fields).json()
+    base = "https://search.example.com/cad"
+    response = similar_models_response(copy.deepcopy(out), base)
+    for model, result in zip(response.results, out["results"], strict=True):
+        assert model.mesh_url == base + result["mesh_url"]
+        assert list(model.view_urls) == [base + url for url in result["view_urls"]]
 
 
 @pytest.mark.parametrize(
@@ -201,6 +223,8 @@ def test_index_model_and_batch_stream(stub, served, http):
     )
     assert one.indexed and one.genome_id == "grpc/one" and one.num_views_rendered == 10
     assert one.has_text_embedding and one.has_image_embedding and one.has_geometry_embedding
+    stored = http.get("/v1/parts/grpc/one").json()
+    assert one.mesh_url == stored["mesh_url"] and one.mesh_url.startswith("/views/")
     bad = _status(
         stub.IndexModel,
         pb.IndexModelRequest(genome_id="grpc/bad", model_data=b"junk" * 40, file_type="stl"),
