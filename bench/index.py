@@ -28,8 +28,8 @@ def _ideal_worker(args) -> list[dict]:
     import torch
 
     from cadsearch.settings import settings_from_json
-    from data_jobs.index.encode import EncodeParts
-    from data_jobs.index.prepare import prepare_row
+    from encoders.parts.encode import EncodeParts
+    from encoders.parts.prepare import prepare_row
 
     torch.set_num_threads(1)
     settings = settings_from_json(settings_json)
@@ -44,10 +44,10 @@ def _ideal_worker(args) -> list[dict]:
 def ideal_run(sources, settings, cores: int) -> tuple[float, int]:
     """Seconds for the same stages in `cores` plain processes, then one sequential write."""
     from cadsearch.settings import settings_to_json
-    from data_jobs.index.write import write_rows
     from encoders.bundle import load_bundle
     from store.factory import open_store
     from store.views import LocalViewStore
+    from store.write import write_rows
 
     started = time.perf_counter()
     rows = [source.to_row() for source in sources]

@@ -37,15 +37,14 @@ import io
 import json
 import os
 import posixpath
-import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from encoders.geometry.errors import MeshError, UnreadableMeshError, UnsupportedFormatError
-from encoders.geometry.loaders import SUPPORTED_EXTENSIONS
+from encoders.parts.source import MISSING_SIZE, PartSource
 from store.b2 import b2_uri, download_bytes, get_bucket, is_b2_uri, parse_b2_uri, resolve_b2_api
+from store.part_ids import validate_part_id
 
 MANIFEST_NAMES = ("manifest.jsonl", "manifest.csv")  # sidecar manifests of a folder or prefix
 MANIFEST_SUFFIXES = (".jsonl", ".ndjson", ".csv")
@@ -57,124 +56,7 @@ COMPANION_EXTENSIONS = frozenset(
     "mtl bin".split()  # OBJ materials, glTF buffers
 )
 COMPANION_NAMES = frozenset("license licence readme notice copying authors changelog".split())
-MAX_PART_ID_CHARS = 512
-MISSING_SIZE = -1  # size of a part whose file does not exist
 _CHUNK = 1 << 20
-_BAD_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")  # control chars, lone surrogates, line separators
-# bidirectional formatting: an id that displays as another (Trojan Source)
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-@dataclass(frozen=True)
-class PartSource:
-    """One input of a catalog: where its file is, what the catalog says about it.
-
-    part_id : the part's stable key in its catalog (a user string, kept as given)
-    uri : absolute local path, or ``b2://bucket/key``
-    file_type : lower-case extension without the dot ("" when the file has none)
-    metadata : JSON-serializable facts from the manifest (name, category, tags, description, ...)
-    fingerprint : ``sha256:<hex>``, ``sha1:<hex>`` or ``b2id:<id>`` (see the module docstring);
-        "" when the file does not exist
-    size : bytes, or -1 when the file does not exist
-    """
-
-    part_id: str
-    uri: str
-    file_type: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    fingerprint: str = ""
-    size: int = MISSING_SIZE
-
-    @property
-    def supported(self) -> bool:
-        """Whether cadsearch reads this file type."""
-        return self.file_type in SUPPORTED_EXTENSIONS
-
-    @property
-    def exists(self) -> bool:
-        """Whether the file was found at discovery."""
-        return self.size >= 0
-
-    @property
-    def content_sha256(self) -> str | None:
-        """The hex SHA-256 of the bytes when the fingerprint is one, else None."""
-        scheme, _, digest = self.fingerprint.partition(":")
-        return digest if scheme == "sha256" else None
-
-    def problem(self) -> MeshError | None:
-        """Why this part cannot be indexed, known without reading it; None when nothing is."""
-        if not self.exists:
-            return UnreadableMeshError("no such file", source=self.uri)
-        if not self.supported:
-            kind = f"file type {self.file_type!r}" if self.file_type else "a file without extension"
-            return UnsupportedFormatError(
-                f"unsupported: {kind} (supported: {', '.join(SUPPORTED_EXTENSIONS)})",
-                source=self.uri,
-            )
-        return None
-
-    def to_row(self) -> dict[str, Any]:
-        """A flat dict for a Ray Data row; metadata travels as JSON text (``metadata_json``).
-
-        Arrow would otherwise merge the differing metadata dicts of a batch into one struct type
-        and hand back every key of every part, filled with nulls.
-        """
-        return {
-            "part_id": self.part_id,
-            "uri": self.uri,
-            "file_type": self.file_type,
-            "metadata_json": json.dumps(self.metadata, ensure_ascii=False, sort_keys=True),
-            "fingerprint": self.fingerprint,
-            "size": int(self.size),
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> PartSource:
-        """The inverse of ``to_row`` (also takes a ``metadata`` dict instead of the JSON text)."""
-        metadata = row.get("metadata")
-        if metadata is None:
-            metadata = json.loads(row.get("metadata_json") or "{}")
-        return cls(
-            part_id=str(row["part_id"]),
-            uri=str(row["uri"]),
-            file_type=str(row["file_type"]),
-            metadata=dict(metadata),
-            fingerprint=str(row.get("fingerprint") or ""),
-            size=int(row.get("size", MISSING_SIZE)),
-        )
-
-
-def validate_part_id(part_id: Any, where: str = "") -> str:
-    """part_id as a string, when it is a usable part id; else ValueError naming it (and where).
-
-    A part id is kept as given in Unicode NFC (ids that differ only in normalization are one
-    part), but must be non-blank, at most 512 characters, and free of control characters,
-    bidirectional formatting characters, line separators and lone surrogates. Integers are taken
-    as their text.
-    """
-    at = f"{where}: " if where else ""
-    if isinstance(part_id, int) and not isinstance(part_id, bool):
-        part_id = str(part_id)
-    if not isinstance(part_id, str):
-        raise ValueError(f"{at}part_id must be a string, got {type(part_id).__name__} {part_id!r}")
-    if not part_id.strip():
-        raise ValueError(f"{at}part_id must not be empty or blank, got {part_id!r}")
-    if len(part_id) > MAX_PART_ID_CHARS:
-        raise ValueError(
-            f"{at}part_id is {len(part_id)} characters, over the limit of {MAX_PART_ID_CHARS}: "
-            f"{part_id[:60]!r}..."
-        )
-    bad = sorted(
-        {c for c in part_id if unicodedata.category(c) in _BAD_CATEGORIES or c in _BIDI_CONTROLS}
-    )
-    if bad:
-        raise ValueError(
-            f"{at}part_id {part_id!r} contains control characters "
-            f"({', '.join(f'U+{ord(c):04X}' for c in bad)})"
-        )
-    return unicodedata.normalize("NFC", part_id)
 
 
 # ---------------------------------------------------------------- manifests
@@ -512,14 +394,3 @@ def discover(source: str | Path, settings: Any = None, b2_api: Any = None) -> li
         )
     text = Path(path).read_text(encoding="utf-8")
     return _assemble(parse_manifest(text, path), os.path.dirname(path), path, [], stats)
-
-
-def read_part_bytes(uri: str, b2_api: Any = None) -> bytes:
-    """The bytes of a part's file: a local path, or a ``b2://`` object read into memory.
-
-    b2_api : an authorized B2Api; None: one authorized from the environment, once per process
-    """
-    if is_b2_uri(uri):
-        bucket_name, key = parse_b2_uri(uri)
-        return download_bytes(get_bucket(resolve_b2_api(b2_api), bucket_name), key)
-    return Path(uri).read_bytes()

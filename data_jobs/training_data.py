@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from data_jobs.catalog.unseen import refuse_unseen
-from data_jobs.index.rows import batch_to_rows, error_record, exception_record, rows_to_batch
 from data_jobs.ray_setup import ensure_ray
 from data_jobs.splits import DEFAULT_HOLDOUT, split_of
+from store.rows import batch_to_rows, error_record, exception_record, rows_to_batch
 
 if TYPE_CHECKING:
     from cadsearch.settings import Settings
@@ -104,10 +104,10 @@ def prepare_training_row(
     row: dict[str, Any], settings: Settings, options: dict[str, Any]
 ) -> dict[str, Any]:
     """One discovered part to a training row, or a row whose ``error`` is an errors.jsonl JSON."""
-    from data_jobs.sources import PartSource, read_part_bytes
     from encoders.geometry.prepare import prepare_part
     from encoders.geometry.render import get_renderer
     from encoders.geometry.sample import part_seed, sample_points
+    from encoders.parts.source import PartSource, read_part_bytes
 
     source = PartSource.from_row(row)
     try:

@@ -253,13 +253,13 @@ def preload() -> None:
     it while it starts, not in its first requests (docs/tuning.md#ingress)."""
     import PIL.Image  # noqa: F401
 
-    from data_jobs.sources import validate_part_id  # noqa: F401
     from encoders.geometry.loaders import SUPPORTED_EXTENSIONS  # noqa: F401
+    from store.part_ids import validate_part_id  # noqa: F401
 
 
 def check_part_id(part_id: Any, field: str = "part_id") -> str:
     """A usable part id (the catalog sources' rule: non-blank, <= 512 chars, no control chars)."""
-    from data_jobs.sources import validate_part_id
+    from store.part_ids import validate_part_id
 
     try:
         return validate_part_id(part_id)

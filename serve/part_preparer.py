@@ -23,8 +23,9 @@ from serve.replica import set_torch_threads
 class PartPreparer:
     def __init__(self, settings_json: str, device: str = "cpu", torch_threads: int = 1):
         from cadsearch.settings import settings_from_json
-        from data_jobs.index.encode import EncodeParts, kind_options
+        from data_jobs.catalog.families import CATEGORIES
         from encoders.bundle import load_bundle
+        from encoders.parts.encode import EncodeParts, kind_options
 
         set_torch_threads(torch_threads)
         settings = settings_from_json(settings_json)
@@ -35,7 +36,7 @@ class PartPreparer:
             device,
             torch_threads,
             settings.index.clip_runtime,
-            **kind_options(settings.index),
+            **kind_options(settings.index, CATEGORIES),
         )
         self._lock = threading.Lock()
 
@@ -71,7 +72,7 @@ class PartPreparer:
         return await asyncio.to_thread(self._index_row, row)
 
     def _index_row(self, row: dict[str, Any]) -> dict[str, Any]:
-        from data_jobs.index.prepare import prepare_row
+        from encoders.parts.prepare import prepare_row
 
         with self._lock:
             prepared = prepare_row(row, self.settings)

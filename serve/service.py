@@ -390,13 +390,13 @@ class SearchService:
         file_type: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Index one uploaded part through the reindex job's own stages.
+        """Index one uploaded part through the stages the reindex job runs.
 
-        prepare (``data_jobs.index.prepare.prepare_row``) and encode (``EncodeParts``) run in the
-        preparer deployment, the write (``data_jobs.index.write.write_rows``) here, where the
-        store is open. A part that fails any stage writes nothing (views included).
+        prepare (``encoders.parts.prepare.prepare_row``) and encode (``EncodeParts``) run in the
+        preparer deployment, the write (``store.write.write_rows``) here, where the store is
+        open. A part that fails any stage writes nothing (views included).
         """
-        from data_jobs.sources import PartSource
+        from encoders.parts.source import PartSource
 
         part_id = check_part_id(part_id)
         kind = file_type_for(filename, file_type, "file")
@@ -433,7 +433,7 @@ class SearchService:
         }
 
     def _write(self, rows: list[dict[str, Any]]):
-        from data_jobs.index.write import write_rows
+        from store.write import write_rows
 
         with self._write_lock:
             result = write_rows(rows, self.store, self.view_store)

@@ -8,7 +8,7 @@ needs the indexing API key when keys are configured, as POST /v1/parts does:
 
     GET  /v1/writer           the collection's bundle and the batch limits
     GET  /v1/writer/ids       every stored part's id entry, one JSON object a line
-    POST /v1/writer/rows      encoded rows (data_jobs/index/rows.py; bytes as base64): WriteResult
+    POST /v1/writer/rows      encoded rows (store/rows.py; bytes as base64): WriteResult
     POST /v1/writer/delete    part ids: points and views removed, how many were stored
 """
 
@@ -37,7 +37,7 @@ ID_LINES_PER_CHUNK = 1024  # id entries per chunk of the /ids stream
 
 
 class EncodedRow(BaseModel):
-    """One encoded part, as the reindex job's write stage takes it (data_jobs/index/rows.py)."""
+    """One encoded part, as the reindex job's write stage takes it (store/rows.py)."""
 
     model_config = ConfigDict(extra="forbid")
 

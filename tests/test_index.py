@@ -18,9 +18,10 @@ import pytest
 import trimesh
 
 from cadsearch.settings import load_settings
+from data_jobs.catalog.families import CATEGORIES
 from data_jobs.catalog.generate import generate_catalog
-from data_jobs.index.encode import kind_options
 from data_jobs.index.pipeline import SystemicError, run_index
+from encoders.parts.encode import kind_options
 from encoders.zero_shot import with_predicted_kind
 from store import Filters
 
@@ -151,7 +152,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(ray_local, catalog, tmp_pat
     assert errors["drawing"]["code"] == "unsupported_format"
     assert summary.failed == 4 and not summary.systemic
     # a folder gives no categories: each part gets a predicted kind that shows and filters
-    kinds = kind_options(settings.index)["kinds"]
+    kinds = kind_options(settings.index, CATEGORIES)["kinds"]
     assert "cam follower" in kinds and len(kinds) > 20
     store = open_collection(settings)
     try:

@@ -266,7 +266,7 @@ def test_a_shard_held_by_another_process_is_a_clear_error(tmp_path, capsys):
 
 def test_write_requests_stay_under_the_service_limits():
     from data_jobs.index.service_writer import request_batches
-    from data_jobs.index.write import WriteResult
+    from store.write import WriteResult
 
     def row(part_id: str, png_bytes: int) -> dict:
         return {
@@ -296,8 +296,8 @@ def test_write_requests_stay_under_the_service_limits():
 
 def test_the_writer_api_takes_what_the_write_stage_reads():
     """The service's row model and the job's row contract name the same fields."""
-    from data_jobs.index.rows import WRITE_COLUMNS
     from serve.writer_api import EncodedRow
+    from store.rows import WRITE_COLUMNS
 
     assert set(EncodedRow.model_fields) == set(WRITE_COLUMNS)
 

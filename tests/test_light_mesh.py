@@ -9,10 +9,10 @@ import pytest
 import trimesh
 from shapely.geometry import Point
 
-from data_jobs.index.prepare import light_mesh
 from encoders.geometry.light_mesh import LightMeshError, cluster_vertices, light_mesh_glb
 from encoders.geometry.normalize import normalize_mesh
 from encoders.geometry.prepare import prepare_part
+from encoders.parts.prepare import light_mesh
 
 
 def load_glb(data: bytes) -> trimesh.Trimesh:

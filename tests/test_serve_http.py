@@ -14,7 +14,8 @@ from PIL import Image
 
 from cadsearch.client import CadsearchClient, CadsearchError
 from cadsearch.settings import load_settings
-from data_jobs.index.encode import kind_options
+from data_jobs.catalog.families import CATEGORIES
+from encoders.parts.encode import kind_options
 from encoders.zero_shot import with_predicted_kind
 
 pytestmark = pytest.mark.integration
@@ -340,7 +341,7 @@ def test_a_part_without_category_gets_a_predicted_kind(served, client):
     assert client.get_part(served.catalog[1]["part_id"])["predicted_category"] is None
     unlabeled = client.index_part(served.file(served.catalog[0]), "uploads/unlabeled", {})
     kind, score = unlabeled["predicted_category"], unlabeled["predicted_score"]
-    kinds = kind_options(load_settings("local", **served.overrides).index)["kinds"]
+    kinds = kind_options(load_settings("local", **served.overrides).index, CATEGORIES)["kinds"]
     assert kind in kinds and 0 < score <= 1
     stored = client.get_part("uploads/unlabeled")
     assert (stored["category"], stored["predicted_category"]) == ("uncategorized", kind)

@@ -12,15 +12,10 @@ import pytest
 from b2_simulator import simulated_b2_api
 
 from data_jobs.catalog.generate import generate_catalog, load_manifest
-from data_jobs.sources import (
-    MAX_PART_ID_CHARS,
-    PartSource,
-    discover,
-    parse_manifest,
-    read_part_bytes,
-    validate_part_id,
-)
+from data_jobs.sources import discover, parse_manifest
+from encoders.parts.source import PartSource, read_part_bytes
 from store.b2 import B2ConfigError
+from store.part_ids import MAX_PART_ID_CHARS, validate_part_id
 
 BUCKET = "cad-parts"
 

@@ -169,8 +169,8 @@ def _mesh(uri: str, sha256: str, units: dict, **_):
     """A part's mesh in mm, merged so that its volume is defined; a few kept per process."""
     import trimesh
 
-    from data_jobs.sources import read_part_bytes
     from encoders.geometry.loaders import file_type_of, load_mesh, unit_scale
+    from encoders.parts.source import read_part_bytes
 
     key = (uri, sha256)
     if key not in _MESHES:

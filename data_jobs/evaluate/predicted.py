@@ -18,10 +18,11 @@ BATCH = 256  # parts read from the store at once
 
 def predicted_vocabulary(index, categories) -> tuple[str, ...]:
     """The index's kinds (parts library plus ``extra_kinds``) and the catalog's categories."""
-    from data_jobs.index.encode import kind_options
+    from data_jobs.catalog.families import CATEGORIES
+    from encoders.parts.encode import kind_options
     from encoders.zero_shot import kind_vocabulary
 
-    return kind_vocabulary(kind_options(index)["kinds"], sorted(categories))
+    return kind_vocabulary(kind_options(index, CATEGORIES)["kinds"], sorted(categories))
 
 
 def same_kind(predicted: str, category: str) -> bool:

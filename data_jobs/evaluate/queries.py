@@ -114,8 +114,8 @@ def read_query_mesh(payload: dict[str, Any], settings):
     """The normalized mesh of an indexed part, read again from its ``source_uri``."""
     from pathlib import PurePosixPath
 
-    from data_jobs.sources import read_part_bytes
     from encoders.geometry.prepare import read_part
+    from encoders.parts.source import read_part_bytes
 
     uri = str(payload["source_uri"])
     file_type = PurePosixPath(uri).suffix.lower().lstrip(".")

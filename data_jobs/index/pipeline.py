@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from data_jobs.ray_setup import ensure_ray
+from store.rows import exception_record
+from store.write import WriteResult
 
-from .rows import exception_record
-from .write import ErrorReport, WriteResult
+from .write import ErrorReport
 
 
 class SystemicError(RuntimeError):
@@ -85,7 +86,9 @@ def build_dataset(rows: list[dict], settings, uses_b2: bool):
     """The Ray Data pipeline up to the write: prepare tasks, then the encoder actor pool."""
     import ray
 
-    from .encode import EncodeParts, kind_options
+    from data_jobs.catalog.families import CATEGORIES
+    from encoders.parts.encode import EncodeParts, kind_options
+
     from .prepare import prepare_batch
 
     index = settings.index
@@ -108,7 +111,7 @@ def build_dataset(rows: list[dict], settings, uses_b2: bool):
             "device": "cuda" if index.encode_num_gpus > 0 else settings.model.device,
             "torch_threads": index.torch_threads,
             "runtime": index.clip_runtime,
-            **kind_options(index),
+            **kind_options(index, CATEGORIES),
         },
         batch_size=index.encode_batch_size,
         compute=ray.data.ActorPoolStrategy(
@@ -239,7 +242,7 @@ def _run_pipeline(parts, settings, writer, report, spec, b2_api) -> WriteResult:
 
 
 def _read_inline(part, b2_api) -> bytes:
-    from data_jobs.sources import read_part_bytes
+    from encoders.parts.source import read_part_bytes
 
     try:
         return read_part_bytes(part.uri, b2_api=b2_api)

@@ -18,10 +18,11 @@ from typing import Any
 
 from store.errors import WriterLockedError
 from store.holder import ShardHolder, service_holder
+from store.rows import BYTES_COLUMNS, WRITE_COLUMNS, error_record
 from store.schema import IdEntry
+from store.write import WriteResult
 
-from .rows import BYTES_COLUMNS, WRITE_COLUMNS, error_record
-from .write import StoreWriter, WriteResult
+from .write import StoreWriter
 
 WRITER_PATH = "/v1/writer"
 RETRY_S = 120.0  # how long a write waits for a service that does not answer (a replica restart)

@@ -1,4 +1,6 @@
-"""Encode stage (actor pool; GPU when present): CLIP image + text, geometry encoder, one bundle."""
+"""Encode prepared parts with one bundle: CLIP image + text, the geometry encoder, and a predicted
+kind for a part without a category. A Ray Data callable class in the reindex job (actor pool;
+GPU when present) and the service's index-one alike."""
 
 from __future__ import annotations
 
@@ -8,9 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from store.vectors import mean_direction
-
-from .rows import (
+from store.rows import (
     ENCODED_COLUMNS,
     batch_to_rows,
     error_row,
@@ -19,15 +19,15 @@ from .rows import (
     rows_to_batch,
     vector_bytes,
 )
+from store.vectors import mean_direction
 
 
-def kind_options(index) -> dict[str, Any]:
+def kind_options(index, library_kinds: Sequence[str]) -> dict[str, Any]:
     """EncodeParts keyword arguments of the predicted kind, from the settings' ``index`` section:
     the parts library's kinds plus the user's ``extra_kinds`` (none when prediction is off)."""
-    from data_jobs.catalog.families import CATEGORIES
     from encoders.zero_shot import kind_vocabulary
 
-    kinds = kind_vocabulary(CATEGORIES, index.extra_kinds) if index.predict_kinds else ()
+    kinds = kind_vocabulary(library_kinds, index.extra_kinds) if index.predict_kinds else ()
     return {
         "kinds": list(kinds),
         "kind_weights": dict(index.kind_weights),
