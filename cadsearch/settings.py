@@ -139,6 +139,35 @@ class ServeLimits(_Section):
     max_json_depth: int = Field(32, ge=2)  # nesting of a JSON body or JSON field
     max_text_chars: int = Field(2000, ge=1)  # characters of one query text
     max_batch_items: int = Field(256, ge=1)  # texts / images / clouds of one embed request
+    # wall-clock seconds one query mesh may take to prepare (load, repair, sample, render) in a
+    # preparer worker process; past it the process is killed and the search gets a 413
+    # (docs/security.md#mesh-preparation-budget)
+    mesh_budget_s: float = Field(20.0, gt=0)
+    # faces of a query mesh, from its header where the format declares them (mesh.max_faces
+    # bounds what the index takes)
+    max_query_faces: int = Field(500_000, ge=1)
+    # seconds any HTTP or gRPC request may run before it is stopped and answered 504 /
+    # DEADLINE_EXCEEDED; above mesh.step_timeout_s, so that indexing a slow STEP file answers
+    # (docs/security.md#request-timeouts)
+    request_timeout_s: float = Field(180.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_budgets(self) -> ServeLimits:
+        if self.mesh_budget_s >= self.request_timeout_s:
+            raise ValueError(
+                f"serve.limits.mesh_budget_s ({self.mesh_budget_s:g}) must be below "
+                f"request_timeout_s ({self.request_timeout_s:g}): a costly mesh is then "
+                "refused as such, not timed out"
+            )
+        return self
+
+
+class PreparerSettings(DeploymentSettings):
+    """The PartPreparer deployment, with its pool of processes that prepare query meshes."""
+
+    # processes per replica, each preparing one query mesh at a time: a costly upload holds one
+    # of them and the others keep answering (docs/security.md#several-preparers)
+    workers: int = Field(2, ge=1, le=64)
 
 
 class ServeSettings(_Section):
@@ -162,7 +191,7 @@ class ServeSettings(_Section):
     image: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
     geometry: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
     # mesh loading, point sampling and view rendering of uploads; index-one encoding
-    preparer: DeploymentSettings = DeploymentSettings(max_ongoing_requests=8)
+    preparer: PreparerSettings = PreparerSettings(max_ongoing_requests=8)
     # the search ingress (HTTP + gRPC); with store.backend "edge" it owns the shard: 1 replica
     ingress: DeploymentSettings = DeploymentSettings(num_cpus=0.0, max_ongoing_requests=256)
     limits: ServeLimits = ServeLimits()

@@ -33,7 +33,7 @@ def serve_config(profile: str | None = None, overrides: dict[str, Any] | None = 
 
     from cadsearch.settings import load_settings
     from serve.app import GRPC_SERVICER, AppArgs, app_graph
-    from serve.local import controller_options
+    from serve.local import controller_options, http_options
 
     args = AppArgs(config=profile, overrides=overrides or {})
     settings = load_settings(profile, **args.overrides)
@@ -50,10 +50,11 @@ def serve_config(profile: str | None = None, overrides: dict[str, Any] | None = 
     )
     config = {
         "proxy_location": "EveryNode",
-        "http_options": {"host": settings.serve.host, "port": settings.serve.http_port},
+        "http_options": http_options(settings),  # with its request timeout
         "grpc_options": {
             "port": settings.serve.grpc_port,
             "grpc_servicer_functions": [GRPC_SERVICER],
+            "request_timeout_s": settings.serve.limits.request_timeout_s,
             "enable_reflection": True,
         },
         # the gRPC proxy's byte limit and host, as cadsearch serve sets them (docs/security.md)

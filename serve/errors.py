@@ -22,6 +22,7 @@ GRPC_CODES = {
     422: "INVALID_ARGUMENT",
     500: "INTERNAL",
     503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
 }
 # Retry-After of a 503: about the time Serve takes to replace a replica that died
 # (docs/operations.md#a-replica-that-dies)
@@ -115,6 +116,15 @@ def unavailable(message: str, code: str = "unavailable") -> ApiError:
     """503: a deployment the request needs does not answer now; worth retrying after
     ``RETRY_AFTER_S`` (HTTP sends it as ``Retry-After``; gRPC answers UNAVAILABLE)."""
     return ApiError(503, code, message)
+
+
+def timed_out(timeout_s: float) -> ApiError:
+    """504: the request ran past ``serve.limits.request_timeout_s`` and was stopped."""
+    return ApiError(
+        504,
+        "timeout",
+        f"the request took over {timeout_s:g} s (serve.limits.request_timeout_s) and was stopped",
+    )
 
 
 def from_mesh_error(error: Exception, field: str) -> ApiError:

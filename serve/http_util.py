@@ -21,6 +21,7 @@ from serve.errors import (
     ApiError,
     from_validation_errors,
     invalid,
+    timed_out,
     too_large,
     undecodable,
 )
@@ -67,6 +68,37 @@ class BodyLimitMiddleware:
             return message
 
         return await self.app(scope, limited_receive, send)
+
+
+class DeadlineMiddleware:
+    """ASGI middleware: a request still running ``app.state.request_timeout_s`` after it came in
+    is cancelled, with the deployment calls it awaits, and answered 504 ``timeout`` (a response
+    already begun is cut off). Serve's proxy has a timeout too, but a client can lift it with a
+    header (docs/security.md#request-timeouts); this one it cannot."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        timeout = getattr(scope["app"].state, "request_timeout_s", None) if "app" in scope else None
+        if scope["type"] != "http" or timeout is None:
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(timeout) as deadline:
+                await self.app(scope, receive, tracked_send)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            log.warning("%s %s: stopped after %g s", scope["method"], scope["path"], timeout)
+            if not started:
+                await _send_error(send, timed_out(timeout))
 
 
 def valid_host(value: str) -> bool:

@@ -39,6 +39,7 @@ from serve.docs import add_offline_docs
 from serve.errors import invalid
 from serve.http_util import (
     BodyLimitMiddleware,
+    DeadlineMiddleware,
     FastJSONResponse,
     HostCheckMiddleware,
     add_search_openapi,
@@ -59,6 +60,7 @@ app = FastAPI(
     docs_url=None,  # /docs and /redoc with local assets: add_offline_docs
     redoc_url=None,
 )
+app.add_middleware(DeadlineMiddleware)  # request_timeout_s, from the body's first byte
 app.add_middleware(BodyLimitMiddleware)
 app.add_middleware(HostCheckMiddleware)  # added last: runs first
 install_error_handlers(app)
@@ -125,6 +127,7 @@ class SearchIngress:
         )
         self.service = _open_service(self.settings, encoders, SearchService)
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)
+        app.state.request_timeout_s = self.serve_settings.limits.request_timeout_s
         app.state.serve_settings = self.serve_settings
         app.state.key_digests = self.key_digests
         app.state.service = self.service

@@ -21,6 +21,9 @@ HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED
 # Ray's switch for a single-node Ray on loopback (its default on macOS and Windows): off, Ray takes
 # 127.0.0.1 as the node's address and its own servers (GCS, raylet, workers, agents) bind it
 LOOPBACK_RAY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+# Serve's HTTP proxy stops a request this long after the ingress's own deadline
+# (serve.http_util.DeadlineMiddleware), which answers first with the typed 504
+PROXY_TIMEOUT_MARGIN_S = 5.0
 
 
 def haproxy_on() -> bool:
@@ -88,10 +91,20 @@ def controller_options(settings) -> dict[str, Any]:
 
 
 def http_options(settings, port: int | None = None) -> dict[str, Any]:
-    return {"host": settings.serve.host, "port": port or settings.serve.http_port}
+    """Serve's HTTP options: host, port, and a request timeout PROXY_TIMEOUT_MARGIN_S past
+    ``serve.limits.request_timeout_s``, so that the ingress's own deadline answers first with
+    the typed 504 (docs/security.md#request-timeouts)."""
+    timeout_s = settings.serve.limits.request_timeout_s + PROXY_TIMEOUT_MARGIN_S
+    return {
+        "host": settings.serve.host,
+        "port": port or settings.serve.http_port,
+        "request_timeout_s": timeout_s,
+    }
 
 
 def grpc_options(settings, port: int | None = None):
+    """Serve's gRPC options: port, the servicer, and ``serve.limits.request_timeout_s`` (past it
+    the proxy answers DEADLINE_EXCEEDED); None without a gRPC port."""
     from ray.serve.config import gRPCOptions
 
     from serve.app import GRPC_SERVICER
@@ -99,7 +112,11 @@ def grpc_options(settings, port: int | None = None):
     port = port or settings.serve.grpc_port
     if port is None:
         return None
-    return gRPCOptions(port=port, grpc_servicer_functions=[GRPC_SERVICER])
+    return gRPCOptions(
+        port=port,
+        grpc_servicer_functions=[GRPC_SERVICER],
+        request_timeout_s=settings.serve.limits.request_timeout_s,
+    )
 
 
 def loopback_ray() -> None:

@@ -2,21 +2,74 @@
 
 Query meshes: load, validate, normalize, sample points and render the canonical views with the
 bundle's input contract (``encoders.geometry.prepare.prepare_part``); the ingress sends the points
-to the GeometryEncoder and the views to the ImageEncoder. Index-one: the reindex job's own
-prepare stage (``prepare_row``) and encode stage (``EncodeParts.encode_rows``), so an uploaded
-part gets exactly the vectors the job would give it. The renderer is reused and not thread-safe:
-one part at a time per replica, in a worker thread (the event loop stays free).
+to the GeometryEncoder and the views to the ImageEncoder. Query meshes are prepared in a pool
+of ``serve.preparer.workers`` child processes (``serve.worker_pool``), each within
+``serve.limits.mesh_budget_s``: a costly upload holds one worker until the budget kills it, and
+the others keep answering (docs/security.md#mesh-preparation-budget).
+
+Index-one: the reindex job's own prepare stage (``prepare_row``) and encode stage
+(``EncodeParts.encode_rows``), so an uploaded part gets exactly the vectors the job would give
+it; it runs in the replica, one part at a time (the renderer is not thread-safe), in a worker
+thread (the event loop stays free).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ray import serve
 
+from serve.errors import too_large, undecodable
 from serve.replica import set_torch_threads
+from serve.worker_pool import BudgetExceeded, WorkerCrashed, WorkerPool
+
+if TYPE_CHECKING:
+    from cadsearch.settings import ServeLimits, Settings
+    from encoders.geometry.options import RenderSettings
+
+
+def query_settings(settings: Settings, limits: ServeLimits) -> Settings:
+    """The settings a query mesh is read with: the query face limit (checked from the file's
+    header where its format declares a count) in place of the index's ``mesh.max_faces``."""
+    max_faces = min(settings.mesh.max_faces, limits.max_query_faces)
+    mesh = settings.mesh.model_copy(update={"max_faces": max_faces})
+    return settings.model_copy(update={"mesh": mesh})
+
+
+def prepare_query(settings: Settings, data: bytes, file_type: str) -> dict[str, Any]:
+    """A query part file -> {"points": (num_points, 3) float32, "views_png": [bytes],
+    "view_names", "bbox_min", "bbox_max", "description"}; raises ApiError (field ``mesh``) for a
+    bad file. Runs in a worker process."""
+    from encoders.geometry.errors import MeshError
+    from encoders.geometry.prepare import prepare_part
+    from serve.errors import from_mesh_error
+
+    try:
+        prepared = prepare_part(data, "query", {}, settings, file_type=file_type, render=True)
+    except MeshError as e:
+        raise from_mesh_error(e, "mesh") from None
+    return {
+        "points": prepared.points,
+        "views_png": [view.png() for view in prepared.views or []],
+        "view_names": [view.name for view in prepared.views or []],
+        "bbox_min": list(prepared.part.bbox.min),
+        "bbox_max": list(prepared.part.bbox.max),
+        "description": prepared.description,
+    }
+
+
+def warm_renderer(render: RenderSettings) -> None:
+    """Create this process's renderer and render once (a new worker's first query then pays no
+    set-up), with the loaders imported."""
+    import trimesh
+
+    import encoders.geometry.prepare  # noqa: F401
+    from encoders.geometry.render import get_renderer
+
+    get_renderer(render).render(trimesh.creation.box())
 
 
 @serve.deployment(name="PartPreparer", max_ongoing_requests=8)
@@ -27,10 +80,24 @@ class PartPreparer:
         from encoders.bundle import load_bundle
         from encoders.parts.encode import EncodeParts, kind_options
 
-        set_torch_threads(torch_threads)
         settings = settings_from_json(settings_json)
         self.bundle = load_bundle(settings.model.bundle)
         self.settings = self.bundle.effective_settings(settings)
+        self.limits = settings.serve.limits
+        self._lock = threading.Lock()
+        query = query_settings(self.settings, self.limits)
+        # the workers are forked with the renderer's modules loaded (shared, not imported by
+        # each) and before the encoders load (they share no torch state)
+        import encoders.geometry.prepare
+        import encoders.geometry.render  # noqa: F401
+
+        self.pool = WorkerPool(
+            settings.serve.preparer.workers,
+            functools.partial(prepare_query, query),
+            warm=functools.partial(warm_renderer, query.render),
+            fork_lock=self._lock,
+        )
+        set_torch_threads(torch_threads)
         self.encode_parts = EncodeParts(
             settings.model.bundle,
             device,
@@ -38,33 +105,30 @@ class PartPreparer:
             settings.index.clip_runtime,
             **kind_options(settings.index, CATEGORIES),
         )
-        self._lock = threading.Lock()
+
+    def __del__(self):
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.close()
 
     async def prepare_mesh(self, data: bytes, file_type: str) -> dict[str, Any]:
-        """A query part file -> {"points": (num_points, 3) float32, "views_png": [bytes],
-        "view_names", "bbox_min", "bbox_max", "description"}; raises ApiError for a bad file."""
-        return await asyncio.to_thread(self._prepare_mesh, data, file_type)
-
-    def _prepare_mesh(self, data: bytes, file_type: str) -> dict[str, Any]:
-        from encoders.geometry.errors import MeshError
-        from encoders.geometry.prepare import prepare_part
-        from serve.errors import from_mesh_error
-
+        """A query part file -> ``prepare_query``'s dict, in a worker process within
+        ``serve.limits.mesh_budget_s``; raises ApiError (field ``mesh``) for a bad or costly
+        file."""
+        budget = self.limits.mesh_budget_s
         try:
-            with self._lock:
-                prepared = prepare_part(
-                    data, "query", {}, self.settings, file_type=file_type, render=True
-                )
-        except MeshError as e:
-            raise from_mesh_error(e, "mesh") from None
-        return {
-            "points": prepared.points,
-            "views_png": [view.png() for view in prepared.views or []],
-            "view_names": [view.name for view in prepared.views or []],
-            "bbox_min": list(prepared.part.bbox.min),
-            "bbox_max": list(prepared.part.bbox.max),
-            "description": prepared.description,
-        }
+            return await self.pool.run((data, file_type), budget)
+        except BudgetExceeded:
+            raise too_large(
+                "mesh",
+                f"preparing the part took over the budget of {budget:g} s "
+                "(serve.limits.mesh_budget_s): send a simpler mesh",
+                "too_costly",
+            ) from None
+        except WorkerCrashed as e:
+            raise undecodable(
+                "mesh", f"the part could not be prepared: {e}", "unreadable"
+            ) from None
 
     async def index_row(self, row: dict[str, Any]) -> dict[str, Any]:
         """A discovered-part row (with ``data``) -> the encoded row the job's writer takes

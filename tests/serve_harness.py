@@ -62,7 +62,13 @@ def service_overrides(root: Path) -> dict:
         "index": {"reports_dir": str(root / "runs"), "prepare_batch_size": 3},
         "dedup": {"out_dir": str(root / "dedup")},  # what GET /v1/parts/{id}/duplicates reads
         "serve": {
-            "limits": {"max_body_mb": 2, "max_points": 5000, "max_image_pixels": 1_000_000},
+            "limits": {
+                "max_body_mb": 2,
+                "max_points": 5000,
+                "max_image_pixels": 1_000_000,
+                # a catalog part prepares in ~0.3 s; a costly one is refused in a few seconds
+                "mesh_budget_s": 6,
+            },
         },
     }
 

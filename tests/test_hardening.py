@@ -285,3 +285,70 @@ def test_grpc_takes_the_http_byte_limit_and_host():
     assert env["CADSEARCH_GRPC_HOST"] == "10.0.0.5"
     assert grpc_address("[::]:9000", "127.0.0.1") == "127.0.0.1:9000"
     assert grpc_address("[::]:9000", "::1") == "[::1]:9000"
+
+
+# -- budgets and timeouts -------------------------------------------------------------------------
+
+
+def test_a_request_past_the_timeout_is_a_typed_504_and_is_stopped():
+    import asyncio
+
+    import httpx
+    from fastapi import FastAPI
+
+    from serve.http_util import DeadlineMiddleware, install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(DeadlineMiddleware)
+    app.state.request_timeout_s = 0.3
+    stopped = []
+
+    @app.get("/slow")
+    async def slow():
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.append(True)  # what it awaited (a deployment's call) is cancelled too
+            raise
+
+    @app.get("/fast")
+    async def fast():
+        return {"ok": True}
+
+    async def requests():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            started = time.perf_counter()
+            # Serve's proxy lets a client lift its own timeout with this header; not this one
+            slow_answer = await client.get("/slow", headers={"x-request-timeout-seconds": "0"})
+            return slow_answer, time.perf_counter() - started, await client.get("/fast")
+
+    slow_answer, elapsed, fast_answer = asyncio.run(requests())
+    assert slow_answer.status_code == 504, slow_answer.text
+    error = slow_answer.json()["error"]
+    assert (error["code"], error["field"]) == ("timeout", "")
+    assert "0.3 s" in error["message"]
+    assert elapsed < 2.0 and stopped == [True]
+    assert fast_answer.status_code == 200
+    assert ApiError(504, "timeout", "x").grpc_code == "DEADLINE_EXCEEDED"
+
+
+def test_budget_and_timeout_defaults_and_their_order():
+    limits = ServeLimits()
+    assert limits.mesh_budget_s < limits.request_timeout_s
+    assert limits.max_query_faces < MeshLimits().max_faces
+    assert limits.request_timeout_s > MeshLimits().step_timeout_s  # index-one of a slow STEP
+    assert Settings().serve.preparer.workers >= 2
+    with pytest.raises(ValidationError, match="mesh_budget_s"):
+        ServeLimits(mesh_budget_s=60, request_timeout_s=30)
+
+
+def test_query_meshes_take_the_query_face_limit():
+    from serve.part_preparer import query_settings
+
+    settings = Settings(serve={"limits": {"max_query_faces": 1000}})
+    query = query_settings(settings, settings.serve.limits)
+    assert query.mesh.max_faces == 1000 and settings.mesh.max_faces == 5_000_000
+    with pytest.raises(TooManyFacesError):
+        load_mesh(trimesh.creation.icosphere(4).export(file_type="stl"), "stl", limits=query.mesh)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 import httpx
+import numpy as np
 import pytest
 from test_hardening import zip_bomb_3mf
 
@@ -205,3 +207,67 @@ def test_index_metadata_json_is_checked_on_grpc(served):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith("metadata_json: is nested over")
     channel.close()
+
+
+# -- costly meshes, several preparers, request timeouts ------------------------------------------
+
+
+def _random_triangles_stl(count: int, seed: int = 0) -> bytes:
+    """A binary STL of ``count`` random triangles across a cube: small and legal, but each view
+    is covered many times over (rendering costs about a second per 2,500 of them here)."""
+    rng = np.random.default_rng(seed)
+    record = np.dtype([("normal", "<f4", 3), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
+    records = np.zeros(count, dtype=record)
+    records["vertices"] = rng.random((count, 3, 3), dtype=np.float32) * 100
+    return bytes(80) + np.uint32(count).tobytes() + records.tobytes()
+
+
+def test_a_costly_mesh_is_refused_within_the_budget_while_others_answer(served, http):
+    budget = served.overrides["serve"]["limits"]["mesh_budget_s"]
+    costly = _random_triangles_stl(40_000)  # 2.0 MB (the harness's body limit is 2 MiB)
+    normal = served.file(served.part("hex_nut")).read_bytes()
+
+    def search_costly():
+        started = time.perf_counter()
+        answer = httpx.post(
+            f"{served.http_url}/v1/search", files={"mesh": ("costly.stl", costly)}, timeout=120
+        )
+        return answer, time.perf_counter() - started
+
+    with ThreadPoolExecutor(1) as pool:
+        costly_search = pool.submit(search_costly)
+        time.sleep(1.0)  # it holds a preparer worker by now
+        started = time.perf_counter()
+        answer = http.post("/v1/search", files={"mesh": ("nut.stl", normal)})
+        normal_s = time.perf_counter() - started
+        refused, costly_s = costly_search.result()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"]
+    assert normal_s < budget / 2, f"a normal mesh search took {normal_s:.1f} s beside a costly one"
+    assert refused.status_code == 413, refused.text
+    assert (_error(refused)["code"], _error(refused)["field"]) == ("too_costly", "mesh")
+    assert costly_s < budget + 4, f"refused after {costly_s:.1f} s (budget {budget} s)"
+
+
+def test_a_query_mesh_over_the_query_face_limit_is_413_from_its_header(http):
+    # far under the index's mesh.max_faces (5M), over serve.limits.max_query_faces (500k)
+    header = b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nproperty float x\n"
+    header += b"property float y\nproperty float z\nelement face 600000\n"
+    header += b"property list uchar int vertex_indices\nend_header\n"
+    answer = http.post("/v1/search", files={"mesh": ("big.ply", header + bytes(36))})
+    assert answer.status_code == 413, answer.text
+    assert (_error(answer)["code"], _error(answer)["field"]) == ("too_many_faces", "mesh")
+    assert "600,000" in _error(answer)["message"]
+
+
+def test_the_request_timeout_reaches_serves_proxies(served):
+    from ray.serve.context import _get_global_client
+
+    from cadsearch.settings import load_settings
+    from serve.local import PROXY_TIMEOUT_MARGIN_S
+
+    timeout_s = load_settings("local", **served.overrides).serve.limits.request_timeout_s
+    details = _get_global_client().get_serve_details()
+    # HTTP: the ingress answers a typed 504 at timeout_s, the proxy stops the rest a bit later
+    assert details["http_options"]["request_timeout_s"] == timeout_s + PROXY_TIMEOUT_MARGIN_S
+    assert details["grpc_options"]["request_timeout_s"] == timeout_s
