@@ -72,9 +72,9 @@ class BodyLimitMiddleware:
 
 class DeadlineMiddleware:
     """ASGI middleware: a request still running ``app.state.request_timeout_s`` after it came in
-    is cancelled, with the deployment calls it awaits, and answered 504 ``timeout`` (a response
-    already begun is cut off). Serve's proxy has a timeout too, but a client can lift it with a
-    header (docs/security.md#request-timeouts); this one it cannot."""
+    has its handler cancelled and is answered 504 ``timeout`` (a response already begun is cut
+    off). Serve's proxy has a timeout too, but a client can lift it with a header
+    (docs/security.md#request-timeouts); this one it cannot."""
 
     def __init__(self, app):
         self.app = app
