@@ -1,7 +1,9 @@
 """`cadsearch index` while `cadsearch serve` runs on the same Qdrant Edge collection: the job sends
 its writes through the service that holds the shard (one writer), searches keep answering, every
 part is found afterwards; a shard held by anything else gets a clear error
-(docs/operations.md#indexing-while-serving).
+(docs/operations.md#indexing-while-serving). The service is then stopped as systemd or Kubernetes
+stop it, with SIGTERM, and no process of its Ray session may stay behind
+(docs/operations.md#stopping-the-service).
 
 The service and the jobs run as the commands a user types, each in a process with its own Ray, so
 this module does not touch the session's search service (``served``) or its Ray.
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from processes import alive, descendants, holding, name
 from serve_harness import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,6 +36,7 @@ N_PRUNED = 20
 FAMILIES = ("flat_washer", "hex_nut", "l_bracket", "o_ring", "keyed_shaft", "c_channel")
 READY_S = 420  # Ray, Serve and five deployments on a shared 2-core machine
 JOB_S = 900  # one indexing run of N_PARTS there
+STOP_S = 60  # from SIGTERM to the last process of the service's Ray session gone
 QUERIES = ("hex nut", "flat washer", "bracket", "o-ring", "shaft with a keyway", "channel")
 
 
@@ -107,8 +113,9 @@ def _summary(root: Path, completed: subprocess.CompletedProcess) -> dict:
     return json.loads(runs[-1].read_text())
 
 
-def _start_service(config: Path, url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "CADSEARCH_API_KEYS": KEY}
+def _start_service(config: Path, url: str, log: Path, ray_tmp: str) -> subprocess.Popen:
+    # Ray's own temp folder: the processes of the service's Ray session are found by it
+    env = {**os.environ, "CADSEARCH_API_KEYS": KEY, "RAY_TMPDIR": ray_tmp}
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "cadsearch.cli", "--config", str(config), "serve"],
@@ -133,12 +140,31 @@ def _start_service(config: Path, url: str, log: Path) -> subprocess.Popen:
 
 
 def _stop_service(process: subprocess.Popen) -> None:
+    """Stop a service that failed its test: SIGINT, then SIGKILL of its process group."""
+    if process.poll() is not None:
+        return
     process.send_signal(signal.SIGINT)  # as Ctrl-C: Serve, then the Ray it started, shut down
     try:
         process.wait(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
         process.wait(timeout=30)
+
+
+def _sigterm_leaves_nothing(
+    process: subprocess.Popen, session: dict[int, str], ray_tmp: str, log: Path
+) -> None:
+    """SIGTERM stops the service like Ctrl-C: exit 0, and every process of its Ray session
+    (DashboardAgent, RuntimeEnvAgent, raylet, replicas) gone within STOP_S."""
+    process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_S
+    process.wait(timeout=STOP_S)
+    while time.monotonic() < deadline and any(alive(pid, t) for pid, t in session.items()):
+        time.sleep(0.5)
+    left = [name(pid) for pid, t in (session | holding(ray_tmp)).items() if alive(pid, t)]
+    assert not left, f"left behind after SIGTERM: {left}"
+    assert process.returncode == 0, log.read_text()[-3000:]
+    assert "shutting down" in log.read_text()
 
 
 def _wait_for_lock_holder_to_exit(shard: Path, timeout_s: float = 90.0) -> None:
@@ -164,7 +190,7 @@ def _stored_ids(http: httpx.Client, part_ids: list[str]) -> set[str]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_index_and_prune_while_serving(tmp_path):
+def test_index_and_prune_while_serving_then_sigterm(tmp_path):
     from data_jobs.catalog.generate import generate_catalog
     from store.holder import read_holder
 
@@ -174,9 +200,16 @@ def test_index_and_prune_while_serving(tmp_path):
     url = f"http://127.0.0.1:{http_port}"
     config = _write_config(tmp_path, http_port)
     started = time.monotonic()
-    service = _start_service(config, url, tmp_path / "serve.log")
+    # short: Ray's socket paths must stay under the 107-byte limit
+    ray_tmp = tempfile.mkdtemp(prefix="csr-", dir="/tmp")
+    log = tmp_path / "serve.log"
+    service = _start_service(config, url, log, ray_tmp)
     timings = {"service_ready_s": round(time.monotonic() - started, 1)}
+    session: dict[int, str] = {}
     try:
+        session = descendants(service.pid) | holding(ray_tmp)
+        names = " ".join(name(pid) for pid in session)
+        assert "DashboardAgent" in names and "ServeReplica" in names, names
         holder = read_holder(tmp_path / "qdrant" / "parts")
         assert holder is not None and holder.url == url, holder
         with httpx.Client(base_url=url, timeout=60) as http:
@@ -228,8 +261,13 @@ def test_index_and_prune_while_serving(tmp_path):
             assert http.get("/v1/facets").json()["total"] == N_PARTS - N_PRUNED
             assert _stored_ids(http, part_ids) == set(part_ids[N_PRUNED:])
             assert all(http.get(view).status_code == 404 for view in gone_views)
+        _sigterm_leaves_nothing(service, session, ray_tmp, log)
     finally:
         _stop_service(service)
+        for pid, began in session.items():  # only this test's own processes
+            if alive(pid, began):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     print("timings", timings)
     # Ray ends the replica that held the shard after the driver exits: wait for it
     _wait_for_lock_holder_to_exit(tmp_path / "qdrant" / "parts")

@@ -26,7 +26,7 @@ DESCRIPTIONS = [
 ]
 
 
-def catalog_descriptions(n: int = 24, seed: int = 3) -> list[str]:
+def catalog_descriptions(n: int = 12, seed: int = 3) -> list[str]:
     from data_jobs.catalog.generate import family_schedule, part_rng
 
     return [
