@@ -43,6 +43,9 @@ def _child_main(conn, parent_end, parent_pid: int, work: Callable, warm: Callabl
     import faulthandler
 
     os.setpgid(0, 0)  # its own group: a kill reaches what it starts (the STEP reader's child)
+    # a daemon to the parent's multiprocessing (no join at the replica's exit), but one that may
+    # start processes of its own, as the STEP reader does
+    multiprocessing.current_process().daemon = False
     parent_end.close()
     faulthandler.disable()  # a crash is answered by the parent; no dump in the replica's log
     # the replica's handlers may ask Ray for its context: plain stderr only in the child

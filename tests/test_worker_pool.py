@@ -34,6 +34,19 @@ def _sleep_in_a_child(seconds: float, pid_file: str) -> str:
     return "done"
 
 
+def _answer_from_a_process(value: int) -> int:
+    """Compute in a multiprocessing child, as the STEP reader reads with Open CASCADE."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=send.send, args=(value * 2,), daemon=True)
+    child.start()
+    answer = receive.recv()
+    child.join()
+    return answer
+
+
 def _fail(message: str) -> None:
     raise ValueError(message)
 
@@ -46,6 +59,7 @@ WORK = {
     "pid": _pid,
     "sleep": _sleep,
     "grandchild": _sleep_in_a_child,
+    "process": _answer_from_a_process,
     "fail": _fail,
     "crash": _crash,
 }
@@ -114,6 +128,17 @@ def test_a_cancelled_call_frees_its_worker(tmp_path):
             pool.close()
 
     assert asyncio.run(scenario())
+
+
+def test_work_may_start_processes_of_its_own():
+    async def scenario():
+        pool = WorkerPool(1, _work)
+        try:
+            return await pool.run(("process", 21), 30)
+        finally:
+            pool.close()
+
+    assert asyncio.run(scenario()) == 42
 
 
 def test_errors_pass_through_and_crashes_are_typed():
