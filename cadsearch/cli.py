@@ -421,6 +421,7 @@ def _demo(args: argparse.Namespace) -> int:
     from data_jobs.index.pipeline import run_index
 
     summary = run_index(str(catalog), settings)
+    print(summary.table())
     print(summary.line())
     if summary.systemic:
         return 1

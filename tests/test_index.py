@@ -217,8 +217,8 @@ def test_b2_source_and_view_store_through_raw_simulator(ray_local, catalog, tmp_
 
 def test_resume_after_killed_run(catalog, tmp_path):
     """SIGKILL the job mid-run; a rerun finishes it without duplicates or redone parts."""
-    big = tmp_path / "big"
-    generate_catalog(big, n=24, seed=9)
+    big, parts = tmp_path / "big", 16
+    generate_catalog(big, n=parts, seed=9)
     config = tmp_path / "job.yaml"
     config.write_text(
         json.dumps(
@@ -242,7 +242,7 @@ def test_resume_after_killed_run(catalog, tmp_path):
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and job.poll() is None:
         done = len(list(views.iterdir())) if views.is_dir() else 0
-        if done >= 6:
+        if done >= 4:
             break
         time.sleep(0.2)
     assert job.poll() is None, "the job finished before it could be killed"
@@ -254,7 +254,7 @@ def test_resume_after_killed_run(catalog, tmp_path):
     store = open_collection(settings)
     stored_before = store.count()
     store.close()
-    assert 0 < stored_before < 24
+    assert 0 < stored_before < parts
     import ray
 
     ray.shutdown()
@@ -263,11 +263,11 @@ def test_resume_after_killed_run(catalog, tmp_path):
         rerun = run_index(str(big), settings)
     finally:
         ray.shutdown()
-    assert rerun.skipped == stored_before and rerun.indexed == 24 - stored_before
+    assert rerun.skipped == stored_before and rerun.indexed == parts - stored_before
     store = open_collection(settings)
     try:
-        assert store.count() == 24
-        assert len({entry.part_id for entry in store.iter_ids()}) == 24
+        assert store.count() == parts
+        assert len({entry.part_id for entry in store.iter_ids()}) == parts
     finally:
         store.close()
 

@@ -108,7 +108,18 @@ def _cli(config: Path, *args: str, timeout: float) -> subprocess.CompletedProces
 
 
 def _summary(root: Path, completed: subprocess.CompletedProcess) -> dict:
+    """The run's summary.json, once the command's own output is checked: quiet without -v (no
+    Ray INFO lines, no actor ERROR), a summary table, then the summary line."""
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    noisy = [
+        line
+        for line in completed.stderr.splitlines()
+        if " INFO " in line or "constructor arguments in the object store" in line
+    ]
+    assert not noisy, noisy[:5]
+    lines = completed.stdout.strip().splitlines()
+    assert lines[-1].startswith("indexed ") and lines[-2].startswith("---"), lines[-3:]
+    assert "discovered" in completed.stdout and "parts/s" in completed.stdout
     runs = sorted((root / "runs").glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
     return json.loads(runs[-1].read_text())
 
