@@ -88,7 +88,11 @@ class SearchResult(BaseModel):
     name: str
     category: str
     tags: list[str]
-    score: float = Field(..., description="fused score (reranked: MaxSim + the geometry term)")
+    score: float = Field(
+        ...,
+        description="fused score (reranked: MaxSim + the geometry term): it picks the page's "
+        "results, which are ordered by similarity_percent (docs/similarity.md)",
+    )
     match_score: float | None = Field(
         None, description="weighted mean cosine of the query's fused pairs (docs/similarity.md)"
     )

@@ -16,6 +16,9 @@ Fusion paths (both backends alike):
   Python path a second query reranks the fused candidates. Parts without views drop out.
 - min_similarity: every candidate the engine returns (the best ``prefetch_limit``) is explained,
   those below it are dropped, then the page is cut (``store.query.similar_page``).
+- page order: the fused (or reranked) ranking picks the page (``offset``, ``top_k``); its hits
+  are then ordered by ``similarity_percent``, ties in the ranking's order
+  (``store.query.by_similarity``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from store.query import (
     FusedQuery,
     SearchHit,
     SearchPlan,
+    by_similarity,
     explain_hits,
     finish_hits,
     page_of,
@@ -144,7 +148,7 @@ class Store(ABC):
         """Scored candidates -> the page's hits: reads the page only, or with min_similarity
         every candidate (its percentage needs the vectors)."""
         if plan.min_similarity is None:
-            return explain_hits(plan, self._fetch_hits(plan, page_of(plan, scored)))
+            return by_similarity(explain_hits(plan, self._fetch_hits(plan, page_of(plan, scored))))
         ranked = sort_ranked((str(pid), float(score)) for pid, score in scored)
         return similar_page(plan, explain_hits(plan, self._fetch_hits(plan, ranked)))
 

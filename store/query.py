@@ -363,18 +363,30 @@ def finish_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> l
     if plan.min_similarity is not None:
         ranked = sort_ranked(hit[:2] for hit in raw)
         return similar_page(plan, explain_hits(plan, [by_id[str(pid)] for pid, _ in ranked]))
-    return explain_hits(plan, [by_id[pid] for pid, _ in page_of(plan, (h[:2] for h in raw))])
+    page = page_of(plan, (h[:2] for h in raw))
+    return by_similarity(explain_hits(plan, [by_id[pid] for pid, _ in page]))
+
+
+def by_similarity(hits: list[SearchHit]) -> list[SearchHit]:
+    """A page's hits by ``similarity_percent``, highest first; equal percentages keep their
+    fused (or reranked) order, hits without one go last. The fusion picks the page, the
+    percentage orders it, so a page never shows a higher percentage below a lower one
+    (docs/similarity.md#page-order)."""
+    return sorted(
+        hits, key=lambda h: math.inf if h.similarity_percent is None else -h.similarity_percent
+    )
 
 
 def similar_page(plan: SearchPlan, hits: list[SearchHit]) -> list[SearchHit]:
-    """Explained candidates, best first -> the page of those at or above ``min_similarity``."""
+    """Explained candidates, best first -> the page of those at or above ``min_similarity``,
+    ordered by similarity."""
     floor = plan.min_similarity
     kept = [
         hit
         for hit in hits
         if floor is None or (hit.similarity_percent is not None and hit.similarity_percent >= floor)
     ]
-    return kept[plan.offset : plan.offset + plan.top_k]
+    return by_similarity(kept[plan.offset : plan.offset + plan.top_k])
 
 
 def explain_hits(plan: SearchPlan, raw: list[tuple[str, float, dict, dict]]) -> list[SearchHit]:

@@ -165,6 +165,8 @@ def test_text_search_shows_result_cards(served, ui, tmp_path):
         assert card["pairs"] == ["text->text", "text->image", "text->geometry"]
         assert len(_extents(card)) == 3 and card["size"].endswith("mm")
         assert card["thumb"].startswith("/views/")  # a path on the service: no Host in URLs
+    shown = [int(card["match"].split("%")[0]) for card in cards]
+    assert shown == sorted(shown, reverse=True)  # #1 never shows less than #2
     widths = _thumbnail_widths(page)
     assert len(widths) == 12 and all(w > 0 for w in widths), widths
     assert "12 results for text" in page.get_by_test_id("status").inner_text()

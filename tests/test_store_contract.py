@@ -25,6 +25,7 @@ from store import (
     point_id,
 )
 from store.edge import EdgeStore
+from store.fusion import rank_key
 from store.query import DEFAULT_WEIGHTS, plan_search, same_size_filters
 from store.schema import PART_NAMESPACE
 from store.server import ServerStore
@@ -72,6 +73,22 @@ def query_of(rec: PartRecord, **kwargs) -> FusedQuery:
 
 def ids(hits):
     return [h.part_id for h in hits]
+
+
+def fused_order(hits):
+    """The hits as the fusion (or the rerank) ranked them: by score, ties by point id."""
+    return sorted(hits, key=lambda h: rank_key((h.id, h.score)))
+
+
+def similarity_order(hits):
+    """A page as the store returns it: by percentage, equal ones in the fused order."""
+    fused = fused_order(hits)
+    return sorted(fused, key=lambda h: -h.similarity_percent)
+
+
+def never_rises(hits) -> bool:
+    percents = [h.similarity_percent for h in hits]
+    return all(b <= a for a, b in zip(percents, percents[1:], strict=False))
 
 
 # -- writes and reads ---------------------------------------------------------------------------
@@ -259,9 +276,7 @@ def test_fusion_finds_the_part(store, records, fusion):
     rec = records[13]
     hits = store.search(query_of(rec, fusion=fusion, top_k=8))
     assert hits[0].part_id == rec.part_id
-    assert len(hits) == 8
-    scores = [h.score for h in hits]
-    assert scores == sorted(scores, reverse=True)
+    assert len(hits) == 8 and never_rises(hits)
     same_category = sum(h.payload["category"] == rec.category for h in hits)
     assert same_category >= 6  # planted clusters: category mates come next
     top = hits[0]
@@ -385,10 +400,10 @@ def test_rerank_weights_add_pair_cosines(store, records):
         for hit in hits:  # the engine's score against one recomputed from the stored vectors
             extra = sum(w * hit.cosines[pair] for pair, w in weights.items())
             assert hit.score == pytest.approx(hit.maxsim + rows * extra, abs=1e-3)
-        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         assert not {r.part_id for r in records[::10]} & set(ids(hits))
         answers.append(hits)
-    assert ids(answers[0]) == ids(answers[1])
+    # the same rerank scores on both paths (each page ordered by its own fused pairs' match)
+    assert ids(fused_order(answers[0])) == ids(fused_order(answers[1]))
     plain = FusedQuery(image=rec.vectors["image"], rerank=True, top_k=5)
     lacking = FusedQuery(
         image=rec.vectors["image"], rerank=True, top_k=5, rerank_weights={"geometry->text": 1.0}
@@ -401,7 +416,7 @@ def test_rerank_weights_add_pair_cosines(store, records):
 def test_offset_pages(store, records):
     full = store.search(query_of(records[30], top_k=12))
     page = store.search(query_of(records[30], top_k=4, offset=4))
-    assert ids(page) == ids(full)[4:8]
+    assert ids(page) == ids(similarity_order(fused_order(full)[4:8]))
 
 
 def test_more_like_this_excludes_the_part(store, records):
@@ -420,7 +435,7 @@ def test_min_similarity_drops_hits_below_it_before_paging(store, records):
     for fusion, rerank in (("rrf", False), ("weighted_sum", False), ("rrf", True)):
         # every part a candidate, so the whole ranking is known
         query = dict(fusion=fusion, rerank=rerank, similarity=SCALE, prefetch_limit=N)
-        full = store.search(query_of(rec, top_k=N, **query))
+        full = fused_order(store.search(query_of(rec, top_k=N, **query)))
         weights = {p.name: p.weight for p in plan_search(query_of(rec, **query), SPEC).pairs}
         for hit in full:  # the weighted mean cosine of the fused pairs, through the scale
             assert hit.match == pytest.approx(match_score(hit.cosines, weights))
@@ -431,16 +446,45 @@ def test_min_similarity_drops_hits_below_it_before_paging(store, records):
         crossings = [p for j, p in enumerate(percents) if j and min(percents[:j]) < p]
         assert crossings or fusion != "rrf", "this RRF ranking is by similarity alone"
         floor = max(crossings, default=sorted(percents, reverse=True)[9])
-        kept = [h.part_id for h in full if h.similarity_percent >= floor]
+        kept = [h for h in full if h.similarity_percent >= floor]
         for offset, top_k in ((0, len(kept)), (1, 2), (len(kept) - 1, 5)):
             page = store.search(
                 query_of(rec, top_k=top_k, offset=offset, min_similarity=floor, **query)
             )
-            assert ids(page) == kept[offset : offset + top_k], (fusion, rerank, offset)
+            want = similarity_order(kept[offset : offset + top_k])
+            assert ids(page) == ids(want), (fusion, rerank, offset)
     for bad in (-1, 100.5, float("nan")):
         with pytest.raises(InvalidQueryError) as err:
             store.search(query_of(rec, min_similarity=bad))
         assert err.value.field == "min_similarity"
+
+
+def test_a_page_is_ordered_by_similarity(store, records):
+    """The fusion (or rerank) picks a page's parts; their percentages order it, never rising
+    down the page, equal ones in the fused order (docs/similarity.md#page-order)."""
+    rng = np.random.default_rng(7)
+    rec = records[5]
+    noisy = {m: rec.vectors[m] + rng.normal(scale=0.3, size=SPEC.dim) for m in ("text", "image")}
+    crossed = 0
+    for fusion, rerank in [*((f, False) for f in FUSIONS), ("rrf", True)]:
+        query = dict(
+            text=noisy["text"],
+            image=noisy["image"],
+            geometry=rec.vectors["geometry"],
+            views=rec.vectors["views"] if rerank else None,
+            fusion=fusion,
+            rerank=rerank,
+            similarity=SCALE,
+            prefetch_limit=N,
+        )
+        ranking = fused_order(store.search(FusedQuery(top_k=N, **query)))
+        for offset, top_k in ((0, 10), (10, 10), (3, 5)):
+            page = store.search(FusedQuery(top_k=top_k, offset=offset, **query))
+            fused_page = ranking[offset : offset + top_k]
+            assert never_rises(page), (fusion, rerank, offset)
+            assert ids(page) == ids(similarity_order(fused_page)), (fusion, rerank, offset)
+            crossed += not never_rises(fused_page)
+    assert crossed, "no fused page had its percentages out of order: the test proves nothing"
 
 
 def test_same_size_keeps_parts_within_the_tolerance(store, records):

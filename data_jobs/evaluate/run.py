@@ -70,6 +70,7 @@ class EvalContext:
     query_ids: list[str]
     counts: Counter = field(default_factory=Counter)  # category -> parts in the database
     search: Any = None  # SearchSettings: which query kinds rerank, the rerank pairs
+    similarity: Any = None  # the bundle's SimilarityTable: a page's order (None: uncalibrated)
 
     def reranks(self, kind: str) -> bool:
         return self.search is not None and self.search.reranks([kind])
@@ -78,14 +79,22 @@ class EvalContext:
         return self.payloads[part_id]["category"]
 
     def ranked(
-        self, exclude: str | None = None, weights=None, rerank=False, rerank_weights=None, **vectors
+        self,
+        kind: str,
+        exclude: str | None = None,
+        weights=None,
+        rerank=False,
+        rerank_weights=None,
+        **vectors,
     ) -> list:
         """Hits of one fused query, best first, over the whole database (exact scoring).
 
         Exact kNN, so the numbers measure the model and not the HNSW graph. ``rerank``: as the
         service reranks (MaxSim over views plus its rerank pairs unless ``rerank_weights``).
+        ``kind``: the query kind whose similarity scale orders the page, as in the service.
         """
         from store import Filters, FusedQuery
+        from store.similarity import UNCALIBRATED
 
         size = len(self.payloads) - (1 if exclude else 0)
         if rerank and rerank_weights is None and self.search is not None:
@@ -101,6 +110,7 @@ class EvalContext:
             exact=True,
             filters=Filters(exclude_part_ids=[exclude] if exclude else []),
             bundle_id=self.bundle_id,
+            similarity=self.similarity.scale(kind) if self.similarity else UNCALIBRATED,
         )
         return self.store.search(query)
 
@@ -166,7 +176,7 @@ def eval_text(ctx: EvalContext, clip) -> tuple[dict, dict, list]:
     vectors = clip.encode_text([text for _, text in queries]) if queries else []
     labels, rankings, details = [], [], []
     for (pid, text), vector in zip(queries, vectors, strict=True):
-        hits = ctx.ranked(text=vector)
+        hits = ctx.ranked("text", text=vector)
         labels.append(ctx.category(pid))
         rankings.append(ctx.labels(hits))
         details.append({"part_id": pid, "text": text, "top": [h.part_id for h in hits[:5]]})
@@ -195,13 +205,13 @@ def eval_image(ctx: EvalContext, clip, settings, seed: int) -> tuple[dict, dict,
     rerank = ctx.reranks("image")
     for (pid, size, view), vector in zip(meta, vectors, strict=True):
         label = ctx.category(pid)
-        hits = ctx.ranked(image=vector, rerank=rerank)
+        hits = ctx.ranked("image", image=vector, rerank=rerank)
         labels.append(label)
         rankings.append(ctx.labels(hits))
         top1_self.append(float(bool(hits) and hits[0].part_id == pid))
         others = ctx.counts[label] - 1
         if others > 0:
-            rest = ctx.ranked(image=vector, exclude=pid, rerank=rerank)
+            rest = ctx.ranked("image", image=vector, exclude=pid, rerank=rerank)
             excluding.append(metrics.top1_accuracy([ctx.labels(rest)], [label]))
         else:
             excluding.append(math.nan)  # no other part of its category: undefined, skipped
@@ -253,7 +263,7 @@ def eval_mesh(ctx: EvalContext) -> tuple[dict, dict, list]:
         labels.append(label)
         detail: dict[str, Any] = {"part_id": part.part_id}
         for name, query in modes.items():
-            hits = ctx.ranked(exclude=part.part_id, **query(part.vectors))
+            hits = ctx.ranked("mesh", exclude=part.part_id, **query(part.vectors))
             self_hits += sum(hit.part_id == part.part_id for hit in hits)
             ap = metrics.average_precision(ctx.labels(hits), label, ctx.counts[label] - 1)
             values[name].append(ap)
@@ -426,7 +436,16 @@ def _score(store, bundle, records, settings, split, limit, seed, timings) -> dic
             f"no {split!r} parts among the {len(payloads)} indexed; try split 'all' "
             "(e.g. for a catalog generated with an unseen seed)"
         )
-    ctx = EvalContext(store, bundle.id, payloads, records, query_ids, counts, settings.search)
+    ctx = EvalContext(
+        store,
+        bundle.id,
+        payloads,
+        records,
+        query_ids,
+        counts,
+        settings.search,
+        bundle.similarity_table(),
+    )
     clock = time.perf_counter()
     clip = bundle.load_clip(
         device=settings.model.device, torch_threads=settings.model.torch_threads

@@ -210,13 +210,16 @@
     card.querySelector(".part-id").title = result.part_id;
     const score = card.querySelector("[data-testid=card-score]");
     score.textContent = Number(result.score).toFixed(4);
+    // the score picks which parts make the page; the match percentage orders them
+    // (docs/similarity.md#page-order), so scores need not fall down the page
+    const order = "; it chose the parts of this page, which are ordered by match";
     if (result.maxsim != null) {
       card.querySelector(".score-label").textContent = "Rerank score";
       score.title =
         "MaxSim: the sum over the query's views of the best cosine to this part's views " +
-        `(${Number(result.maxsim).toFixed(4)}), plus any geometry term`;
+        `(${Number(result.maxsim).toFixed(4)}), plus any geometry term` + order;
     } else {
-      score.title = `fused score (${els.fusion.value})`;
+      score.title = `fused score (${els.fusion.value})` + order;
     }
     const rows = card.querySelector(".cosines tbody");
     for (const [pair, value] of Object.entries(result.cosines || {})) {
