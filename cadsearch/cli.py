@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from .settings import load_settings
+
+
+def _ray_on_loopback(*addresses: str | None) -> None:
+    """A Ray that a command starts itself listens on loopback only, as the service's does
+    (docs/security.md#rays-ports); a cluster it joins (an address, $RAY_ADDRESS) is left as is."""
+    if any(addresses) or os.environ.get("RAY_ADDRESS"):
+        return
+    from serve.local import loopback_ray
+
+    loopback_ray()
 
 
 def _catalog_generate(args: argparse.Namespace) -> int:
@@ -128,6 +139,7 @@ def _index(args: argparse.Namespace) -> int:
     from data_jobs.index.pipeline import SystemicError, run_index
 
     settings = load_settings(args.config)
+    _ray_on_loopback(settings.index.ray_address)
     try:
         summary = run_index(args.source, settings, full=args.full, prune=args.prune)
     except SystemicError as e:
@@ -188,6 +200,7 @@ def _dedup(args: argparse.Namespace) -> int:
         print(f"error: cannot open the collection: {e}", file=sys.stderr)
         return 1
     try:
+        _ray_on_loopback(settings.index.ray_address)
         if settings.index.ray_address:
             import ray
 
@@ -223,6 +236,7 @@ def _eval(args: argparse.Namespace) -> int:
     from encoders.bundle import BundleError
 
     settings = load_settings(args.config)
+    _ray_on_loopback(settings.index.ray_address)
     try:
         result = run_eval(
             args.bundle or settings.model.bundle,
@@ -408,6 +422,8 @@ def _search(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    # the job's Ray is then the service's: on loopback unless either joins a cluster
+    _ray_on_loopback(settings.index.ray_address, settings.serve.ray_address)
     catalog = Path(settings.data_dir) / "catalog"
     print(f"== generating a sample catalog of {settings.catalog.n} parts in {catalog}")
     _catalog_generate(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import trimesh
 from PIL import Image
@@ -63,12 +66,35 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _listen_addresses(root: int) -> set[str]:
+    """The addresses that root and every process under it listen on (TCP)."""
+    import psutil
+
+    try:
+        processes = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return set()
+    found = set()
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found |= {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+def _is_loopback(text: str) -> bool:
+    address = ipaddress.ip_address(text)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
 def test_console_script_demo_runs(tmp_path):
     """`cadsearch demo` as installed, in a fresh process, on a small catalog: quiet without -v,
-    with the reindex job's summary table as `cadsearch index` prints it, every step's result."""
-    env_python = sys.executable
-    result = subprocess.run(
-        [env_python, "-m", "cadsearch.cli", "demo", "--once"],
+    with the reindex job's summary table as `cadsearch index` prints it, every step's result;
+    its Ray (the job's, then the service's) listens on loopback only."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cadsearch.cli", "demo", "--once"],
         cwd=tmp_path,
         env={
             "PATH": "/usr/bin:/bin",
@@ -78,10 +104,28 @@ def test_console_script_demo_runs(tmp_path):
             "CADSEARCH_SERVE__HTTP_PORT": str(_free_port()),
             "CADSEARCH_SERVE__GRPC_PORT": str(_free_port()),
         },
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
     )
+    addresses: set[str] = set()
+
+    def watch() -> None:
+        while process.poll() is None:
+            addresses.update(_listen_addresses(process.pid))
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        stdout, stderr = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    watcher.join(timeout=30)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    assert addresses and all(_is_loopback(a) for a in addresses), addresses
     assert result.returncode == 0, result.stderr[-2000:]
     assert "wrote 24 parts" in result.stdout
     # quiet without -v: no Ray INFO lines or actor ERROR; the index step's summary table
