@@ -38,26 +38,30 @@ def neighbour_pairs(
     return [(i, j, name, cos) for (i, j), (name, cos) in sorted(best.items())]
 
 
-class NeighbourBlocks:
-    """Ray Data callable: a batch of block starts -> the candidate pairs of those blocks."""
+def neighbour_batch(
+    batch: dict[str, np.ndarray],
+    matrices: Any,
+    block_size: int,
+    k: int,
+    thresholds: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """Ray Data task: a batch of block starts -> the candidate pairs of those blocks.
 
-    def __init__(self, matrices_ref: Any, block_size: int, k: int, thresholds: dict[str, float]):
-        import ray
+    matrices : the ``neighbour_pairs`` matrices, or their object-store reference (read without a
+               copy: a task needs no actor of its own, whose start costs seconds)
+    """
+    import ray
 
-        self.matrices = (
-            ray.get(matrices_ref) if isinstance(matrices_ref, ray.ObjectRef) else (matrices_ref)
-        )
-        self.n = len(next(iter(self.matrices.values())))
-        self.block_size, self.k, self.thresholds = block_size, k, thresholds
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        pairs = []
-        for start in batch["start"]:
-            stop = min(int(start) + self.block_size, self.n)
-            pairs += neighbour_pairs(self.matrices, int(start), stop, self.k, self.thresholds)
-        return {
-            "i": np.array([p[0] for p in pairs], dtype=np.int64),
-            "j": np.array([p[1] for p in pairs], dtype=np.int64),
-            "vector": np.array([p[2] for p in pairs], dtype=object),
-            "cosine": np.array([p[3] for p in pairs], dtype=np.float32),
-        }
+    if isinstance(matrices, ray.ObjectRef):
+        matrices = ray.get(matrices)
+    n = len(next(iter(matrices.values())))
+    pairs = []
+    for start in batch["start"]:
+        stop = min(int(start) + block_size, n)
+        pairs += neighbour_pairs(matrices, int(start), stop, k, thresholds)
+    return {
+        "i": np.array([p[0] for p in pairs], dtype=np.int64),
+        "j": np.array([p[1] for p in pairs], dtype=np.int64),
+        "vector": np.array([p[2] for p in pairs], dtype=object),
+        "cosine": np.array([p[3] for p in pairs], dtype=np.float32),
+    }

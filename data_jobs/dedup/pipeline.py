@@ -214,17 +214,18 @@ def run_dedup(
         matrices[SHAPE] = _signatures(facts, out / SIGNATURES_NAME, ray)
     pairs: list[tuple[int, int, str, float]] = []
     if len(facts) > 1:
-        from data_jobs.dedup.candidates import NeighbourBlocks
+        from data_jobs.dedup.candidates import neighbour_batch
 
         starts = ray.data.from_items([{"start": s} for s in range(0, len(facts), block_size)])
         found = starts.map_batches(
-            NeighbourBlocks,
-            fn_constructor_args=(ray.put(matrices), block_size, k, thresholds),
+            neighbour_batch,
+            fn_kwargs={
+                "matrices": ray.put(matrices),
+                "block_size": block_size,
+                "k": k,
+                "thresholds": thresholds,
+            },
             batch_size=1,
-            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=2),
-            # as in the index job: with restarts on, Ray logs an ERROR for every actor start
-            # (its callable comes through the object store); a rerun redoes this cheap stage
-            max_restarts=0,
         ).take_all()
         pairs = sorted(
             (int(r["i"]), int(r["j"]), str(r["vector"]), float(r["cosine"])) for r in found
