@@ -149,6 +149,7 @@ def planted_cosines(store, truth: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    began = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="16 parts, 8 planted (a minute)")
     parser.add_argument("--parts", type=int, default=None, help="unrelated base parts")
@@ -167,17 +168,25 @@ def main(argv: list[str] | None = None) -> dict:
     from store.factory import open_store
     from store.views import open_view_store
 
+    timings = {"imports_s": time.perf_counter() - began}
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
         tmp = Path(tmp)
+        clock = time.perf_counter()
         truth = planted_catalog(tmp / "catalog", unrelated, planted, seed=5)
+        timings["catalog_s"] = time.perf_counter() - clock
         settings = load_settings(
             "local",
             store={"backend": "edge", "path": str(tmp / "qdrant")},
             views={"kind": "local", "path": str(tmp / "views")},
-            index={"reports_dir": str(tmp / "runs")},
+            # every planted part has a category: the encoder has no kinds to predict
+            index={"reports_dir": str(tmp / "runs"), "predict_kinds": False},
         )
+        clock = time.perf_counter()
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        timings["ray_init_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         indexed = run_index(str(tmp / "catalog"), settings)
+        timings["index_s"] = time.perf_counter() - clock
         print(f"index: {indexed.line()}", flush=True)
         store = open_store(settings.store, load_bundle(settings.model.bundle).collection_spec())
         started = time.perf_counter()
@@ -190,7 +199,11 @@ def main(argv: list[str] | None = None) -> dict:
 
         with open(tmp / "dedup" / PAIRS_NAME, encoding="utf-8") as f:
             records = list(csv.DictReader(f))
+        clock = time.perf_counter()
         ray.shutdown()
+        timings["ray_shutdown_s"] = time.perf_counter() - clock
+    timings["dedup_s"] = seconds
+    timings["wall_s"] = time.perf_counter() - began
     result = {
         "bench": "dedup",
         "parts": summary.parts,
@@ -200,6 +213,7 @@ def main(argv: list[str] | None = None) -> dict:
         "parts_per_s": round(summary.parts / seconds, 2),
         "dedup_s": round(seconds, 2),
         "quick": args.quick,
+        "timings": {name: round(value, 2) for name, value in timings.items()},
     }
     print(json.dumps(result))
     return result
