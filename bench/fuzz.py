@@ -91,29 +91,6 @@ class Tally:
                     )
 
 
-def generate(strategy, examples: int, seed: int) -> list:
-    """Examples of a strategy: hypothesis's generation phase only, reproducible by seed."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as with_seed
-
-    drawn: list = []
-
-    @with_seed(seed)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def draw(case):
-        drawn.append(case)
-
-    draw()
-    return drawn
-
-
 # -- in process -----------------------------------------------------------------------------------
 
 
@@ -163,7 +140,7 @@ def run_in_process(tally: Tally, budget: dict, seed: int) -> None:
     ]
     for offset, (target, strategy, check) in enumerate(plans):
         started = time.perf_counter()
-        for case in generate(strategy, budget[target.split(":")[0]], seed + offset):
+        for case in fc.examples(strategy, budget[target.split(":")[0]], seed + offset):
             try:
                 tally.add(target, check(case))
             except Exception as e:
@@ -373,7 +350,7 @@ def run_served(tally: Tally, budget: dict, seed: int, root: Path) -> dict:
     time.sleep(1.0)  # the baseline sample
     for offset, (target, strategy, send) in enumerate(plans):
         begun = time.perf_counter()
-        cases = generate(strategy, budget[target], seed + 100 + offset)
+        cases = fc.examples(strategy, budget[target], seed + 100 + offset)
 
         def one(case, target=target, send=send):
             try:

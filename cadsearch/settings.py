@@ -116,6 +116,10 @@ class DeploymentSettings(_Section):
     # torch threads per replica; None: its CPU share (floor of num_cpus, at least 1), so that
     # replicas x threads never exceeds the cores Ray hands out
     torch_threads: int | None = Field(None, ge=1)
+    # seconds between Serve's health checks of a replica: Serve finds a dead one at the next
+    # check and only then starts another (Serve's default: 10; see
+    # docs/operations.md#a-replica-that-dies)
+    health_check_period_s: float = Field(2.0, gt=0)
 
 
 class EncoderDeploymentSettings(DeploymentSettings):

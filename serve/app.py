@@ -62,6 +62,7 @@ def deployment_options(section, *, batching: bool = False) -> dict[str, Any]:
     options: dict[str, Any] = {
         "ray_actor_options": {"num_cpus": section.num_cpus, "num_gpus": section.num_gpus},
         "max_ongoing_requests": section.max_ongoing_requests,
+        "health_check_period_s": section.health_check_period_s,
     }
     if section.min_replicas == section.max_replicas:
         options["num_replicas"] = section.max_replicas

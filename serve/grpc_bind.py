@@ -27,7 +27,11 @@ def grpc_address(address: str, host: str) -> str:
 
 
 def install() -> None:
-    """Make this process's Serve proxy add its gRPC address on ``$CADSEARCH_GRPC_HOST``."""
+    """Make this process's Serve proxy add its gRPC address on ``$CADSEARCH_GRPC_HOST``, and
+    answer a request whose replica died UNAVAILABLE (``serve.proxy_retry.grpc_unavailable``)."""
+    from serve.proxy_retry import grpc_unavailable
+
+    grpc_unavailable()
     host = os.environ.get(HOST_ENV)
     if not host:
         return

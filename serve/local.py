@@ -24,6 +24,7 @@ LOOPBACK_RAY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 # Serve's HTTP proxy stops a request this long after the ingress's own deadline
 # (serve.http_util.DeadlineMiddleware), which answers first with the typed 504
 PROXY_TIMEOUT_MARGIN_S = 5.0
+READY_TIMEOUT_S = 600.0  # a start waits this long for index-one's encoders
 
 
 def haproxy_on() -> bool:
@@ -77,15 +78,18 @@ def controller_options(settings) -> dict[str, Any]:
     """Serve's controller options: the environment of the controller and the proxies it starts.
 
     The gRPC proxy takes messages up to ``serve.limits.max_body_mb`` (HTTP's body limit; Ray's
-    default is 2 GiB) and listens on ``serve.host`` (``serve.grpc_bind``). Only a controller this
-    call creates gets them: a Serve that runs already keeps its own.
+    default is 2 GiB) and listens on ``serve.host`` (``serve.grpc_bind``); the HTTP proxy sends a
+    read again, or answers 503, when the ingress replica dies during it (``serve.proxy_retry``).
+    Only a controller this call creates gets them: a Serve that runs already keeps its own.
     """
     from serve.grpc_bind import HOST_ENV, SETUP_HOOK, SETUP_HOOK_ENV
+    from serve.proxy_retry import CALLBACK, CALLBACK_ENV
 
     env = {
         "RAY_SERVE_GRPC_MAX_MESSAGE_SIZE": str(int(settings.serve.limits.max_body_mb * 2**20)),
         HOST_ENV: settings.serve.host,
         SETUP_HOOK_ENV: SETUP_HOOK,
+        CALLBACK_ENV: CALLBACK,
     }
     return {"runtime_env": {"env_vars": env}}
 
@@ -137,17 +141,22 @@ def loopback_ray() -> None:
 def init_ray(settings, num_cpus: int | None = None) -> None:
     """Start a local Ray on loopback (``loopback_ray``), or join ``serve.ray_address`` (or
     ``$RAY_ADDRESS``), unless this process runs Ray already; refuses an exposed service without
-    keys (``check_exposure``) first."""
+    keys (``check_exposure``) first.
+
+    A local Ray is always a new one (Ray's ``address="local"``): given no address, Ray 2.60
+    joins the cluster that the machine's last ``ray start`` left in /tmp/ray, anyone's."""
     import ray
 
     check_exposure(settings)
     ask_for_haproxy(settings)
     if not ray.is_initialized():
-        if settings.serve.ray_address is None and not os.environ.get("RAY_ADDRESS"):
+        address = settings.serve.ray_address
+        if address is None and not os.environ.get("RAY_ADDRESS"):
             loopback_ray()
+            address = "local"
         ray.init(
-            address=settings.serve.ray_address,
-            num_cpus=num_cpus if settings.serve.ray_address is None else None,
+            address=address,
+            num_cpus=num_cpus if address == "local" else None,
             include_dashboard=False,
             log_to_driver=False,
         )
@@ -184,6 +193,10 @@ def start_service(
     serve.start(**options)
     app = build_app(AppArgs(config=config, overrides=overrides, user_configs=user_configs or {}))
     handle = serve.run(app, name=settings.serve.app_name, route_prefix="/")
+    # the PartPreparer loads index-one's encoders after it starts (serve.part_preparer): the
+    # service is up once they are
+    preparer = serve.get_deployment_handle("PartPreparer", settings.serve.app_name)
+    preparer.info.remote().result(timeout_s=READY_TIMEOUT_S)
     return settings, handle
 
 

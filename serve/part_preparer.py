@@ -10,13 +10,16 @@ the others keep answering (docs/security.md#mesh-preparation-budget).
 Index-one: the reindex job's own prepare stage (``prepare_row``) and encode stage
 (``EncodeParts.encode_rows``), so an uploaded part gets exactly the vectors the job would give
 it; it runs in the replica, one part at a time (the renderer is not thread-safe), in a worker
-thread (the event loop stays free).
+thread (the event loop stays free). Its encoders load in a thread once the replica has started,
+so that a replica started in place of a dead one prepares query meshes while they load
+(docs/operations.md#a-replica-that-dies); ``info`` (the ingress's readiness) waits for them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,8 @@ from serve.worker_pool import BudgetExceeded, WorkerCrashed, WorkerPool
 if TYPE_CHECKING:
     from cadsearch.settings import ServeLimits, Settings
     from encoders.geometry.options import RenderSettings
+
+log = logging.getLogger(__name__)
 
 
 def query_settings(settings: Settings, limits: ServeLimits) -> Settings:
@@ -97,14 +102,35 @@ class PartPreparer:
             warm=functools.partial(warm_renderer, query.render),
             fork_lock=self._lock,
         )
-        set_torch_threads(torch_threads)
-        self.encode_parts = EncodeParts(
-            settings.model.bundle,
-            device,
-            torch_threads,
-            settings.index.clip_runtime,
-            **kind_options(settings.index, CATEGORIES),
-        )
+        self._encoders_loaded = threading.Event()
+        self._encoders_error: BaseException | None = None
+
+        def load_encoders() -> None:
+            try:
+                with self._lock:  # no worker is forked while torch loads
+                    set_torch_threads(torch_threads)
+                    self.encode_parts = EncodeParts(
+                        settings.model.bundle,
+                        device,
+                        torch_threads,
+                        settings.index.clip_runtime,
+                        **kind_options(settings.index, CATEGORIES),
+                    )
+            except BaseException as e:
+                log.exception("index-one's encoders did not load")
+                self._encoders_error = e
+            finally:
+                self._encoders_loaded.set()
+
+        threading.Thread(target=load_encoders, name="load-encoders", daemon=True).start()
+
+    def _encoders(self):
+        """Index-one's EncodeParts, once its thread has loaded it."""
+        self._encoders_loaded.wait()
+        if self._encoders_error is not None:
+            error = self._encoders_error
+            raise RuntimeError(f"index-one's encoders did not load: {error}") from error
+        return self.encode_parts
 
     def __del__(self):
         pool = getattr(self, "pool", None)
@@ -138,9 +164,12 @@ class PartPreparer:
     def _index_row(self, row: dict[str, Any]) -> dict[str, Any]:
         from encoders.parts.prepare import prepare_row
 
+        encode_parts = self._encoders()
         with self._lock:
             prepared = prepare_row(row, self.settings)
-            return self.encode_parts.encode_rows([prepared])[0]
+            return encode_parts.encode_rows([prepared])[0]
 
-    def info(self) -> dict[str, Any]:
+    async def info(self) -> dict[str, Any]:
+        """The bundle, once index-one's encoders are loaded (the ingress's readiness)."""
+        await asyncio.to_thread(self._encoders)
         return {"bundle_id": self.bundle.id, "dim": self.bundle.embed_dim}

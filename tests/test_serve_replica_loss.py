@@ -1,10 +1,12 @@
 """A replica that dies during a request costs no 500: the ingress sends the call once more
-(``serve.handles.HandleEncoders``), and a second death answers 503 with Retry-After
-(docs/operations.md#a-replica-that-dies).
+(``serve.handles.HandleEncoders``), and a second death answers 503 with Retry-After; when the
+ingress replica itself dies, Serve's HTTP proxy sends a read once more and answers a write 503
+(``serve.proxy_retry``), its gRPC proxy UNAVAILABLE (docs/operations.md#a-replica-that-dies).
 
-A small app on the session's Serve (``served``): a FastAPI ingress with the service's own error
-handlers calls, through ``HandleEncoders``, an encoder whose replica exits in the middle of its
-first calls (``os._exit``, as a crash or an OOM kill ends a process).
+Small apps on the session's Serve (``served``, whose proxies run the service's middleware): a
+FastAPI ingress with the service's own error handlers calls, through ``HandleEncoders``, an
+encoder whose replica exits in the middle of its first calls (``os._exit``, as a crash or an OOM
+kill ends a process); ingresses that exit in the middle of a request themselves.
 """
 
 import os
@@ -20,9 +22,12 @@ from ray import serve
 
 from serve.errors import RETRY_AFTER_S, unavailable
 from serve.http_util import install_error_handlers
+from serve.proto import cad_retrieval_pb2 as pb
+from serve.proto import cad_retrieval_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 APP = "replica-loss"
+INGRESS_APP = "ingress-loss"
 # the replicas cannot import this test module: its classes travel by value
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -95,3 +100,87 @@ def test_a_second_death_is_a_503_with_retry_after(fault_url):
     # the replica Serve starts next answers
     again = httpx.post(f"{url}/twice", json={"texts": ["hex bolt"]}, timeout=120)
     assert again.status_code == 200, again.text
+
+
+ingress_app = FastAPI()
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0}, health_check_period_s=1)
+@serve.ingress(ingress_app)
+class DyingIngress:
+    """Exits during every odd call it takes (counted in a file: replicas come and go)."""
+
+    def __init__(self, calls_file: str):
+        self.calls_file = Path(calls_file)
+
+    def _call(self) -> dict:
+        with self.calls_file.open("a") as f:
+            f.write(".")
+        if self.calls_file.stat().st_size % 2:
+            os._exit(1)
+        return {"pid": os.getpid()}
+
+    @ingress_app.post("/v1/search")
+    async def search(self, request: Request):
+        return {**self._call(), "body": len(await request.body())}
+
+    @ingress_app.post("/v1/parts")
+    async def write(self, request: Request):
+        await request.body()
+        return self._call()
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0})
+class DyingGrpcIngress:
+    def FindSimilarModels(self, request):  # noqa: N802
+        os._exit(1)
+
+
+@pytest.fixture(scope="module")
+def dying_ingress(served, tmp_path_factory):
+    calls = tmp_path_factory.mktemp("ingress-loss") / "calls"
+    calls.write_text("")
+    serve.run(DyingIngress.bind(str(calls)), name=INGRESS_APP, route_prefix=f"/{INGRESS_APP}")
+    grpc_app = f"{INGRESS_APP}-grpc"
+    serve.run(DyingGrpcIngress.bind(), name=grpc_app, route_prefix=f"/{grpc_app}")
+    try:
+        yield f"{served.http_url}/{INGRESS_APP}", calls, grpc_app
+    finally:
+        serve.delete(INGRESS_APP)
+        serve.delete(grpc_app)
+
+
+def test_a_read_whose_ingress_dies_is_sent_again_by_the_proxy(dying_ingress):
+    url, calls, _ = dying_ingress
+    body = b"x" * 100_000
+    response = httpx.post(f"{url}/v1/search", content=body, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.json()["body"] == len(body), "the second try got the whole body again"
+    assert calls.read_text() == "..", "the first replica died, its replacement answered"
+
+
+def test_a_write_whose_ingress_dies_is_a_503_with_retry_after(dying_ingress):
+    url, calls, _ = dying_ingress
+    before = len(calls.read_text())
+    response = httpx.post(f"{url}/v1/parts", content=b"part", timeout=120)
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == str(RETRY_AFTER_S)
+    error = response.json()["error"]
+    assert error["code"] == "unavailable" and "may have been applied" in error["message"], error
+    assert len(calls.read_text()) == before + 1, "a write is not sent twice"
+
+
+def test_a_grpc_call_whose_ingress_dies_is_unavailable(served, dying_ingress):
+    import grpc
+
+    *_, grpc_app = dying_ingress
+    with grpc.insecure_channel(served.grpc_target) as channel:
+        stub = pb_grpc.CADRetrievalServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.FindSimilarModels(
+                pb.SimilarModelsRequest(text_query="hex bolt"),
+                metadata=(("application", grpc_app),),
+                timeout=120,
+            )
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, raised.value.details()
+    assert "retry in" in raised.value.details() and "actor" not in raised.value.details()

@@ -721,3 +721,27 @@ def grpc_index_requests(draw, mesh_seeds_: dict[str, tuple[str, bytes]]):
     request.tags.extend(draw(st.lists(texts, max_size=3)))
     request.use_creo_rendering = draw(one_in(10))
     return request
+
+
+def examples(strategy: st.SearchStrategy, n: int, seed: int) -> list:
+    """n examples of a strategy: hypothesis's generation phase only, reproducible by seed (the
+    benches send them: bench/fuzz.py, bench/soak.py)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as with_seed
+
+    drawn: list = []
+
+    @with_seed(seed)
+    @settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(case):
+        drawn.append(case)
+
+    draw()
+    return drawn
