@@ -7,7 +7,20 @@ small STL (PartPreparer renders 10 views; ImageEncoder and GeometryEncoder encod
 sent twice in a run (warm-up included), so the ingress's cache of query vectors never answers one.
 Then image-embed requests of one image each at concurrency 32 with batching (the ingress merges
 concurrent requests' images into one call, the ImageEncoder's ``@serve.batch`` forms batches of
-what reaches it) and with ``serve.image.max_batch_size: 1`` (both off): ``embed_batch_gain``.
+what reaches it) and with ``serve.image.max_batch_size: 1`` (both off): ``embed_batch_gain``, the
+service's CPU an image unbatched over batched (``embed_batch_qps_gain``: the same by queries/s).
+
+The cost of a search (issue 16's ``bench/serve.py``: a script of that name would hide the
+``serve`` package from itself): every run also reads the CPU time of all the service's processes
+(the driver and its process tree: GCS, raylet, agents, Serve's controller, proxies, HAProxy,
+replicas and the processes they start; bench/helpers/process_cpu.py), the load generator
+excluded. Their idle background is measured in two quiet windows (``idle_cpu_ms_per_s``) and
+subtracted over each run's seconds; divided by the run's requests, at c=8, that is a search's
+CPU, set against the same queries run one at a time in one process on the same shard after the
+service has stopped (``SearchService`` with the towers called directly:
+bench/helpers/in_process.py): ``{id,text,mesh}_search_cpu_ratio``; p50 at c=1 against the
+in-process p50: ``{id,text,mesh}_search_p50_ratio``. ``--variant`` measures the id and text
+searches again in the same run under other user_configs or settings (side by side).
 
 Ray Serve has two ingress modes: the default proxy, and HAProxy in front of replicas that serve
 HTTP themselves (``RAY_SERVE_ENABLE_HA_PROXY=1 RAY_SERVE_THROUGHPUT_OPTIMIZED=1``). The ceiling is
@@ -46,10 +59,27 @@ MODES = {"default": {}, "haproxy": HAPROXY_ENV}  # the service's `serve.haproxy`
 CONCURRENCY = (1, 8, 32)
 TARGETS = ("echo", "id_search", "text_search", "mesh_search")
 CATALOG_PARTS = {False: 2000, True: 500}  # full / quick
-# (max requests, max seconds) of one measured run: full / quick
+# (max requests, max seconds) of one measured run by concurrency: full / quick; c=8 is the run
+# whose CPU a request is taken from, c=1 the one whose p50
 BUDGET = {
-    False: {"fast": {1: (300, 6), 8: (1500, 8), 32: (3000, 10)}, "mesh": (60, 12)},
-    True: {"fast": {1: (30, 0.8), 8: (120, 0.8), 32: (240, 1.2)}, "mesh": (6, 1.5)},
+    False: {
+        "fast": {1: (300, 6), 8: (1500, 8), 32: (3000, 10)},
+        "mesh": {1: (30, 8), 8: (60, 12), 32: (60, 12)},
+        "embed": (3000, 10),
+    },
+    True: {
+        "fast": {1: (60, 1.5), 8: (400, 3.0), 32: (240, 1.2)},
+        "mesh": {1: (4, 1.5), 8: (24, 4.0), 32: (6, 1.5)},
+        "embed": (400, 3.0),
+    },
+}
+CPU_CONCURRENCY = 8  # the runs whose service CPU a request is taken from
+IDLE_S = {False: 10.0, True: 3.0}  # each of the two quiet windows: full / quick
+VARIANT_SETTLE_S = 5.0  # after a variant's start: restarted replicas finish their start-up
+# queries of each kind the in-process reference times (after 3 of warm-up): full / quick
+REFERENCE_QUERIES = {
+    False: {"id_search": 500, "text_search": 300, "mesh_search": 30},
+    True: {"id_search": 150, "text_search": 100, "mesh_search": 10},
 }
 KINDS = ["hex bolt", "socket head cap screw", "flat washer", "hex nut", "dowel pin",
          "ball bearing", "spur gear", "pipe elbow", "angle bracket", "shaft collar"]  # fmt: skip
@@ -60,16 +90,25 @@ MATERIALS = ["steel 8.8", "stainless A2", "brass", "aluminium 6061", "POM"]
 
 
 async def _measure(
-    clients: list, requests: list, concurrency: int, total: int, seconds: float, start: int = 0
+    clients: list,
+    requests: list,
+    concurrency: int,
+    total: int,
+    seconds: float,
+    start: int = 0,
+    service=None,
 ) -> dict:
     """At most ``total`` requests in ``seconds``, from ``requests[start]`` on (cycling); worker
-    ``i`` sends on ``clients[i]``, its own connection."""
+    ``i`` sends on ``clients[i]``, its own connection. With ``service`` (a ServiceCpu), the CPU
+    seconds its processes spent meanwhile, by role."""
     import httpx
+    from helpers.process_cpu import cpu_between
 
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     next_index = start
     total += start
+    service_before = service.snapshot() if service is not None else None
     cpu_started = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
@@ -93,6 +132,11 @@ async def _measure(
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
+    out = {}
+    if service is not None:
+        by_role = cpu_between(service_before, service.snapshot())
+        out["service_cpu_s"] = round(sum(by_role.values()), 4)
+        out["service_cpu_s_by_role"] = {k: round(v, 4) for k, v in sorted(by_role.items())}
     return {
         "concurrency": concurrency,
         "requests": len(latencies),
@@ -105,38 +149,75 @@ async def _measure(
         # the load generator's own CPU, as a share of one core: near 1 it shares the machine's
         # cores with Serve as an equal, and a leaner client would raise the queries/s
         "loadgen_cpu": round(cpu / elapsed, 2),
+        **out,
+    }
+
+
+async def _idle(service, seconds: float) -> dict:
+    """The service's CPU while nothing is sent for ``seconds``: its background."""
+    from helpers.process_cpu import cpu_between
+
+    before = service.snapshot()
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    by_role = cpu_between(before, service.snapshot())
+    elapsed = time.perf_counter() - started
+    return {
+        "seconds": round(elapsed, 3),
+        "cpu_ms_per_s": round(sum(by_role.values()) * 1000 / elapsed, 2),
+        "cpu_ms_per_s_by_role": {
+            k: round(v * 1000 / elapsed, 2) for k, v in sorted(by_role.items())
+        },
     }
 
 
 async def _run_load(spec: dict) -> dict[str, list[dict]]:
     """One keep-alive connection per concurrent worker (an httpx client each), all opened
-    before anything is measured; then each target of the spec in turn: a warm-up (its first 4
-    requests: every replica on the path), then its runs (concurrency, max requests, max
-    seconds), each on the requests after the ones taken before it.
+    before anything is measured; then a warm-up of each target of the spec (its first 4
+    requests: every replica on the path), a quiet window (the service's idle CPU), each target's
+    runs (concurrency, max requests, max seconds) on the requests after the ones taken before,
+    and a second quiet window. With ``spec["service"]`` (the driver's pid, the Ray session's
+    name) every run and window reads the CPU of the service's processes, this one excluded.
 
     One client per connection, not one client with a pool of them: httpx's bookkeeping grows
     with the pool, and a pool of 32 connections capped the echo ceiling well below what Serve
     serves (docs/benchmarks.md#benchservingpy)."""
     import httpx
+    from helpers.process_cpu import ServiceCpu
 
+    found = spec.get("service")
+    service = None
+    if found:
+        service = ServiceCpu(found["root_pid"], found.get("session"), exclude=[os.getpid()])
     top = max(run[0] for plan in spec["plans"].values() for run in plan["runs"])
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=120) for _ in range(top)
     ]
-    out = {}
+    out: dict = {}
     try:
         await asyncio.gather(*(client.get("/healthz") for client in clients))  # connections
-        for name, plan in spec["plans"].items():
-            requests = [
+        plans = {
+            name: [
                 (r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
                 for r in plan["requests"]
             ]
+            for name, plan in spec["plans"].items()
+        }
+        for requests in plans.values():
             await _measure(clients, requests, 4, 4, 60)
+        idle = []
+        if service is not None and spec.get("idle_s"):
+            idle.append(await _idle(service, spec["idle_s"]))
+        for name, plan in spec["plans"].items():
             taken, out[name] = 4, []
             for run in plan["runs"]:
-                out[name].append(await _measure(clients, requests, *run, start=taken))
-                taken += out[name][-1]["requests"]
+                measured = await _measure(clients, plans[name], *run, start=taken, service=service)
+                out[name].append(measured)
+                taken += measured["requests"]
+        if idle:
+            idle.append(await _idle(service, spec["idle_s"]))
+            out["_idle"] = idle
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     return out
@@ -147,13 +228,19 @@ def load(spec_path: str) -> None:
     print(json.dumps(asyncio.run(_run_load(spec))), flush=True)
 
 
-def run_load(port: int, plans: dict[str, tuple[list[dict], list[tuple]]]) -> dict[str, list]:
+def run_load(
+    port: int, plans: dict[str, tuple[list[dict], list[tuple]]], service: dict | None = None
+) -> dict[str, list]:
     """Bounded measurements of each target, ``{name: (requests, runs)}`` with runs of
-    (concurrency, max requests, max seconds), in one separate load-generator process."""
+    (concurrency, max requests, max seconds), in one separate load-generator process; with
+    ``service`` (``root_pid``, ``session``, ``idle_s``) the service's CPU too (``_run_load``)."""
     spec = {
         "url": f"http://127.0.0.1:{port}",
         "plans": {name: {"requests": r, "runs": runs} for name, (r, runs) in plans.items()},
     }
+    if service is not None:
+        spec["service"] = service
+        spec["idle_s"] = service.get("idle_s", 0)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
     try:
@@ -161,7 +248,9 @@ def run_load(port: int, plans: dict[str, tuple[list[dict], list[tuple]]]) -> dic
             [sys.executable, str(Path(__file__).resolve()), "--load", f.name],
             capture_output=True,
             text=True,
-            timeout=sum(run[2] + 60 for _, runs in plans.values() for run in runs) + 120,
+            timeout=sum(run[2] + 60 for _, runs in plans.values() for run in runs)
+            + 2 * spec.get("idle_s", 0)
+            + 120,
             check=True,
         )
     finally:
@@ -202,12 +291,12 @@ def mesh_request(stl: bytes) -> dict:
     return http_request("POST", "/v1/search", body, f"multipart/form-data; boundary={boundary}")
 
 
-def texts(n: int) -> list[str]:
-    """n distinct part descriptions."""
+def texts(n: int, start: int = 0) -> list[str]:
+    """n distinct part descriptions (the ``start``-th on)."""
     return [
         f"{KINDS[i % len(KINDS)]} M{3 + i % 17} x {8 + 2 * (i // 50)} mm, "
         f"{MATERIALS[(i // len(KINDS)) % len(MATERIALS)]}, variant {i}"
-        for i in range(n)
+        for i in range(start, start + n)
     ]
 
 
@@ -254,7 +343,33 @@ def wait_running(app: str, timeout_s: float = 300) -> None:
         time.sleep(0.2)
 
 
-def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -> None:
+async def deployment_info(name: str, app: str = "cadsearch") -> dict:
+    """A deployment's ``info()``, from an event loop: Serve's throughput-optimized mode (HAProxy)
+    routes a handle's calls on the loop that makes them."""
+    from ray import serve
+
+    return await serve.get_deployment_handle(name, app).info.remote()
+
+
+def merged(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` merged in, nested dicts key by key."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def child(
+    mode: str,
+    root: str,
+    quick: bool,
+    out_path: str,
+    run_service: bool,
+    variants: dict[str, dict] | None = None,
+) -> None:
     import ray
     from helpers.echo import Echo
     from ray import serve
@@ -263,11 +378,7 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
     from serve.local import http_options, start_service
 
     budget = BUDGET[quick]
-    overrides = {
-        "store": {"backend": "edge", "path": str(Path(root) / "qdrant")},
-        "views": {"kind": "local", "path": str(Path(root) / "views")},
-        "serve": {"grpc_port": None, "protect_embed": False},
-    }
+    overrides = service_overrides(Path(root))
     port = _free_port()
     result: dict = {"mode": mode, "targets": {}}
     started = time.perf_counter()
@@ -280,11 +391,14 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
     start_service("local", overrides, http_port=port, num_cpus=2)
     wait_running("echo")
     result["startup_s"] = round(time.perf_counter() - started, 1)
+    if run_service:  # its batching, as measured on this device when it started
+        image = asyncio.run(deployment_info("ImageEncoder"))
+        result["image_encoder"] = {k: image.get(k) for k in ("batch_gain", "max_batch_size")}
     part_ids = json.loads((Path(root) / "part_ids.json").read_text())
 
     def runs(name: str) -> list[tuple]:
         return [
-            (c, *(budget["mesh"] if name == "mesh_search" else budget["fast"][c]))
+            (c, *(budget["mesh"][c] if name == "mesh_search" else budget["fast"][c]))
             for c in CONCURRENCY
         ]
 
@@ -301,34 +415,131 @@ def child(mode: str, root: str, quick: bool, out_path: str, run_service: bool) -
         )
         plans["mesh_search"] = ([mesh_request(small_stl())], runs("mesh_search"))
         png = base64.b64encode(query_png()).decode()
-        embed = ([json_request("/v1/embed/image", {"images": [png]})], [(32, *budget["fast"][32])])
+        embed = ([json_request("/v1/embed/image", {"images": [png]})], [(32, *budget["embed"])])
         plans["embed"] = embed
-    measured = run_load(port, plans)
+    service = None
+    if run_service:  # the service's CPU: this process's tree, its Ray session
+        from ray._private import worker
+
+        session = worker.global_worker.node.session_name
+        service = {"root_pid": os.getpid(), "session": session, "idle_s": IDLE_S[quick]}
+    measured = run_load(port, plans, service)
+    if "_idle" in measured:
+        result["idle"] = measured.pop("_idle")
     for name in TARGETS:
         if name in measured:
             result["targets"][name] = {
                 str(c): run for c, run in zip(CONCURRENCY, measured[name], strict=True)
             }
+    result["variants"] = {}
+    taken_texts = len(distinct) if run_service else 0
+    for name, variant in (variants or {}).items() if run_service else ():
+        # the same id and text searches with the variant's user_configs (applied live:
+        # reconfigure) and settings (a changed ingress restarts), the service's idle CPU as
+        # measured above
+        user_configs = variant.get("user_configs", {})
+        changed = merged(overrides, variant.get("settings", {}))
+        start_service("local", changed, http_port=port, user_configs=user_configs)
+        time.sleep(VARIANT_SETTLE_S)  # replicas that restarted finish starting (their workers)
+        cost_runs = {
+            target: [run for run in runs(target) if run[0] in (1, CPU_CONCURRENCY)]
+            for target in ("id_search", "text_search")
+        }
+        fresh = texts(requests_needed(cost_runs["text_search"]), start=taken_texts)
+        taken_texts += len(fresh)
+        found = run_load(
+            port,
+            {
+                "id_search": (plans["id_search"][0], cost_runs["id_search"]),
+                "text_search": (
+                    [json_request("/v1/search", {"text": t, "top_k": 10}) for t in fresh],
+                    cost_runs["text_search"],
+                ),
+            },
+            service,
+        )
+        result["variants"][name] = {
+            **variant,
+            "idle": found.pop("_idle"),
+            "targets": {
+                target: {
+                    str(run[0]): m for run, m in zip(cost_runs[target], found[target], strict=True)
+                }
+                for target in cost_runs
+            },
+        }
+        print(f"variant {name}: done", file=sys.stderr, flush=True)
     if run_service:
         (batched,) = measured["embed"]
         # serve.image.max_batch_size 1: the ImageEncoder's @serve.batch (a user_config change,
         # applied live) and the ingress's merged image calls (a new ingress replica) both off
         unbatched = {**overrides, "serve": {**overrides["serve"], "image": {"max_batch_size": 1}}}
         start_service("local", unbatched, http_port=port)
-        (single,) = run_load(port, {"embed": embed})["embed"]
+        time.sleep(VARIANT_SETTLE_S)  # the restarted PartPreparer's workers (its settings changed)
+        (single,) = run_load(port, {"embed": embed}, {**service, "idle_s": 0})["embed"]
         result["embed_image_c32"] = {"batched": batched, "max_batch_size_1": single}
     Path(out_path).write_text(json.dumps(result))
     ray.shutdown()  # the whole local cluster goes; serve.shutdown() first waits up to 30 s
 
 
-def run_child(mode: str, root: Path, quick: bool, run_service: bool) -> dict:
+def run_child(
+    mode: str, root: Path, quick: bool, run_service: bool, variants: dict | None = None
+) -> dict:
     out = root / f"result-{mode}.json"
     env = {**os.environ, **MODES[mode]}
+    if mode == "haproxy":  # free ports: HAProxy's fixed ones may be another service's here
+        for name in ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT"):
+            env.setdefault(name, str(_free_port()))
     # run as a script: Ray's workers get bench/ on their path, so they import helpers/echo.py
     argv = [str(Path(__file__).resolve()), "--child", mode, "--root", str(root), "--out", str(out)]
     argv += ["--quick"] * quick + ["--no-service"] * (not run_service)
+    if variants:
+        argv += ["--variants", json.dumps(variants)]
     repo = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, *argv], cwd=repo, env=env, check=True, timeout=1200)
+    return json.loads(out.read_text())
+
+
+def service_overrides(root: Path) -> dict:
+    """The settings overrides of the bench's service (and of the in-process reference)."""
+    return {
+        "store": {"backend": "edge", "path": str(root / "qdrant")},
+        "views": {"kind": "local", "path": str(root / "views")},
+        "serve": {"grpc_port": None, "protect_embed": False},
+    }
+
+
+def reference(root: str, quick: bool, out_path: str) -> None:
+    """The service's id, text and mesh searches in this process (bench/helpers/in_process.py),
+    over the catalog the service searched (its shard free again): CPU and wall time a query."""
+    from helpers.in_process import open_reference, run_reference
+
+    from cadsearch.settings import load_settings
+
+    counts = REFERENCE_QUERIES[quick]
+    part_ids = json.loads((Path(root) / "part_ids.json").read_text())
+    stl = small_stl()
+    plans = {
+        "id_search": [{"part_id": pid, "top_k": 10} for pid in part_ids[: counts["id_search"]]],
+        "text_search": [{"text": t, "top_k": 10} for t in texts(counts["text_search"])],
+        "mesh_search": [
+            {"mesh": stl, "mesh_filename": "q.stl", "top_k": 10}
+            for _ in range(counts["mesh_search"])
+        ],
+    }
+    service = open_reference(load_settings("local", **service_overrides(Path(root))))
+    try:
+        Path(out_path).write_text(json.dumps(run_reference(service, plans)))
+    finally:
+        service.close()
+
+
+def run_reference_process(root: Path, quick: bool) -> dict:
+    out = root / "reference.json"
+    argv = [str(Path(__file__).resolve()), "--reference", "--root", str(root), "--out", str(out)]
+    repo = Path(__file__).resolve().parents[1]
+    argv += ["--quick"] * quick
+    subprocess.run([sys.executable, *argv], cwd=repo, check=True, timeout=600)
     return json.loads(out.read_text())
 
 
@@ -398,6 +609,8 @@ def summary(results: dict[str, dict], quick: bool) -> dict:
         for c, run in runs.items()
     }
     embed = service["embed_image_c32"]
+    idle_by_role = _idle_by_role(service)
+    cpu = {name: _per_request_ms(run, idle_by_role) for name, run in embed.items()}
     errors = sum(v["errors"] for v in table.values())
     errors += embed["batched"]["errors"] + embed["max_batch_size_1"]["errors"]
     return {
@@ -416,10 +629,99 @@ def summary(results: dict[str, dict], quick: bool) -> dict:
             "batched": embed["batched"]["qps"],
             "max_batch_size_1": embed["max_batch_size_1"]["qps"],
         },
-        "embed_batch_gain": round(embed["batched"]["qps"] / embed["max_batch_size_1"]["qps"], 3),
+        "embed_cpu_ms_per_image": cpu,
+        # the service's CPU an image, unbatched over batched: what the batching saves whatever
+        # else runs on the machine (on shared cores the q/s follow the scheduler's share)
+        "embed_batch_gain": round(cpu["max_batch_size_1"] / cpu["batched"], 3),
+        "embed_batch_qps_gain": round(
+            embed["batched"]["qps"] / embed["max_batch_size_1"]["qps"], 3
+        ),
+        "image_encoder": service.get("image_encoder"),
         "errors": errors,
         "startup_s": {mode: r["startup_s"] for mode, r in results.items()},
     }
+
+
+NOT_SERVICE = ("Echo",)  # the bench's own replica in the service's Ray session
+COST_TARGETS = ("id_search", "text_search", "mesh_search")
+
+
+def _service_roles(by_role: dict[str, float]) -> dict[str, float]:
+    return {role: v for role, v in by_role.items() if role not in NOT_SERVICE}
+
+
+def _idle_by_role(service: dict) -> dict[str, float]:
+    """The service's idle CPU ms a second by role: the mean of its quiet windows."""
+    windows = [_service_roles(w["cpu_ms_per_s_by_role"]) for w in service["idle"]]
+    roles = sorted({role for window in windows for role in window})
+    return {r: sum(w.get(r, 0.0) for w in windows) / len(windows) for r in roles}
+
+
+def _per_request_ms(run: dict, idle_by_role: dict) -> float:
+    """The service's CPU ms a request of a run, less each role's idle rate over its seconds."""
+    spent = _service_roles(run["service_cpu_s_by_role"])
+    n, seconds = max(1, run["requests"]), run["seconds"]
+    net = sum(v * 1000 - idle_by_role.get(r, 0.0) * seconds for r, v in spent.items())
+    return round(net / n, 2)
+
+
+def _costs(targets: dict, idle_by_role: dict, in_process: dict, names: tuple) -> dict:
+    """CPU ms a request at c=CPU_CONCURRENCY (by role, and in total) and at c=1, less each
+    role's idle rate over the run's seconds; p50 at c=1; their ratios to the in-process query."""
+
+    def net_ms(run: dict) -> dict[str, float]:
+        spent = _service_roles(run["service_cpu_s_by_role"])
+        n, seconds = max(1, run["requests"]), run["seconds"]
+        return {r: (v * 1000 - idle_by_role.get(r, 0.0) * seconds) / n for r, v in spent.items()}
+
+    out: dict = {
+        "cpu_ms_per_request": {},
+        "cpu_ms_per_request_by_role": {},
+        "cpu_ms_per_request_c1": {},
+        "p50_ms_c1": {},
+    }
+    for name in names:
+        net = net_ms(targets[name][str(CPU_CONCURRENCY)])
+        out["cpu_ms_per_request"][name] = round(sum(net.values()), 2)
+        out["cpu_ms_per_request_by_role"][name] = {
+            r: round(v, 2) for r, v in sorted(net.items(), key=lambda kv: -kv[1])
+        }
+        out["cpu_ms_per_request_c1"][name] = round(sum(net_ms(targets[name]["1"]).values()), 2)
+        out["p50_ms_c1"][name] = targets[name]["1"]["p50_ms"]
+    for name in names:
+        reference = in_process[name]["cpu_ms_per_query"]
+        out[f"{name}_cpu_ratio"] = round(out["cpu_ms_per_request"][name] / reference, 3)
+    for name in names:
+        reference = in_process[name]["p50_ms"]
+        out[f"{name}_p50_ratio"] = round(out["p50_ms_c1"][name] / reference, 3)
+    return out
+
+
+def cost_summary(service: dict, in_process: dict) -> dict:
+    """CPU a request of the service's processes at c=CPU_CONCURRENCY, less their idle background
+    over the run's seconds, against the same query in one process; p50 at c=1 against it."""
+    idle_by_role = _idle_by_role(service)
+    windows = [_service_roles(w["cpu_ms_per_s_by_role"]) for w in service["idle"]]
+    return {
+        "idle_cpu_ms_per_s": round(sum(idle_by_role.values()), 1),
+        "idle_cpu_ms_per_s_windows": [round(sum(w.values()), 1) for w in windows],
+        "idle_cpu_ms_per_s_by_role": {
+            r: round(v, 1) for r, v in sorted(idle_by_role.items(), key=lambda kv: -kv[1])
+        },
+        "cpu_concurrency": CPU_CONCURRENCY,
+        "in_process": {name: in_process[name] for name in COST_TARGETS},
+        **_costs(service["targets"], idle_by_role, in_process, COST_TARGETS),
+    }
+
+
+def variant_summary(variant: dict, in_process: dict) -> dict:
+    """``cost_summary``'s figures of the id and text searches under a variant (its own quiet
+    windows: a settings change restarts replicas)."""
+    names = tuple(variant["targets"])
+    idle_by_role = _idle_by_role(variant)
+    costs = _costs(variant["targets"], idle_by_role, in_process, names)
+    given = {k: v for k, v in variant.items() if k not in ("targets", "idle")}
+    return {**given, "idle_cpu_ms_per_s": round(sum(idle_by_role.values()), 1), **costs}
 
 
 def main() -> None:
@@ -430,11 +732,26 @@ def main() -> None:
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--no-service", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--reference", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="also measure the id and text searches' cost under a variant: user_configs by "
+        "deployment (applied live) and settings overrides, e.g. "
+        'text_bf16=\'{"user_configs": {"TextEncoder": {"precision": "bf16"}}}\' or '
+        'no_inline=\'{"settings": {"serve": {"inline_text_items": 0}}}\'',
+    )
+    parser.add_argument("--variants", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         return load(args.load)
     if args.child:
-        return child(args.child, args.root, args.quick, args.out, not args.no_service)
+        variants = json.loads(args.variants) if args.variants else None
+        return child(args.child, args.root, args.quick, args.out, not args.no_service, variants)
+    if args.reference:
+        return reference(args.root, args.quick, args.out)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         root = Path(tmp)
@@ -443,9 +760,21 @@ def main() -> None:
         if not args.quick:  # the default proxy: echo only (its ceiling), then the service's mode
             results["default"] = run_child("default", root, args.quick, run_service=False)
             print(f"default proxy: {json.dumps(results['default'])}", file=sys.stderr)
-        results["haproxy"] = run_child("haproxy", root, args.quick, run_service=True)
+        variants = {}
+        for given in args.variant:
+            name, _, config = given.partition("=")
+            variants[name] = json.loads(config)
+        results["haproxy"] = run_child(
+            "haproxy", root, args.quick, run_service=True, variants=variants
+        )
         catalog.join()
+        # after the service is gone: its shard is free, and nothing else runs meanwhile
+        in_process = run_reference_process(root, args.quick)
+        print(f"in process: {json.dumps(in_process)}", file=sys.stderr)
     out = summary(results, args.quick)
+    out.update(cost_summary(results["haproxy"], in_process))
+    for name, variant in results["haproxy"].get("variants", {}).items():
+        out.setdefault("variants", {})[name] = variant_summary(variant, in_process)
     out["total_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out))
 
