@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import numpy as np
 from ray import serve
 
 from encoders.onnx_towers import apply_runtime
-from serve.replica import RUNTIME_KEY, apply_batching, set_torch_threads
+from serve.replica import RUNTIME_KEY, apply_batching, least_time, set_torch_threads
 
 log = logging.getLogger(__name__)
 PRECISION_KEY = "precision"  # user_config key: "auto" (default), "fp32" or "bf16"
 PRECISIONS = ("auto", "fp32", "bf16")
+# query-like texts of the precision measurement (TextEncoder.resolve_precision): each alone, then
+# together, as queries reach the tower at low and high load
+PROBE_TEXTS = (
+    "hex bolt M8 x 40",
+    "socket head cap screw M4 x 20, stainless steel A2",
+    "deep groove ball bearing 6204 with rubber seals on both sides, 20 mm bore",
+    "flat washer 8.4 mm",
+    "spur gear module 1.5, 32 teeth",
+    "aluminium angle bracket 40 x 40 x 4 with two slotted holes",
+    "pipe elbow 90 degrees, 1/2 inch BSP",
+    "NEMA 17 stepper motor mounting plate",
+)
 
 
 def native_bf16() -> bool:
@@ -28,10 +41,11 @@ def native_bf16() -> bool:
 
 
 def text_precision(requested: str, device: str) -> str:
-    """The text tower's precision for queries: ``auto`` is bf16 on a CPU with native bf16 (faster
-    than fp32 there, with vectors that agree: docs/tuning.md#text-precision), else ClipEncoder's
-    ``auto`` (fp32 on CPU, bf16/fp16 on CUDA). Dynamic int8 is not offered: its vectors drift
-    too far from fp32's."""
+    """The text tower's precision for queries, before measuring: ``auto`` is bf16 on a CPU with
+    native bf16 (a candidate the replica measures against fp32: ``TextEncoder.resolve_precision``;
+    vectors that agree: docs/tuning.md#text-precision), else ClipEncoder's ``auto`` (fp32 on
+    CPU, bf16/fp16 on CUDA). Dynamic int8 is not offered: its vectors drift too far from
+    fp32's."""
     if requested not in PRECISIONS:
         raise ValueError(f"{PRECISION_KEY} must be one of {PRECISIONS}, got {requested!r}")
     if requested != "auto":
@@ -54,18 +68,48 @@ class TextEncoder:
         self.clip = self.bundle.load_clip(device, text_only=True, torch_threads=torch_threads)
         self.torch_threads = torch_threads
         self.batching: dict[str, Any] = {}
+        self.measured: dict[str, dict[str, float]] = {}  # runtime -> CPU ms by precision
         self._configure("auto", "auto", warm_up=True)
 
-    def _configure(self, requested: str, runtime: str, warm_up: bool) -> None:
-        """The precision, then the runtime it resolves with (bf16 runs on torch), then, when
-        either changed, one pass on what queries will run: the first bf16 pass builds its
-        kernels here, not in a user's query. bf16 chosen by ``auto`` that fails falls back to
-        ClipEncoder's own ``auto`` (fp32 on a CPU) and its runtime."""
+    def resolve_precision(self, requested: str, runtime: str) -> str:
+        """The precision queries run in: ``text_precision``, except where ``auto`` offers bf16
+        (a CPU with native bf16): there bf16 and ClipEncoder's ``auto`` (fp32, on ``runtime``'s
+        choice for it: ONNX Runtime where installed) are timed on PROBE_TEXTS, and the one that
+        took less CPU is kept (fp32 on a tie). Native bf16 is not always the faster: measured on
+        AVX512-BF16 without AMX, fp32 on ONNX Runtime took half the CPU of a single text
+        (docs/tuning.md#text-precision). Measured once per runtime asked for."""
         precision = text_precision(requested, self.device)
-        changed = warm_up or precision != self.clip.precision
+        if requested != "auto" or precision != "bf16" or not self.device.startswith("cpu"):
+            return precision
+        if runtime not in self.measured:
+            costs = {}
+            for candidate in ("bf16", "auto"):
+                self.clip.precision = candidate
+                apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads)
+                try:
+                    costs[candidate] = round(least_time(self._probe) * 1000, 2)
+                except RuntimeError as e:  # bf16 kernels missing: fp32 then
+                    log.warning("measuring %s text encoding failed (%s)", candidate, e)
+                    costs[candidate] = math.inf
+            self.measured[runtime] = costs
+        costs = self.measured[runtime]
+        return "bf16" if costs["bf16"] < costs["auto"] else "auto"
+
+    def _probe(self) -> None:
+        for text in PROBE_TEXTS:
+            self.clip.encode_text([text])
+        self.clip.encode_text(list(PROBE_TEXTS))
+
+    def _configure(self, requested: str, runtime: str, warm_up: bool) -> None:
+        """The precision (``resolve_precision``), then the runtime it resolves with (bf16 runs
+        on torch), then, when either changed, one pass on what queries will run: the first bf16
+        pass builds its kernels here, not in a user's query. bf16 chosen by ``auto`` that fails
+        falls back to ClipEncoder's own ``auto`` (fp32 on a CPU) and its runtime."""
+        before = (self.clip.precision, self.clip.runtime["text"])
+        precision = self.resolve_precision(requested, runtime)
+        changed = warm_up or precision != before[0]
         self.clip.precision = precision
-        before = self.clip.runtime["text"]
-        if apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads) != before:
+        if apply_runtime(self.clip, "text", runtime, self.device, self.torch_threads) != before[1]:
             changed = True
         if not changed:
             return
@@ -103,5 +147,6 @@ class TextEncoder:
             "replica": serve.get_replica_context().replica_id.unique_id,
             PRECISION_KEY: self.clip.precision,
             RUNTIME_KEY: self.clip.runtime["text"],
+            "measured_cpu_ms": self.measured,
             **self.batching,
         }

@@ -78,8 +78,9 @@ def test_bf16_text_vectors_match_fp32(text_clip):
 @pytest.mark.parametrize("native", [False, True], ids=["emulated-bf16", "native-bf16"])
 def test_text_encoder_warms_up_on_what_queries_will_run(monkeypatch, native):
     """The TextEncoder replica class itself (no cluster), as on a CPU with and without native
-    bf16 (which ``auto`` follows): a precision change re-resolves the runtime first (bf16 runs
-    on torch), then makes one pass on it; nothing changed, no pass."""
+    bf16 (where ``auto`` times bf16 against fp32 and keeps the one that took less CPU): a
+    precision change re-resolves the runtime first (bf16 runs on torch), then makes one pass on
+    it; nothing changed, no pass."""
     import torch
 
     import serve.text_encoder as text_encoder
@@ -91,8 +92,14 @@ def test_text_encoder_warms_up_on_what_queries_will_run(monkeypatch, native):
     try:
         encoder = TextEncoder.func_or_class("cad-mini")
         clip = encoder.clip
-        auto = text_precision("auto", "cpu")
-        assert auto == ("bf16" if native else "auto")
+        auto = encoder.resolve_precision("auto", "auto")
+        # measured where bf16 is native: the cheaper of the two, fp32 (auto) on a tie
+        assert bool(encoder.measured) == native
+        if native:
+            costs = encoder.measured["auto"]
+            assert auto == ("bf16" if costs["bf16"] < costs["auto"] else "auto")
+        else:
+            assert auto == "auto"
         assert (clip.precision, clip.runtime["text"]) == (auto, tower_runtime("auto", "cpu", auto))
         passes = []
         encode_text = clip.encode_text
