@@ -192,6 +192,10 @@ class ServeSettings(_Section):
     # replicas' HTTP ports, and HAProxy its stats (8404) and metrics (9101), on every interface
     haproxy: bool = False
     text: EncoderDeploymentSettings = EncoderDeploymentSettings()
+    # texts one call may hold to be encoded in the ingress itself, by a copy of the TextEncoder's
+    # tower that follows its precision and runtime, while that copy is idle and the TextEncoder
+    # runs on a CPU: no hop (docs/tuning.md#inline-text); 0: always the TextEncoder
+    inline_text_items: int = Field(8, ge=0)
     image: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
     geometry: EncoderDeploymentSettings = EncoderDeploymentSettings(max_batch_size=16)
     # mesh loading, point sampling and view rendering of uploads; index-one encoding

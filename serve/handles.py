@@ -1,5 +1,7 @@
 """The ingress's ``Encoders``: calls into the model deployments through their handles, with the
-vectors of recent query texts kept (a repeated query, a next page, skips the text encoder)."""
+vectors of recent query texts kept (a repeated query, a next page, skips the text encoder) and
+small text calls encoded in the ingress itself while the TextEncoder runs on a CPU
+(``InlineText``: no hop)."""
 
 from __future__ import annotations
 
@@ -140,6 +142,73 @@ class Coalescer:
             self._start_waiting()
 
 
+class InlineText:
+    """A copy of the TextEncoder's text tower in this process, for calls of at most
+    ``max_items`` texts while it encodes no other: such a call skips the hop to the deployment
+    and back (two processes woken, the texts and vectors serialized), the larger share of a
+    text query's CPU and latency on a CPU (docs/tuning.md#inline-text).
+
+    It mirrors the deployment: ``follow`` applies the precision and runtime a TextEncoder
+    replica reports (its ``info()``, its own choice for this device included), and the copy is
+    used only while what it runs matches, so both give the same vectors. Until the first
+    ``follow`` has loaded it, and while it changes, every call goes to the deployment.
+    """
+
+    def __init__(self, bundle: str, max_items: int = 8, threads: int = 1):
+        self.bundle = bundle
+        self.max_items = max(0, int(max_items))
+        self.threads = threads
+        self.clip = None
+        self.config: tuple[str, str] | None = None  # (precision, runtime) in force
+        self.refused: tuple[str, str] | None = None  # one this process could not run
+        self.busy = False
+        self.calls = 0  # calls encoded here
+
+    def takes(self, texts: list[str]) -> bool:
+        """Whether this call is encoded here: loaded, idle, and small enough."""
+        return self.config is not None and not self.busy and 0 < len(texts) <= self.max_items
+
+    async def encode(self, texts: list[str]) -> np.ndarray:
+        self.busy = True
+        self.calls += 1
+        try:
+            return await asyncio.to_thread(self.clip.encode_text, texts)
+        finally:
+            self.busy = False
+
+    def follow(self, precision: str, runtime: str) -> bool:
+        """Load the tower (once) and run it in ``precision`` on ``runtime`` (blocking: call it in
+        a thread); False, and the copy stays unused, when this process cannot run that (an ONNX
+        export refused)."""
+        from encoders.onnx_towers import OnnxTowerError, apply_runtime
+        from serve.replica import set_torch_threads
+
+        if self.config == (precision, runtime):
+            return True
+        self.config = None
+        if self.refused == (precision, runtime):
+            return False
+        if self.clip is None:
+            from encoders.bundle import load_bundle
+
+            set_torch_threads(self.threads)
+            self.clip = load_bundle(self.bundle).load_clip(
+                "cpu", text_only=True, torch_threads=self.threads
+            )
+        self.clip.precision = precision
+        try:
+            ran = apply_runtime(self.clip, "text", runtime, "cpu", self.threads)
+        except OnnxTowerError as e:
+            ran = str(e)
+        if ran != runtime:
+            log.warning("inline text off: %s/%s cannot run here (%s)", precision, runtime, ran)
+            self.refused = (precision, runtime)
+            return False
+        self.clip.encode_text(["warm up"])
+        self.config = (precision, runtime)
+        return True
+
+
 def calls_in_flight(section) -> int:
     """Encoder calls one ingress replica keeps in flight (settings.serve.text / image): with a
     fixed number of replicas, two per replica (one in a forward pass, one forming the next batch);
@@ -177,11 +246,44 @@ class HandleEncoders:
         text_call_items: int = 32,
         image_calls: int = 2,
         image_call_items: int = 16,
+        inline_text: InlineText | None = None,
+        inline_refresh_s: float = 10.0,
     ):
         self.handles = {"text": text, "image": image, "geometry": geometry, "preparer": preparer}
         self.text_cache = TextVectorCache(text_cache_size)
         self.text_calls = Coalescer(self._encode_texts_now, text_calls, text_call_items)
         self.image_calls = Coalescer(self._encode_images_now, image_calls, image_call_items)
+        self.inline_text = inline_text
+        self.inline_refresh_s = inline_refresh_s
+        self._following: asyncio.Task | None = None
+
+    async def sync_inline_text(self) -> None:
+        """Apply a TextEncoder replica's precision and runtime (a live user_config change
+        included) to ``inline_text``, loading it in a worker thread the first time; a failure
+        leaves the deployment answering every call."""
+        inline = self.inline_text
+        try:
+            info = await self._call("text", "info")
+            wanted = (info["precision"], info["runtime"])
+            if wanted != inline.config:
+                inline.config = None  # the deployment answers while the copy changes
+                await asyncio.to_thread(inline.follow, *wanted)
+        except Exception as e:  # a lost replica, a refused load
+            inline.config = None
+            log.warning("inline text encoding paused: %s: %s", type(e).__name__, e)
+
+    def start_following(self) -> None:
+        """``sync_inline_text`` every ``inline_refresh_s`` from now on, in a task of the running
+        event loop; once is enough (later calls do nothing)."""
+        if self.inline_text is None or self._following is not None:
+            return
+
+        async def follow() -> None:
+            while True:
+                await asyncio.sleep(self.inline_refresh_s)
+                await self.sync_inline_text()
+
+        self._following = asyncio.get_running_loop().create_task(follow())
 
     async def _call(self, name: str, method: str, *args: Any) -> Any:
         handle = self.handles[name]
@@ -208,9 +310,12 @@ class HandleEncoders:
         )
 
     async def text(self, texts: list[str]) -> np.ndarray:
+        self.start_following()
         return await self.text_cache.encode(texts, self.text_calls)
 
     async def _encode_texts_now(self, texts: list[str]) -> np.ndarray:
+        if self.inline_text is not None and self.inline_text.takes(texts):
+            return await self.inline_text.encode(texts)
         return await self._call("text", "encode", texts)
 
     async def image(self, images: list[bytes]) -> np.ndarray:

@@ -11,6 +11,7 @@ Ray Serve's ingress wrapper hides the module globals that string annotations wou
 import asyncio
 import functools
 import gc
+import logging
 import time
 from typing import Annotated
 
@@ -51,6 +52,9 @@ from serve.urls import absolute_urls
 from serve.web import add_web_ui
 from serve.writer_api import add_writer_api, announce_holder, withdraw_holder
 
+log = logging.getLogger(__name__)
+# seconds the ingress waits at start for its inline text copy (the TextEncoder's answer, the load)
+INLINE_TEXT_WAIT_S = 120.0
 app = FastAPI(
     title="cadsearch",
     version="0.1.0",
@@ -102,19 +106,25 @@ def _open_service(settings, encoders, service_class, wait_s: float = 60.0):
 class SearchIngress:
     """The search service's front door: HTTP under FastAPI, gRPC methods by RPC name."""
 
-    def __init__(
+    async def __init__(
         self, settings_json: str, key_digests: tuple[str, ...], text, image, geometry, preparer
     ):
         """key_digests : SHA-256 digests of the API keys, read by the driver that built the app
         (serve.auth.key_digests), never this replica's environment: a node started without the
-        keys serves with the driver's keys all the same."""
+        keys serves with the driver's keys all the same.
+
+        Async: the inline text copy (serve.handles.InlineText) follows a TextEncoder replica,
+        which it asks before this replica is ready (at most INLINE_TEXT_WAIT_S)."""
         from cadsearch.settings import settings_from_json
-        from serve.handles import HandleEncoders, calls_in_flight
+        from serve.handles import HandleEncoders, InlineText, calls_in_flight
         from serve.service import SearchService
 
         self.settings = settings_from_json(settings_json)
         self.serve_settings = self.settings.serve
         self.key_digests = tuple(key_digests)
+        inline = None
+        if self.serve_settings.inline_text_items > 0 and self.serve_settings.text.num_gpus == 0:
+            inline = InlineText(self.settings.model.bundle, self.serve_settings.inline_text_items)
         encoders = HandleEncoders(
             text,
             image,
@@ -124,6 +134,7 @@ class SearchIngress:
             text_call_items=self.serve_settings.text.max_batch_size,
             image_calls=calls_in_flight(self.serve_settings.image),
             image_call_items=self.serve_settings.image.max_batch_size,
+            inline_text=inline,
         )
         self.service = _open_service(self.settings, encoders, SearchService)
         app.state.max_body_bytes = int(self.serve_settings.limits.max_body_mb * 2**20)
@@ -133,6 +144,14 @@ class SearchIngress:
         app.state.service = self.service
         self.holder = announce_holder(self.settings, self.service.store)
         preload()
+        if inline is not None:  # loaded now, not in the first text queries
+            try:
+                await asyncio.wait_for(encoders.sync_inline_text(), INLINE_TEXT_WAIT_S)
+            except TimeoutError:
+                log.warning(
+                    "inline text copy not ready in %s s: it follows later", INLINE_TEXT_WAIT_S
+                )
+            encoders.start_following()
         # what is loaded by now lives as long as the replica: the collector stops scanning it
         # (collections took a visible share of a search's CPU: docs/tuning.md#ingress)
         gc.freeze()

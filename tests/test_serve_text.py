@@ -249,3 +249,69 @@ def test_calls_in_flight_follow_the_replicas():
     assert calls_in_flight(load_settings("local").serve.text) == 2  # 1 replica, fixed
     production = load_settings("production").serve.text  # autoscaled: target x max replicas
     assert calls_in_flight(production) == 8 * production.max_replicas
+
+
+# -- the inline copy of the text tower in the ingress -------------------------------------------
+
+
+class RecordingMethod:
+    """A deployment method as a handle shows it (``.remote(...)`` is awaited), recording calls."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.calls: list[tuple] = []
+
+    def remote(self, *args):
+        self.calls.append(args)
+
+        async def answer():
+            return self.answer(*args)
+
+        return answer()
+
+
+class TextHandle:
+    """The TextEncoder's handle methods the ingress calls, answered by a TextEncoder class."""
+
+    def __init__(self, encoder):
+        clip = encoder.clip
+        self.encode = RecordingMethod(clip.encode_text)
+        self.info = RecordingMethod(
+            lambda: {"precision": clip.precision, "runtime": clip.runtime["text"]}
+        )
+
+
+def test_inline_text_follows_the_text_encoder_and_takes_small_idle_calls():
+    """The ingress's copy of the text tower (``InlineText``): unused until it follows the
+    TextEncoder's precision and runtime; then a call of at most ``max_items`` texts while the
+    copy is idle is encoded in this process, with the TextEncoder's vectors; a larger call, or
+    one while the copy is busy, goes to the deployment."""
+    import torch
+
+    from serve.handles import HandleEncoders, InlineText
+    from serve.text_encoder import TextEncoder
+
+    threads = torch.get_num_threads()
+    try:
+        encoder = TextEncoder.func_or_class("cad-mini")
+        handle = TextHandle(encoder)
+        inline = InlineText("cad-mini", max_items=2)
+        encoders = HandleEncoders(handle, None, None, None, text_cache_size=0, inline_text=inline)
+
+        async def main():
+            await encoders.text(["hex nut M8"])  # not loaded yet: the deployment
+            assert len(handle.encode.calls) == 1 and inline.calls == 0
+            await encoders.sync_inline_text()
+            assert inline.config == (encoder.clip.precision, encoder.clip.runtime["text"])
+            here = await encoders.text(DESCRIPTIONS[:2])
+            assert inline.calls == 1 and len(handle.encode.calls) == 1
+            np.testing.assert_allclose(here, encoder.clip.encode_text(DESCRIPTIONS[:2]), atol=1e-5)
+            await encoders.text(DESCRIPTIONS[:3])  # over max_items
+            inline.busy = True  # encoding another call
+            await encoders.text(["flat washer"])
+            inline.busy = False
+            assert inline.calls == 1 and len(handle.encode.calls) == 3
+
+        asyncio.run(main())
+    finally:
+        torch.set_num_threads(threads)
