@@ -280,17 +280,6 @@ def json_request(path: str, payload: dict) -> dict:
     return http_request("POST", path, json.dumps(payload).encode(), "application/json")
 
 
-def mesh_request(stl: bytes) -> dict:
-    boundary = "cadsearchbench"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="top_k"\r\n\r\n10\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="mesh"; filename="q.stl"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    body += stl + f"\r\n--{boundary}--\r\n".encode()
-    return http_request("POST", "/v1/search", body, f"multipart/form-data; boundary={boundary}")
-
-
 def texts(n: int, start: int = 0) -> list[str]:
     """n distinct part descriptions (the ``start``-th on)."""
     return [
@@ -372,6 +361,7 @@ def child(
 ) -> None:
     import ray
     from helpers.echo import Echo
+    from helpers.mixed_load import mesh_search
     from ray import serve
 
     from cadsearch.settings import load_settings
@@ -413,7 +403,7 @@ def child(
             [json_request("/v1/search", {"text": t, "top_k": 10}) for t in distinct],
             runs("text_search"),
         )
-        plans["mesh_search"] = ([mesh_request(small_stl())], runs("mesh_search"))
+        plans["mesh_search"] = ([mesh_search(small_stl())], runs("mesh_search"))
         png = base64.b64encode(query_png()).decode()
         embed = ([json_request("/v1/embed/image", {"images": [png]})], [(32, *budget["embed"])])
         plans["embed"] = embed

@@ -16,11 +16,10 @@ from .settings import load_settings
 def _ray_on_loopback(*addresses: str | None) -> None:
     """A Ray that a command starts itself listens on loopback only, as the service's does
     (docs/security.md#rays-ports); a cluster it joins (an address, $RAY_ADDRESS) is left as is."""
-    if any(addresses) or os.environ.get("RAY_ADDRESS"):
-        return
-    from serve.local import loopback_ray
+    from serve.local import joins_cluster, loopback_ray
 
-    loopback_ray()
+    if not joins_cluster(*addresses):
+        loopback_ray()
 
 
 def _catalog_generate(args: argparse.Namespace) -> int:
@@ -363,8 +362,6 @@ def match_label(hit: dict) -> str:
 
 
 def _search(args: argparse.Namespace) -> int:
-    import os
-
     import httpx
 
     from .client import CadsearchClient, CadsearchError

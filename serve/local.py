@@ -138,6 +138,12 @@ def loopback_ray() -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+def joins_cluster(*addresses: str | None) -> bool:
+    """Whether this process's Ray joins a cluster (an address given, or ``$RAY_ADDRESS``) rather
+    than starting a local one (on loopback: ``loopback_ray``)."""
+    return any(addresses) or bool(os.environ.get("RAY_ADDRESS"))
+
+
 def init_ray(settings, num_cpus: int | None = None) -> None:
     """Start a local Ray on loopback (``loopback_ray``), or join ``serve.ray_address`` (or
     ``$RAY_ADDRESS``), unless this process runs Ray already; refuses an exposed service without
@@ -151,7 +157,7 @@ def init_ray(settings, num_cpus: int | None = None) -> None:
     ask_for_haproxy(settings)
     if not ray.is_initialized():
         address = settings.serve.ray_address
-        if address is None and not os.environ.get("RAY_ADDRESS"):
+        if not joins_cluster(address):
             loopback_ray()
             address = "local"
         ray.init(
