@@ -21,6 +21,7 @@ import asyncio
 import functools
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ray import serve
@@ -90,6 +91,8 @@ class PartPreparer:
         self.settings = self.bundle.effective_settings(settings)
         self.limits = settings.serve.limits
         self._lock = threading.Lock()
+        # index-one renders in this one thread: its renderer's GL context is current there
+        self._index_thread = ThreadPoolExecutor(1, thread_name_prefix="index-one")
         query = query_settings(self.settings, self.limits)
         # the workers are forked with the renderer's modules loaded (shared, not imported by
         # each) and before the encoders load (they share no torch state)
@@ -159,7 +162,8 @@ class PartPreparer:
     async def index_row(self, row: dict[str, Any]) -> dict[str, Any]:
         """A discovered-part row (with ``data``) -> the encoded row the job's writer takes
         (or an error row): ``prepare_row`` then ``EncodeParts.encode_rows``."""
-        return await asyncio.to_thread(self._index_row, row)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._index_thread, self._index_row, row)
 
     def _index_row(self, row: dict[str, Any]) -> dict[str, Any]:
         from encoders.parts.prepare import prepare_row

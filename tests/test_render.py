@@ -279,3 +279,19 @@ def test_get_renderer_is_cached_per_settings(part):
     views = render_views(part, RenderSettings(image_size=40, view_set="iso4"))
     assert len(views) == 4 and views[0].rgb.shape == (40, 40, 3)
     assert a._plotter is not None and c._plotter is None  # lazy: only a has rendered
+
+
+def test_each_thread_renders_with_its_own_context(part):
+    # a GL context is current in one thread: a plotter used from another one renders black
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = RenderSettings(image_size=48, view_set="iso4")
+    here = render_views(part, settings)
+    with ThreadPoolExecutor(3) as pool:
+        elsewhere = list(pool.map(lambda _: render_views(part, settings), range(6)))
+    for views in elsewhere:
+        assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(here, views, strict=True))
+    mine = get_renderer(settings)
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(RuntimeError, match="GL context belongs to thread"):
+            pool.submit(mine.render, part).result()

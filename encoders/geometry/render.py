@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -157,8 +158,9 @@ class ViewRenderer:
     Every part is first moved into the unit sphere (see ``to_unit_sphere``), so the framing does
     not depend on the part's position or size and the camera distance is fixed:
     ``d = margin / sin(view_angle / 2)`` puts the whole sphere in the (square) frame, with
-    ``1 - 1/margin`` of the half-width left as border. Not thread-safe: use one per thread/process
-    (``get_renderer`` keeps one per process).
+    ``1 - 1/margin`` of the half-width left as border. Not thread-safe, and bound to the thread
+    that first renders (its GL context is current there): use one per thread (``get_renderer``
+    keeps one per process and thread).
     """
 
     def __init__(
@@ -190,6 +192,7 @@ class ViewRenderer:
         self.distance = self.margin / math.sin(math.radians(self.view_angle) / 2.0)
         self._plotter: pv.Plotter | None = None
         self._pid: int | None = None
+        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, render: RenderSettings) -> ViewRenderer:
@@ -300,6 +303,7 @@ class ViewRenderer:
 
         self._normals, self._camera, self._grab = normals, camera, grab
         self._plotter, self._pid = plotter, os.getpid()
+        self._thread = threading.current_thread()
 
     def _set_mesh(self, vertices: np.ndarray, faces: np.ndarray) -> None:
         """Swap the part in the one polydata (deep copies; the old arrays are freed)."""
@@ -350,6 +354,15 @@ class ViewRenderer:
         if self._plotter is not None and self._pid != os.getpid():
             _FORKED.append(self._plotter)  # a forked child cannot use (or safely free) the parent's
             self._plotter = None
+        owner = self._thread
+        if self._plotter is not None and owner is not threading.current_thread():
+            if owner is not None and owner.is_alive():
+                # its GL context is current in that thread: here it would render black frames
+                raise RuntimeError(
+                    f"this renderer's GL context belongs to thread {owner.name!r}: render in "
+                    "that thread, or take this thread's own from get_renderer()"
+                )
+            self._thread = threading.current_thread()  # that thread ended: its context is free
         if self._plotter is None:
             self._setup()
         self._set_mesh(to_unit_sphere(vertices), faces)
@@ -382,13 +395,14 @@ class ViewRenderer:
 
 
 _FORKED: list[Any] = []  # plotters inherited through fork: kept, never touched again
-_RENDERERS: dict[tuple[int, str], ViewRenderer] = {}
+_RENDERERS: dict[tuple[int, int, str], ViewRenderer] = {}
 
 
 def get_renderer(settings: RenderSettings | None = None) -> ViewRenderer:
-    """This process's renderer for these settings (one per distinct settings; for Ray workers)."""
+    """This thread's renderer for these settings (one per process, thread and distinct settings):
+    a GL context is current in one thread, so another thread's plotter renders black frames."""
     settings = settings or RenderSettings()
-    key = (os.getpid(), settings.model_dump_json())
+    key = (os.getpid(), threading.get_ident(), settings.model_dump_json())
     renderer = _RENDERERS.get(key)
     if renderer is None:
         renderer = _RENDERERS[key] = ViewRenderer.from_settings(settings)
