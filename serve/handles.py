@@ -23,6 +23,11 @@ TEXT_CACHE_SIZE = 4096  # query texts whose vectors an ingress replica keeps (~1
 # a replica that died or cannot be reached (ActorDiedError, ActorUnavailableError), or none to
 # route to: the request was not at fault
 REPLICA_LOST = (RayActorError, ReplicaUnavailableError, DeploymentUnavailableError)
+PROBE_RETRY_S = 0.5  # a recovering deployment's info is asked again this often while refused
+# an encoder call unanswered this long has a stand-in take it (Serve holds calls while the
+# deployment has no replica; a normal call answers in well under a second)
+STAND_IN_AFTER_S = 3.0
+LOST = object()  # no answer from the deployment: its stand-in answers
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -162,6 +167,8 @@ class InlineText:
         self.config: tuple[str, str] | None = None  # (precision, runtime) in force
         self.refused: tuple[str, str] | None = None  # one this process could not run
         self.busy = False
+        self.waiting = 0  # calls encoding or queued here
+        self._encoding = asyncio.Lock()
         self.calls = 0  # calls encoded here
 
     def takes(self, texts: list[str]) -> bool:
@@ -170,11 +177,14 @@ class InlineText:
 
     async def encode(self, texts: list[str]) -> np.ndarray:
         self.busy = True
+        self.waiting += 1
         self.calls += 1
         try:
-            return await asyncio.to_thread(self.clip.encode_text, texts)
+            async with self._encoding:  # one call at a time: the tokenizer is not thread-safe
+                return await asyncio.to_thread(self.clip.encode_text, texts)
         finally:
-            self.busy = False
+            self.waiting -= 1
+            self.busy = self.waiting > 0
 
     def follow(self, precision: str, runtime: str) -> bool:
         """Load the tower (once) and run it in ``precision`` on ``runtime`` (blocking: call it in
@@ -231,7 +241,11 @@ class HandleEncoders:
     ``Coalescer`` of at most ``text_calls`` calls in flight, each of at most ``text_call_items``
     texts. Images likewise (``image_calls``, ``image_call_items``: the ImageEncoder's
     max_batch_size, so that ``max_batch_size: 1`` turns batching off on the whole path); an image
-    that does not decode fails its own request only, not the others merged into its call.
+    that does not decode fails its own request only, not the others merged into its call. From
+    a lost ImageEncoder or GeometryEncoder replica until the deployment answers again, the
+    PartPreparer encodes in its place (``_call_or_stand_in``): searches need not wait for the
+    new replica's start; and the inline text copy takes every text call while the TextEncoder
+    recovers.
     """
 
     def __init__(
@@ -256,39 +270,50 @@ class HandleEncoders:
         self.inline_text = inline_text
         self.inline_refresh_s = inline_refresh_s
         self._following: asyncio.Task | None = None
+        self._syncing = asyncio.Lock()  # one load or change of the copy at a time
+        self._recovering: dict[str, asyncio.Task] = {}  # deployments that lost their replica
 
     async def sync_inline_text(self) -> None:
         """Apply a TextEncoder replica's precision and runtime (a live user_config change
         included) to ``inline_text``, loading it in a worker thread the first time; a failure
         leaves the deployment answering every call."""
         inline = self.inline_text
+        async with self._syncing:
+            await self._sync_inline_text(inline)
+
+    async def _sync_inline_text(self, inline: InlineText) -> None:
         try:
             info = await self._call("text", "info")
-            wanted = (info["precision"], info["runtime"])
-            if wanted != inline.config:
-                inline.config = None  # the deployment answers while the copy changes
-                await asyncio.to_thread(inline.follow, *wanted)
-        except Exception as e:  # a lost replica, a refused load
+        except Exception as e:  # a lost replica: the copy runs on as it was, standing in
+            log.warning("inline text copy not synced: %s: %s", type(e).__name__, e)
+            return
+        wanted = (info["precision"], info["runtime"])
+        if wanted == inline.config:
+            return
+        inline.config = None  # the deployment answers while the copy changes
+        try:
+            await asyncio.to_thread(inline.follow, *wanted)
+        except Exception as e:  # a refused load
             inline.config = None
             log.warning("inline text encoding paused: %s: %s", type(e).__name__, e)
 
     def start_following(self) -> None:
-        """``sync_inline_text`` every ``inline_refresh_s`` from now on, in a task of the running
-        event loop; once is enough (later calls do nothing)."""
+        """``sync_inline_text`` now (loading the copy) and every ``inline_refresh_s`` after, in
+        a task of the running event loop; once is enough (later calls do nothing)."""
         if self.inline_text is None or self._following is not None:
             return
 
         async def follow() -> None:
             while True:
-                await asyncio.sleep(self.inline_refresh_s)
                 await self.sync_inline_text()
+                await asyncio.sleep(self.inline_refresh_s)
 
         self._following = asyncio.get_running_loop().create_task(follow())
 
-    async def _call(self, name: str, method: str, *args: Any) -> Any:
+    async def _call(self, name: str, method: str, *args: Any, attempts: int = 2) -> Any:
         handle = self.handles[name]
         deployment = getattr(handle, "deployment_name", name)
-        for attempt in (1, 2):
+        for attempt in range(1, attempts + 1):
             try:
                 return await getattr(handle, method).remote(*args)
             except Exception as e:
@@ -298,11 +323,12 @@ class HandleEncoders:
                 if not replica_lost(e):
                     raise
                 log.warning(
-                    "%s.%s: replica lost (%s), try %d of 2",
+                    "%s.%s: replica lost (%s), try %d of %d",
                     deployment,
                     method,
                     type(e).__name__,
                     attempt,
+                    attempts,
                 )
         raise unavailable(
             f"{deployment} is unavailable (its replica stopped during the request, or none "
@@ -314,9 +340,16 @@ class HandleEncoders:
         return await self.text_cache.encode(texts, self.text_calls)
 
     async def _encode_texts_now(self, texts: list[str]) -> np.ndarray:
-        if self.inline_text is not None and self.inline_text.takes(texts):
-            return await self.inline_text.encode(texts)
-        return await self._call("text", "encode", texts)
+        inline = self.inline_text
+        if inline is None or inline.config is None:
+            return await self._call("text", "encode", texts)
+        if "text" not in self._recovering:
+            if inline.takes(texts):
+                return await inline.encode(texts)
+            answer = await self._answer_or_lost("text", "encode", (texts,))
+            if answer is not LOST:
+                return answer
+        return await inline.encode(texts)  # any call, busy or not, while the TextEncoder recovers
 
     async def image(self, images: list[bytes]) -> np.ndarray:
         results = await self.image_calls(images)
@@ -326,10 +359,87 @@ class HandleEncoders:
         return np.stack(results)
 
     async def _encode_images_now(self, images: list[bytes]) -> list[np.ndarray | str]:
-        return await self._call("image", "encode_each", images)
+        return await self._call_or_stand_in("image", "encode_each", "encode_images", images)
+
+    async def _call_or_stand_in(self, name: str, method: str, stand_in: str, *args: Any) -> Any:
+        """``name.method(*args)``; from a lost replica of ``name`` until the deployment answers
+        again, the PartPreparer's ``stand_in(*args)`` (index-one's copy of the image tower and
+        the geometry encoder: the same vectors on a CPU) instead of a wait for the new replica."""
+        started: list[asyncio.Future] = []
+
+        def start(target: str, call: str, attempts: int) -> asyncio.Future:
+            future = asyncio.ensure_future(self._call(target, call, *args, attempts=attempts))
+            started.append(future)
+            return future
+
+        try:
+            primary = None
+            if name not in self._recovering:
+                primary = start(name, method, 1)
+                done, _ = await asyncio.wait({primary}, timeout=STAND_IN_AFTER_S)
+                if primary in done:
+                    error = primary.exception()
+                    if error is None:
+                        return primary.result()
+                    if not (isinstance(error, ApiError) and error.code == "unavailable"):
+                        raise error
+                    primary = None  # its replica was lost
+                else:
+                    log.warning("%s.%s: no answer in %s s", name, method, STAND_IN_AFTER_S)
+                self._watch_recovery(name)
+            # the stand-in races the deployment; one that cannot stand in now (starting itself,
+            # lost) answers 503 at once, and the deployment's answer is waited for
+            primary = primary or start(name, method, 2)
+            calls = {primary, start("preparer", stand_in, 1)}
+            while calls:
+                done, calls = await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
+                for call in done:
+                    if call.exception() is None:
+                        return call.result()
+            raise primary.exception()  # the deployment's own error, not the stand-in's
+        finally:
+            for call in started:
+                call.cancel()  # the one that lost the race, or all of a cancelled request
+
+    async def _answer_or_lost(self, name: str, method: str, args: tuple) -> Any:
+        """``name.method(*args)``, or LOST when its replica was lost or no answer came in
+        STAND_IN_AFTER_S (Serve holds a call while the deployment has no replica); the deployment
+        is then watched until it answers again."""
+        try:
+            call = self._call(name, method, *args, attempts=1)
+            return await asyncio.wait_for(call, STAND_IN_AFTER_S)
+        except TimeoutError:
+            log.warning("%s.%s: no answer in %s s", name, method, STAND_IN_AFTER_S)
+        except ApiError as e:
+            if e.code != "unavailable":
+                raise
+        self._watch_recovery(name)
+        return LOST
+
+    def _watch_recovery(self, name: str) -> None:
+        """Mark a deployment as recovering until a call of its ``info`` answers (Serve holds
+        that call until a replica runs)."""
+        if name in self._recovering:
+            return
+
+        async def probe() -> None:
+            try:
+                while True:
+                    try:
+                        await self.handles[name].info.remote()
+                        return
+                    except Exception as e:
+                        if not replica_lost(_cause(e)) and not replica_lost(e):
+                            return
+                        await asyncio.sleep(PROBE_RETRY_S)
+            finally:
+                self._recovering.pop(name, None)
+                log.warning("%s answers again", name)
+
+        self._recovering[name] = asyncio.get_running_loop().create_task(probe())
 
     async def geometry(self, clouds: list[np.ndarray]) -> np.ndarray:
-        return await self._call("geometry", "encode", clouds)
+        return await self._call_or_stand_in("geometry", "encode", "encode_clouds", clouds)
 
     async def prepare_mesh(self, data: bytes, file_type: str) -> dict[str, Any]:
         return await self._call("preparer", "prepare_mesh", data, file_type)

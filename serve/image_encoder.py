@@ -67,10 +67,7 @@ class ImageEncoder:
         return await asyncio.to_thread(self._encode_each, images)
 
     def _encode_each(self, images: list[bytes]) -> list[np.ndarray | Exception]:
-        decoded = [_decode(image) for image in images]
-        good = [image for image in decoded if not isinstance(image, Exception)]
-        vectors = iter(self.clip.encode_images(good, batch_size=len(good)) if good else [])
-        return [item if isinstance(item, Exception) else next(vectors) for item in decoded]
+        return encode_each(self.clip, images)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -80,6 +77,15 @@ class ImageEncoder:
             "batch_gain": round(self.batch_gain, 3),
             **self.batching,
         }
+
+
+def encode_each(clip, images: list[bytes]) -> list[np.ndarray | Exception]:
+    """Each image's (D,) unit vector from ``clip``'s image tower in one batch, or why it does not
+    decode (the ImageEncoder's, and the PartPreparer's while it stands in)."""
+    decoded = [_decode(image) for image in images]
+    good = [image for image in decoded if not isinstance(image, Exception)]
+    vectors = iter(clip.encode_images(good, batch_size=len(good)) if good else [])
+    return [item if isinstance(item, Exception) else next(vectors) for item in decoded]
 
 
 def _decode(data: Any) -> Any:

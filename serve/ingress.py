@@ -53,8 +53,6 @@ from serve.web import add_web_ui
 from serve.writer_api import add_writer_api, announce_holder, withdraw_holder
 
 log = logging.getLogger(__name__)
-# seconds the ingress waits at start for its inline text copy (the TextEncoder's answer, the load)
-INLINE_TEXT_WAIT_S = 120.0
 app = FastAPI(
     title="cadsearch",
     version="0.1.0",
@@ -113,8 +111,8 @@ class SearchIngress:
         (serve.auth.key_digests), never this replica's environment: a node started without the
         keys serves with the driver's keys all the same.
 
-        Async: the inline text copy (serve.handles.InlineText) follows a TextEncoder replica,
-        which it asks before this replica is ready (at most INLINE_TEXT_WAIT_S)."""
+        The inline text copy (serve.handles.InlineText) follows a TextEncoder replica, loaded
+        in the background after this replica is ready."""
         from cadsearch.settings import settings_from_json
         from serve.handles import HandleEncoders, InlineText, calls_in_flight
         from serve.service import SearchService
@@ -144,14 +142,11 @@ class SearchIngress:
         app.state.service = self.service
         self.holder = announce_holder(self.settings, self.service.store)
         preload()
-        if inline is not None:  # loaded now, not in the first text queries
-            try:
-                await asyncio.wait_for(encoders.sync_inline_text(), INLINE_TEXT_WAIT_S)
-            except TimeoutError:
-                log.warning(
-                    "inline text copy not ready in %s s: it follows later", INLINE_TEXT_WAIT_S
-                )
-            encoders.start_following()
+        # the inline copy loads in the background: a replica that replaces a lost one serves
+        # at once (text calls go to the deployment meanwhile); a first start waits for it in
+        # serve.local.start_service (inline_text_ready)
+        self.inline = inline
+        encoders.start_following()
         # what is loaded by now lives as long as the replica: the collector stops scanning it
         # (collections took a visible share of a search's CPU: docs/tuning.md#ingress)
         gc.freeze()
@@ -383,7 +378,12 @@ class SearchIngress:
 
     @app.get("/readyz", summary="Readiness: store open, every encoder loaded with the bundle")
     async def readyz(self):
-        return await self.service.ready()
+        return {**await self.service.ready(), "inline_text": await self.inline_text_ready()}
+
+    async def inline_text_ready(self) -> bool:
+        """Whether single query texts are encoded here (the inline copy loaded), or no copy is
+        configured."""
+        return self.inline is None or self.inline.config is not None
 
     # -- gRPC: CADRetrievalService (methods by RPC name) ---------------------------------------
 

@@ -25,6 +25,7 @@ LOOPBACK_RAY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 # (serve.http_util.DeadlineMiddleware), which answers first with the typed 504
 PROXY_TIMEOUT_MARGIN_S = 5.0
 READY_TIMEOUT_S = 600.0  # a start waits this long for index-one's encoders
+INLINE_TEXT_WAIT_S = 120.0  # and this long for the ingress's inline text copy
 
 
 def haproxy_on() -> bool:
@@ -203,6 +204,14 @@ def start_service(
     # service is up once they are
     preparer = serve.get_deployment_handle("PartPreparer", settings.serve.app_name)
     preparer.info.remote().result(timeout_s=READY_TIMEOUT_S)
+    # and once the ingress encodes single query texts itself (its inline copy loads in the
+    # background, so that a replaced ingress serves at once), or INLINE_TEXT_WAIT_S has passed
+    deadline = time.monotonic() + INLINE_TEXT_WAIT_S
+    while not handle.inline_text_ready.remote().result(timeout_s=READY_TIMEOUT_S):
+        if time.monotonic() > deadline:
+            log.warning("the ingress's inline text copy is not ready: texts go to the TextEncoder")
+            break
+        time.sleep(0.2)
     return settings, handle
 
 

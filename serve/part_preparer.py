@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ray import serve
 
-from serve.errors import too_large, undecodable
+from serve.errors import too_large, unavailable, undecodable
 from serve.replica import set_torch_threads
 from serve.worker_pool import BudgetExceeded, WorkerCrashed, WorkerPool
 
@@ -110,6 +110,9 @@ class PartPreparer:
 
         def load_encoders() -> None:
             try:
+                # after the workers' warm-up: a replica that replaces a lost one prepares query
+                # meshes first, without sharing the CPU with this load
+                self.pool.wait_warm()
                 with self._lock:  # no worker is forked while torch loads
                     set_torch_threads(torch_threads)
                     self.encode_parts = EncodeParts(
@@ -133,6 +136,13 @@ class PartPreparer:
         if self._encoders_error is not None:
             error = self._encoders_error
             raise RuntimeError(f"index-one's encoders did not load: {error}") from error
+        return self.encode_parts
+
+    def _stand_in_encoders(self):
+        """Index-one's EncodeParts for a stand-in call, or 503 at once while it loads (the
+        caller then waits for the deployment itself, not for this load)."""
+        if not self._encoders_loaded.is_set() or self._encoders_error is not None:
+            raise unavailable("the PartPreparer's encoders are not loaded yet")
         return self.encode_parts
 
     def __del__(self):
@@ -172,6 +182,40 @@ class PartPreparer:
         with self._lock:
             prepared = prepare_row(row, self.settings)
             return encode_parts.encode_rows([prepared])[0]
+
+    async def encode_images(self, images: list[bytes]) -> list[Any]:
+        """The ImageEncoder's ``encode_each`` on index-one's image tower: the ingress's stand-in
+        while the ImageEncoder has lost its replica (serve.handles.HandleEncoders)."""
+        from serve.image_encoder import encode_each
+
+        encode_parts = self._stand_in_encoders()
+
+        def run() -> list[Any]:
+            results = encode_each(encode_parts.clip, images)
+            return [str(item) if isinstance(item, Exception) else item for item in results]
+
+        return await asyncio.to_thread(run)
+
+    async def encode_clouds(self, clouds: list[Any]) -> Any:
+        """The GeometryEncoder's ``encode`` on index-one's geometry encoder: the ingress's
+        stand-in while the GeometryEncoder has lost its replica."""
+        import numpy as np
+
+        from encoders.point_encoders import encode_points
+
+        encode_parts = self._stand_in_encoders()
+
+        def run():
+            shape = (encode_parts.bundle.num_points, 3)
+            for index, cloud in enumerate(clouds):
+                if np.shape(cloud) != shape:
+                    raise ValueError(f"cloud {index} has shape {np.shape(cloud)}, expected {shape}")
+            if not clouds:
+                return np.zeros((0, encode_parts.dim), dtype=np.float32)
+            stacked = np.stack([np.asarray(c, dtype=np.float32) for c in clouds])
+            return encode_points(encode_parts.geometry, stacked, len(clouds), encode_parts.device)
+
+        return await asyncio.to_thread(run)
 
     async def info(self) -> dict[str, Any]:
         """The bundle, once index-one's encoders are loaded (the ingress's readiness)."""

@@ -169,6 +169,16 @@ class WorkerPool:
         for _ in range(self.size):
             self._idle.put_nowait(self._fork())
 
+    def wait_warm(self) -> None:
+        """Block until each child forked so far has warmed up or failed to (blocking: call it
+        in a thread)."""
+        for worker in list(self._workers):
+            with worker._busy:
+                try:
+                    worker.wait_ready()
+                except WorkerCrashed:
+                    pass  # its first call reports it, and replaces it
+
     def _fork(self) -> Worker:
         with self._fork_lock:
             worker = Worker(self._work, self._warm)

@@ -52,6 +52,7 @@ def test_ready_health_docs(http):
     assert ready["ready"] and ready["parts"] >= 12
     assert set(ready["encoders"]) == {"text", "image", "geometry", "preparer"}
     assert len(set(ready["encoders"].values())) == 1
+    assert ready["inline_text"] is True  # the start waited for the ingress's own text copy
     paths = http.get("/openapi.json").json()["paths"]
     assert {"/v1/search", "/v1/parts", "/v1/embed/text", "/v1/facets"} <= set(paths)
     content = paths["/v1/search"]["post"]["requestBody"]["content"]
@@ -250,6 +251,24 @@ def test_image_and_points_search(served, http):
     )
     assert multi.status_code == 200, multi.text
     assert set(multi.json()["modalities"]) == {"text", "image"}
+
+
+def test_the_preparers_stand_in_image_tower_gives_the_image_encoders_vectors(served, http):
+    # while the ImageEncoder has lost its replica the PartPreparer encodes query images
+    # (serve.handles.HandleEncoders): the same vectors, so a search ranks the same
+    from ray import serve
+
+    from cadsearch.settings import load_settings
+
+    app = load_settings("local", **served.overrides).serve.app_name
+    part = http.get(f"/v1/parts/{served.part('spur_gear')['part_id']}").json()
+    images = [http.get(url).content for url in part["view_urls"][:2]] + [b"not an image"]
+    encoder = serve.get_deployment_handle("ImageEncoder", app).encode_each.remote(images)
+    stand_in = serve.get_deployment_handle("PartPreparer", app).encode_images.remote(images)
+    expected, got = encoder.result(timeout_s=120), stand_in.result(timeout_s=120)
+    for a, b in zip(expected[:2], got[:2], strict=True):
+        np.testing.assert_allclose(b, a, atol=1e-5)
+    assert isinstance(got[2], str) and "cannot decode" in got[2]
 
 
 def test_embed_endpoints_return_unit_vectors(served, http, client):

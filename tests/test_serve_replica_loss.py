@@ -11,6 +11,7 @@ kill ends a process); ingresses that exit in the middle of a request themselves.
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -51,16 +52,51 @@ class CrashingEncoder:
         return np.ones((len(texts), 4), dtype=np.float32)
 
 
+@serve.deployment(ray_actor_options={"num_cpus": 0}, health_check_period_s=1)
+class DyingImageEncoder:
+    """Dies during its first call; its replacement takes ``start_s`` to start, as a real one
+    loads its tower. Its vectors are ones."""
+
+    def __init__(self, calls_file: str, start_s: float):
+        self.calls_file = Path(calls_file)
+        if self.calls_file.exists():
+            time.sleep(start_s)
+
+    def encode_each(self, images: list) -> list:
+        with self.calls_file.open("a") as f:
+            f.write(".")
+        if self.calls_file.stat().st_size <= 1:
+            os._exit(1)
+        return [np.ones(4, dtype=np.float32) for _ in images]
+
+    def info(self) -> dict:
+        return {"bundle_id": "b"}
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0})
+class StandInPreparer:
+    """The PartPreparer's image tower, standing in: its vectors are twos."""
+
+    def encode_images(self, images: list) -> list:
+        return [np.full(4, 2.0, dtype=np.float32) for _ in images]
+
+
 @serve.deployment(ray_actor_options={"num_cpus": 0})
 @serve.ingress(fault_app)
 class FaultIngress:
-    def __init__(self, once, twice):
+    def __init__(self, once, twice, image, preparer):
         from serve.handles import HandleEncoders
 
         self.encoders = {
             name: HandleEncoders(handle, None, None, None, text_cache_size=0)
             for name, handle in (("once", once), ("twice", twice))
         }
+        self.images = HandleEncoders(None, image, None, preparer, text_cache_size=0)
+
+    @fault_app.post("/image")
+    async def embed_image(self, request: Request):
+        images = [b"png"] * (await request.json())["count"]
+        return {"vectors": (await self.images.image(images)).tolist()}
 
     @fault_app.post("/{name}")
     async def embed(self, name: str, request: Request):
@@ -73,7 +109,9 @@ def fault_url(served, tmp_path_factory):
     root = tmp_path_factory.mktemp("replica-loss")
     once = CrashingEncoder.options(name="DiesOnce").bind(str(root / "once"), 1)
     twice = CrashingEncoder.options(name="DiesTwice").bind(str(root / "twice"), 2)
-    serve.run(FaultIngress.bind(once, twice), name=APP, route_prefix=f"/{APP}")
+    image = DyingImageEncoder.bind(str(root / "image"), 3.0)
+    ingress = FaultIngress.bind(once, twice, image, StandInPreparer.bind())
+    serve.run(ingress, name=APP, route_prefix=f"/{APP}")
     try:
         yield f"{served.http_url}/{APP}", root
     finally:
@@ -100,6 +138,21 @@ def test_a_second_death_is_a_503_with_retry_after(fault_url):
     # the replica Serve starts next answers
     again = httpx.post(f"{url}/twice", json={"texts": ["hex bolt"]}, timeout=120)
     assert again.status_code == 200, again.text
+
+
+def test_the_preparer_stands_in_for_a_lost_image_encoder_until_it_answers(fault_url):
+    url, root = fault_url
+    first = httpx.post(f"{url}/image", json={"count": 2}, timeout=120)
+    assert first.status_code == 200, first.text
+    assert np.asarray(first.json()["vectors"]).tolist() == [[2.0] * 4] * 2  # the stand-in's
+    assert (root / "image").read_text() == ".", "not sent again to the image deployment"
+    deadline = time.monotonic() + 120
+    while True:  # the stand-in answers until the replacement replica does
+        vectors = httpx.post(f"{url}/image", json={"count": 1}, timeout=120).json()["vectors"]
+        if vectors == [[1.0] * 4]:
+            break
+        assert vectors == [[2.0] * 4] and time.monotonic() < deadline
+        time.sleep(0.5)
 
 
 ingress_app = FastAPI()
