@@ -363,20 +363,22 @@ class ViewRenderer:
                     "that thread, or take this thread's own from get_renderer()"
                 )
             self._thread = threading.current_thread()  # that thread ended: its context is free
-        if self._plotter is None:
-            self._setup()
-        self._set_mesh(to_unit_sphere(vertices), faces)
-        render_window = self._plotter.render_window
-        resolve = vtk.vtkMapper.GetResolveCoincidentTopology()  # process-wide: restored below
-        vtk.vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
-        try:
-            out = []
-            for spec in specs:
-                self._place_camera(spec)
-                render_window.Render()  # explicit: without it the image filter gives a stale frame
-                out.append(RenderedView(spec.name, self._grab_image()))
-        finally:
-            vtk.vtkMapper.SetResolveCoincidentTopology(resolve)
+        # renderers of other threads wait: the coincident-topology mode is process-wide
+        with _RENDERING:
+            if self._plotter is None:
+                self._setup()
+            self._set_mesh(to_unit_sphere(vertices), faces)
+            render_window = self._plotter.render_window
+            resolve = vtk.vtkMapper.GetResolveCoincidentTopology()  # restored below
+            vtk.vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
+            try:
+                out = []
+                for spec in specs:
+                    self._place_camera(spec)
+                    render_window.Render()  # explicit: else the image filter gives a stale frame
+                    out.append(RenderedView(spec.name, self._grab_image()))
+            finally:
+                vtk.vtkMapper.SetResolveCoincidentTopology(resolve)
         return out
 
     def close(self) -> None:
@@ -394,6 +396,15 @@ class ViewRenderer:
         self.close()
 
 
+_RENDERING = threading.Lock()  # one render at a time in a process, whichever the thread
+
+
+def _new_render_lock() -> None:
+    global _RENDERING
+    _RENDERING = threading.Lock()  # a child forked mid-render would inherit it held
+
+
+os.register_at_fork(after_in_child=_new_render_lock)
 _FORKED: list[Any] = []  # plotters inherited through fork: kept, never touched again
 _RENDERERS: dict[tuple[int, int, str], ViewRenderer] = {}
 
