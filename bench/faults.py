@@ -27,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -441,17 +440,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.load:
         return load(args.load)
-    started = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="bench-faults-"))
-    try:
-        result = {"bench": "faults", "quick": args.quick, **run(args.quick, root, args.replicas)}
-    finally:
-        if args.keep:
-            progress(f"kept {root}")
-        else:
-            import shutil
+    from helpers.local_service import run_folder
 
-            shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    with run_folder("faults", args.keep, progress) as root:
+        result = {"bench": "faults", "quick": args.quick, **run(args.quick, root, args.replicas)}
     result["total_s"] = round(time.perf_counter() - started, 1)
     result["pass"] = all(
         result[key] is not None and result[key] <= bar for key, bar in BARS.items()

@@ -340,17 +340,6 @@ async def deployment_info(name: str, app: str = "cadsearch") -> dict:
     return await serve.get_deployment_handle(name, app).info.remote()
 
 
-def merged(base: dict, changes: dict) -> dict:
-    """``base`` with ``changes`` merged in, nested dicts key by key."""
-    out = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def child(
     mode: str,
     root: str,
@@ -364,7 +353,7 @@ def child(
     from helpers.mixed_load import mesh_search
     from ray import serve
 
-    from cadsearch.settings import load_settings
+    from cadsearch.settings import deep_merge, load_settings
     from serve.local import http_options, start_service
 
     budget = BUDGET[quick]
@@ -428,7 +417,7 @@ def child(
         # reconfigure) and settings (a changed ingress restarts), the service's idle CPU as
         # measured above
         user_configs = variant.get("user_configs", {})
-        changed = merged(overrides, variant.get("settings", {}))
+        changed = deep_merge(overrides, variant.get("settings", {}))
         start_service("local", changed, http_port=port, user_configs=user_configs)
         time.sleep(VARIANT_SETTLE_S)  # replicas that restarted finish starting (their workers)
         cost_runs = {

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -300,17 +299,11 @@ def main() -> None:
     # Open CASCADE (the STEP fuzz seeds) writes to stdout: the final JSON line keeps it to itself
     stdout = os.dup(1)
     os.dup2(2, 1)
-    started = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    try:
-        result = {"bench": "soak", "quick": args.quick, **run(args.quick, root)}
-    finally:
-        if args.keep:
-            progress(f"kept {root}")
-        else:
-            import shutil
+    from helpers.local_service import run_folder
 
-            shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    with run_folder("soak", args.keep, progress) as root:
+        result = {"bench": "soak", "quick": args.quick, **run(args.quick, root)}
     result["total_s"] = round(time.perf_counter() - started, 1)
     result["pass"] = result["server_errors"] == 0 and not result["replicas_restarted"]
     os.write(stdout, (json.dumps(result) + "\n").encode())

@@ -402,11 +402,12 @@ def profile_path(profile: str | Path) -> Path:
     return named
 
 
-def _deep_merge(base: dict, top: dict) -> dict:
+def deep_merge(base: dict, top: dict) -> dict:
+    """``base`` with ``top`` merged in, nested dicts key by key (``top`` wins)."""
     merged = dict(base)
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -457,7 +458,7 @@ def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settin
         raise ValueError(f"{path}: a settings profile must be a mapping, got {type(data).__name__}")
     _check_no_secrets(data, path)
     data.setdefault("profile", path.stem)
-    merged = _deep_merge(_deep_merge(data, _env_layer()), overrides)
+    merged = deep_merge(deep_merge(data, _env_layer()), overrides)
     secrets = {
         "api_keys": os.environ.get("CADSEARCH_API_KEYS", ""),
         "views": {
@@ -465,7 +466,7 @@ def load_settings(profile: str | Path | None = None, **overrides: Any) -> Settin
             "b2_key": os.environ.get("B2_APPLICATION_KEY"),
         },
     }
-    merged = _deep_merge(merged, secrets)
+    merged = deep_merge(merged, secrets)
     return Settings.model_validate(merged)
 
 

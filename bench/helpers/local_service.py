@@ -3,12 +3,15 @@ environment, and its processes by role (a Serve replica by its deployment's name
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -20,6 +23,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_folder(bench: str, keep: bool, say: Callable[[str], None]) -> Iterator[Path]:
+    """A temporary folder for one run (the service's store, views and logs), removed after it
+    unless ``keep`` (then ``say`` where it is)."""
+    root = Path(tempfile.mkdtemp(prefix=f"bench-{bench}-"))
+    try:
+        yield root
+    finally:
+        if keep:
+            say(f"kept {root}")
+        else:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def service_env(root: Path, http_port: int, grpc_port: int, extra: dict | None = None) -> dict:
