@@ -29,23 +29,31 @@ class GeometryEncoder:
 
     async def encode(self, clouds: list[np.ndarray]) -> np.ndarray:
         """(n, D) float32 unit vectors of (num_points, 3) clouds."""
-        shape = (self.bundle.num_points, 3)
-        for index, cloud in enumerate(clouds):
-            if np.shape(cloud) != shape:
-                raise ValueError(f"cloud {index} has shape {np.shape(cloud)}, expected {shape}")
+        check_clouds(clouds, self.bundle.num_points)
         if not clouds:
             return np.zeros((0, self.bundle.embed_dim), dtype=np.float32)
         return np.stack(await asyncio.gather(*(self._encode_batch(c) for c in clouds)))
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
     async def _encode_batch(self, clouds: list[np.ndarray]) -> list[np.ndarray]:
-        from encoders.point_encoders import encode_points
-
-        stacked = np.stack([np.asarray(c, dtype=np.float32) for c in clouds])
-        vectors = await asyncio.to_thread(
-            encode_points, self.model, stacked, len(clouds), self.device
-        )
-        return list(vectors)
+        return list(await asyncio.to_thread(encode_clouds, self.model, clouds, self.device))
 
     def info(self) -> dict[str, Any]:
         return {"bundle_id": self.bundle.id, "dim": self.bundle.embed_dim, **self.batching}
+
+
+def check_clouds(clouds: list[np.ndarray], num_points: int) -> None:
+    """Raise ValueError naming the first cloud that is not (num_points, 3)."""
+    shape = (num_points, 3)
+    for index, cloud in enumerate(clouds):
+        if np.shape(cloud) != shape:
+            raise ValueError(f"cloud {index} has shape {np.shape(cloud)}, expected {shape}")
+
+
+def encode_clouds(model, clouds: list[np.ndarray], device: str) -> np.ndarray:
+    """(n, D) unit vectors of n checked clouds in one batch (the GeometryEncoder's, and the
+    PartPreparer's while it stands in)."""
+    from encoders.point_encoders import encode_points
+
+    stacked = np.stack([np.asarray(c, dtype=np.float32) for c in clouds])
+    return encode_points(model, stacked, len(clouds), device)

@@ -201,21 +201,15 @@ class PartPreparer:
         stand-in while the GeometryEncoder has lost its replica."""
         import numpy as np
 
-        from encoders.point_encoders import encode_points
+        from serve.geometry_encoder import check_clouds, encode_clouds
 
         encode_parts = self._stand_in_encoders()
-
-        def run():
-            shape = (encode_parts.bundle.num_points, 3)
-            for index, cloud in enumerate(clouds):
-                if np.shape(cloud) != shape:
-                    raise ValueError(f"cloud {index} has shape {np.shape(cloud)}, expected {shape}")
-            if not clouds:
-                return np.zeros((0, encode_parts.dim), dtype=np.float32)
-            stacked = np.stack([np.asarray(c, dtype=np.float32) for c in clouds])
-            return encode_points(encode_parts.geometry, stacked, len(clouds), encode_parts.device)
-
-        return await asyncio.to_thread(run)
+        check_clouds(clouds, encode_parts.bundle.num_points)
+        if not clouds:
+            return np.zeros((0, encode_parts.dim), dtype=np.float32)
+        return await asyncio.to_thread(
+            encode_clouds, encode_parts.geometry, clouds, encode_parts.device
+        )
 
     async def info(self) -> dict[str, Any]:
         """The bundle, once index-one's encoders are loaded (the ingress's readiness)."""

@@ -269,6 +269,19 @@ def test_the_preparers_stand_in_image_tower_gives_the_image_encoders_vectors(ser
     for a, b in zip(expected[:2], got[:2], strict=True):
         np.testing.assert_allclose(b, a, atol=1e-5)
     assert isinstance(got[2], str) and "cannot decode" in got[2]
+    # and its geometry encoder the GeometryEncoder's, for a point cloud query
+    mesh = trimesh.load(served.file(served.part("spur_gear")), force="mesh")
+    from encoders.bundle import load_bundle
+
+    points = load_bundle(load_settings("local", **served.overrides).model.bundle).num_points
+    cloud = np.asarray(trimesh.sample.sample_surface(mesh, points, seed=0)[0], dtype=np.float32)
+    cloud = cloud - cloud.mean(axis=0)
+    cloud /= np.linalg.norm(cloud, axis=1).max()
+    encoder = serve.get_deployment_handle("GeometryEncoder", app).encode.remote([cloud])
+    stand_in = serve.get_deployment_handle("PartPreparer", app).encode_clouds.remote([cloud])
+    np.testing.assert_allclose(
+        stand_in.result(timeout_s=120), encoder.result(timeout_s=120), atol=1e-5
+    )
 
 
 def test_embed_endpoints_return_unit_vectors(served, http, client):
