@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -293,6 +294,10 @@ def _train(args: argparse.Namespace) -> int:
     settings = settings.model_copy(update={"train": train})
     data = list(args.data)
     try:
+        if args.merge:
+            return _merge_pack(args)
+        if not data:
+            raise ValueError("--data (a training data folder) is required")
         if args.catalog:
             if len(data) != 1:
                 raise ValueError("with --catalog give exactly one --data folder to write")
@@ -307,6 +312,8 @@ def _train(args: argparse.Namespace) -> int:
             print(json.dumps({"training_data": asdict(summary)}))
             if args.prepare_only:
                 return 0 if summary.rows else 1
+        if args.pack:
+            return _pack(args, data)
         if not args.out:
             raise ValueError("--out (the bundle directory to write) is required")
         result = run_training(
@@ -328,6 +335,34 @@ def _train(args: argparse.Namespace) -> int:
             {k: v for k, v in asdict(result).items() if k != "history"} | {"last_epoch": last}
         )
     )
+    return 0
+
+
+def _pack(args: argparse.Namespace, data: list[str]) -> int:
+    """``train --pack``: the geometry-only pack of the training shards (encoders.train.pack)."""
+    from data_jobs.training_data import training_shards
+    from encoders.bundle import load_bundle
+    from encoders.train.pack import pack_shards
+
+    folders = training_shards(data)
+    files = sorted(str(f) for folder in folders for f in Path(folder).glob("*.parquet"))
+    bundle = load_bundle(args.init or "cad-mini")
+    say = functools.partial(print, file=sys.stderr)
+    summary = pack_shards(files, bundle, args.pack, max_mb=args.pack_mb, say=say)
+    print(json.dumps({"pack": str(args.pack), **summary}))
+    return 0
+
+
+def _merge_pack(args: argparse.Namespace) -> int:
+    """``train --merge``: --init with the geometry encoder a pack's run trained."""
+    from encoders.bundle import load_bundle
+    from encoders.train.pack import merge_geometry
+
+    if not args.out:
+        raise ValueError("--out (the bundle directory to write) is required")
+    base = load_bundle(args.init or "cad-mini")
+    bundle = merge_geometry(base, args.merge, args.out, name=args.name, overwrite=args.overwrite)
+    print(json.dumps({"bundle_path": str(bundle.path), "bundle_id": bundle.id}))
     return 0
 
 
@@ -633,7 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         action="append",
-        required=True,
+        default=[],
         help="training data folder (repeatable); written first when --catalog is given",
     )
     train.add_argument(
@@ -662,6 +697,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, default=None, help="parts per catalog (quick runs)")
     train.add_argument("--prepare-only", action="store_true", help="stop after the data job")
     train.add_argument("--overwrite", action="store_true", help="replace a bundle in --out")
+    train.add_argument(
+        "--pack",
+        default=None,
+        help="write a geometry-only training pack of --data into this folder and stop "
+        "(python -m encoders.train.pack trains on it anywhere torch runs)",
+    )
+    train.add_argument("--pack-mb", type=float, default=64.0, help="size limit of --pack, MiB")
+    train.add_argument(
+        "--merge",
+        default=None,
+        help="a pack's run folder: write --out as --init with the geometry encoder trained there",
+    )
     train.set_defaults(func=_train)
 
     serve = commands.add_parser(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,8 @@ import torch
 
 from encoders.train.augment import PointAugment
 from encoders.train.losses import ContrastiveLoss, contrastive_loss, soft_targets
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # -- loss ------------------------------------------------------------------------------------
 
@@ -217,6 +222,120 @@ def test_short_training_lowers_the_loss_resumes_and_writes_a_bundle(training_dat
     after = _fixed_loss(bundle.path, root / "data")
     assert after["total"] < before["total"], (before, after)
     assert after["loss_geometry_text"] < 0.85 * before["loss_geometry_text"], (before, after)
+
+
+def test_geometry_pack_trains_without_ray_resumes_and_merges(training_data, tmp_path):
+    """`cadsearch train --pack`, the loop alone in a fresh interpreter (torch and numpy: what a
+    lent GPU machine has), a resumed run, then `--merge` into a bundle whose geometry moved."""
+    from encoders.bundle import load_bundle
+    from encoders.train.pack import PACK_FILE, load_pack
+
+    root, _, init = training_data
+    pack, run = tmp_path / "pack", tmp_path / "run"
+    cli = [sys.executable, "-m", "cadsearch.cli", "train", "--data", str(root / "data")]
+    done = subprocess.run(
+        [*cli, "--init", str(init.path), "--pack", str(pack), "--pack-mb", "4"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["parts"] == 24 and summary["cut"] == 0 and summary["mb"] <= 4
+    arrays, meta = load_pack(pack)
+    assert arrays["points"].dtype == np.float16 and arrays["points"].shape[1:] == (
+        init.num_points,
+        3,
+    )
+    assert arrays["image"].shape == (24, init.embed_dim) and meta["bundle_id"] == init.id
+    assert (arrays["text_ids"][:, 0] >= 0).all() and (arrays["text_ids"] >= 0).sum() > 24
+    tiny = subprocess.run(
+        [*cli, "--init", str(init.path), "--pack", str(tmp_path / "tiny"), "--pack-mb", "2.2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert json.loads(tiny.stdout.strip().splitlines()[-1])["cut"] > 0  # over the limit: cut
+    assert (tmp_path / "tiny" / PACK_FILE).stat().st_size < 2.2 * 2**20
+
+    # the loop with Ray and open_clip unimportable, as on a machine that has only torch
+    loop = (
+        "import sys; sys.modules['ray'] = sys.modules['open_clip'] = None\n"
+        "from encoders.train.pack import main; main(sys.argv[1:])"
+    )
+
+    def train(epochs: int) -> dict:
+        args = [str(pack), str(run), "--epochs", str(epochs), "--batch-size", "8"]
+        done = subprocess.run(
+            [sys.executable, "-c", loop, *args, "--lr", "3e-3", "--device", "cpu"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])["last_epoch"]
+
+    assert train(1)["epoch"] == 0
+    last = train(3)  # resumes after epoch 0
+    assert last["epoch"] == 2 and {"loss", "val_geometry_text_top1"} <= set(last)
+    history = json.loads((run / "history.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [0, 1, 2]
+    assert history[-1]["loss"] < history[0]["loss"], history
+
+    merged = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cadsearch.cli",
+            "train",
+            "--init",
+            str(init.path),
+            "--merge",
+            str(run),
+            "--out",
+            str(tmp_path / "bundle"),
+            "--name",
+            "packed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert merged.returncode == 0, merged.stderr
+    bundle = load_bundle(tmp_path / "bundle")
+    assert bundle.id != init.id and bundle.trained["geometry_encoder"]
+    trained = torch.load(run / "geometry.pt")
+    got = bundle.load_geometry_encoder().state_dict()
+    start = init.load_geometry_encoder().state_dict()
+    # the trained weights, as the bundle stores them (its storage dtype), and not the start's
+    assert all(
+        torch.allclose(got[k].float(), v.float(), rtol=1e-2, atol=1e-3) for k, v in trained.items()
+    )
+    assert not all(torch.equal(start[k], got[k]) for k in start)
+    # a run made from another bundle is refused
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cadsearch.cli",
+            "train",
+            "--init",
+            "cad-mini",
+            "--merge",
+            str(run),
+            "--out",
+            str(tmp_path / "other"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert other.returncode == 1 and "trained from bundle" in other.stderr
 
 
 def test_model_card_carries_recipe_commands_and_the_eval_table(tmp_path):
