@@ -4,8 +4,9 @@ Replica losses: `cadsearch serve` runs in its own process (bench/helpers/local_s
 few parts indexed through the API; a load generator in another process sends a bounded, mixed
 search load at concurrency 16 (part id, text, point cloud, image and mesh searches, no text twice).
 One replica of each deployment in turn is killed with SIGKILL (as a crash or the OOM killer ends
-it), the next one once a request that needs the killed deployment, sent after the kill, has been
-answered (``recovery_s``: the kill to that answer).
+it); ``recovery_s`` is the kill to the answer of the first request that needs the killed
+deployment and was sent after it, and the next kill waits until /readyz answers 200 (the new
+replica has loaded, ``whole_s``): one fault at a time.
 
 A lost service: a batch index of a generated catalog (POST /v1/parts, two at a time, from another
 process); half way through, the whole service (its process group: the driver and every Ray
@@ -174,6 +175,21 @@ def kill_replica(service, deployment: str, out: Path) -> dict:
     }
 
 
+def wait_whole(service, since: float) -> float | None:
+    """Seconds from ``since`` until /readyz answers 200 (every deployment answers with the
+    bundle: the killed one's new replica has loaded), or None after MAX_WAIT_S."""
+    import httpx
+
+    while time.monotonic() - since < MAX_WAIT_S:
+        try:
+            if httpx.get(f"{service.http_url}/readyz", timeout=10).status_code == 200:
+                return round(time.monotonic() - since, 2)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    return None
+
+
 def summarize_load(lines: list[dict], kills: list[dict]) -> dict:
     """Errors and latency by kind, and each kill's failed requests and longest wait."""
     errors = [r for r in lines if r["status"] != 200]
@@ -235,6 +251,8 @@ def replica_losses(service, root: Path, part_ids: list[str], sizes: dict) -> dic
             kills.append(kill_replica(service, deployment, out))
             if kills[-1].get("recovery_s") is None:
                 break
+            # one fault at a time: the next kill waits for this one's new replica to load
+            kills[-1]["whole_s"] = wait_whole(service, kills[-1]["at"])
             time.sleep(sizes["gap_s"])
     finally:
         stop.touch()

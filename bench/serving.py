@@ -332,12 +332,12 @@ def wait_running(app: str, timeout_s: float = 300) -> None:
         time.sleep(0.2)
 
 
-async def deployment_info(name: str, app: str = "cadsearch") -> dict:
-    """A deployment's ``info()``, from an event loop: Serve's throughput-optimized mode (HAProxy)
-    routes a handle's calls on the loop that makes them."""
+def deployment_info(name: str, app: str = "cadsearch") -> dict:
     from ray import serve
 
-    return await serve.get_deployment_handle(name, app).info.remote()
+    from serve.local import driver_handle
+
+    return driver_handle(serve.get_deployment_handle(name, app)).info.remote().result()
 
 
 def child(
@@ -371,7 +371,7 @@ def child(
     wait_running("echo")
     result["startup_s"] = round(time.perf_counter() - started, 1)
     if run_service:  # its batching, as measured on this device when it started
-        image = asyncio.run(deployment_info("ImageEncoder"))
+        image = deployment_info("ImageEncoder")
         result["image_encoder"] = {k: image.get(k) for k in ("batch_gain", "max_batch_size")}
     part_ids = json.loads((Path(root) / "part_ids.json").read_text())
 

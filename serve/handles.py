@@ -346,9 +346,11 @@ class HandleEncoders:
         if "text" not in self._recovering:
             if inline.takes(texts):
                 return await inline.encode(texts)
-            answer = await self._answer_or_lost("text", "encode", (texts,))
+            answer, pending = await self._first_try("text", "encode", (texts,))
             if answer is not LOST:
                 return answer
+            if pending is not None:
+                pending.cancel()  # the copy answers instead
         return await inline.encode(texts)  # any call, busy or not, while the TextEncoder recovers
 
     async def image(self, images: list[bytes]) -> np.ndarray:
@@ -375,18 +377,11 @@ class HandleEncoders:
         try:
             primary = None
             if name not in self._recovering:
-                primary = start(name, method, 1)
-                done, _ = await asyncio.wait({primary}, timeout=STAND_IN_AFTER_S)
-                if primary in done:
-                    error = primary.exception()
-                    if error is None:
-                        return primary.result()
-                    if not (isinstance(error, ApiError) and error.code == "unavailable"):
-                        raise error
-                    primary = None  # its replica was lost
-                else:
-                    log.warning("%s.%s: no answer in %s s", name, method, STAND_IN_AFTER_S)
-                self._watch_recovery(name)
+                answer, primary = await self._first_try(name, method, args)
+                if answer is not LOST:
+                    return answer
+                if primary is not None:
+                    started.append(primary)
             # the stand-in races the deployment; one that cannot stand in now (starting itself,
             # lost) answers 503 at once, and the deployment's answer is waited for
             primary = primary or start(name, method, 2)
@@ -401,20 +396,30 @@ class HandleEncoders:
             for call in started:
                 call.cancel()  # the one that lost the race, or all of a cancelled request
 
-    async def _answer_or_lost(self, name: str, method: str, args: tuple) -> Any:
-        """``name.method(*args)``, or LOST when its replica was lost or no answer came in
-        STAND_IN_AFTER_S (Serve holds a call while the deployment has no replica); the deployment
-        is then watched until it answers again."""
+    async def _first_try(
+        self, name: str, method: str, args: tuple
+    ) -> tuple[Any, asyncio.Future | None]:
+        """``(answer, None)`` when ``name.method(*args)`` answers within STAND_IN_AFTER_S (Serve
+        holds a call while the deployment has no replica); else ``(LOST, call)``, the call still
+        running (None when its replica was lost), and the deployment watched until it answers
+        again. A refusal that is the request's fault raises."""
+        call = asyncio.ensure_future(self._call(name, method, *args, attempts=1))
         try:
-            call = self._call(name, method, *args, attempts=1)
-            return await asyncio.wait_for(call, STAND_IN_AFTER_S)
-        except TimeoutError:
+            done, _ = await asyncio.wait({call}, timeout=STAND_IN_AFTER_S)
+        except BaseException:  # the request was cancelled
+            call.cancel()
+            raise
+        if call in done:
+            error = call.exception()
+            if error is None:
+                return call.result(), None
+            if not (isinstance(error, ApiError) and error.code == "unavailable"):
+                raise error
+            call = None  # its replica was lost
+        else:
             log.warning("%s.%s: no answer in %s s", name, method, STAND_IN_AFTER_S)
-        except ApiError as e:
-            if e.code != "unavailable":
-                raise
         self._watch_recovery(name)
-        return LOST
+        return LOST, call
 
     def _watch_recovery(self, name: str) -> None:
         """Mark a deployment as recovering until a call of its ``info`` answers (Serve holds

@@ -200,19 +200,34 @@ def start_service(
     serve.start(**options)
     app = build_app(AppArgs(config=config, overrides=overrides, user_configs=user_configs or {}))
     handle = serve.run(app, name=settings.serve.app_name, route_prefix="/")
-    # the PartPreparer loads index-one's encoders after it starts (serve.part_preparer): the
-    # service is up once they are
-    preparer = serve.get_deployment_handle("PartPreparer", settings.serve.app_name)
+    wait_ready(settings.serve.app_name)
+    return settings, handle
+
+
+def driver_handle(handle):
+    """A deployment handle this (synchronous) driver may call ``.remote().result()`` on: its
+    router on Serve's own loop thread. RAY_SERVE_THROUGHPUT_OPTIMIZED (HAPROXY_ENV) would run it
+    in the caller's event loop, which a driver does not have."""
+    if not handle.is_initialized:  # Serve hands out one cached handle per deployment
+        handle._init(_run_router_in_separate_loop=True)
+    return handle
+
+
+def wait_ready(app_name: str) -> None:
+    """Until the PartPreparer has loaded index-one's encoders (after it starts:
+    serve.part_preparer) and the ingress encodes single query texts itself (its inline copy loads
+    in the background, so that a replaced ingress serves at once), or INLINE_TEXT_WAIT_S."""
+    from ray import serve
+
+    preparer = driver_handle(serve.get_deployment_handle("PartPreparer", app_name))
     preparer.info.remote().result(timeout_s=READY_TIMEOUT_S)
-    # and once the ingress encodes single query texts itself (its inline copy loads in the
-    # background, so that a replaced ingress serves at once), or INLINE_TEXT_WAIT_S has passed
+    ingress = driver_handle(serve.get_app_handle(app_name))
     deadline = time.monotonic() + INLINE_TEXT_WAIT_S
-    while not handle.inline_text_ready.remote().result(timeout_s=READY_TIMEOUT_S):
+    while not ingress.inline_text_ready.remote().result(timeout_s=READY_TIMEOUT_S):
         if time.monotonic() > deadline:
             log.warning("the ingress's inline text copy is not ready: texts go to the TextEncoder")
-            break
+            return
         time.sleep(0.2)
-    return settings, handle
 
 
 # what a supervisor sends to stop a service (systemd, Kubernetes, `ray job stop`; a closed

@@ -315,3 +315,94 @@ def test_inline_text_follows_the_text_encoder_and_takes_small_idle_calls():
         asyncio.run(main())
     finally:
         torch.set_num_threads(threads)
+
+
+class SilentMethod:
+    """A deployment method that never answers (a call Serve holds while no replica runs);
+    counts the calls that were cancelled."""
+
+    def __init__(self):
+        self.calls = 0
+        self.cancelled = 0
+
+    def remote(self, *args):
+        self.calls += 1
+
+        async def hold():
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
+
+        return hold()
+
+
+class FakeInline:
+    """What HandleEncoders asks of an InlineText: loaded, and taking nothing by itself."""
+
+    config = ("fp32", "torch")
+
+    def __init__(self):
+        self.encoded: list[list[str]] = []
+
+    def takes(self, texts):
+        return False
+
+    async def encode(self, texts):
+        self.encoded.append(texts)
+        return np.zeros((len(texts), 4), dtype=np.float32)
+
+
+def test_unanswered_calls_go_to_their_stand_ins(monkeypatch):
+    """A deployment that does not answer in STAND_IN_AFTER_S: a text call is cancelled and the
+    inline copy answers; a point-cloud call races the PartPreparer's stand-in, which answers
+    (the deployment's call is then cancelled); the deployment counts as recovering until its
+    ``info`` answers. A refusal that is the request's fault is not stood in for."""
+    import types
+
+    import serve.handles as handles
+    from serve.errors import ApiError
+
+    monkeypatch.setattr(handles, "STAND_IN_AFTER_S", 0.05)
+    text = types.SimpleNamespace(encode=SilentMethod(), info=SilentMethod())
+    geometry = types.SimpleNamespace(encode=SilentMethod(), info=SilentMethod())
+    preparer = types.SimpleNamespace(
+        encode_clouds=RecordingMethod(lambda clouds: np.ones((len(clouds), 4), np.float32))
+    )
+    inline = FakeInline()
+    encoders = handles.HandleEncoders(
+        text, None, geometry, preparer, text_cache_size=0, inline_text=inline
+    )
+    cloud = np.zeros((16, 3), dtype=np.float32)
+
+    async def main():
+        vectors = await encoders._encode_texts_now(["a", "b", "c"])
+        assert vectors.shape == (3, 4) and inline.encoded == [["a", "b", "c"]]
+        await asyncio.sleep(0)
+        assert text.encode.calls == 1 and text.encode.cancelled == 1
+        assert "text" in encoders._recovering  # until its info answers
+        await encoders._encode_texts_now(["d"])  # recovering: straight to the copy
+        assert text.encode.calls == 1 and inline.encoded[-1] == ["d"]
+
+        got = await encoders.geometry([cloud])
+        assert np.array_equal(got, np.ones((1, 4), np.float32))
+        await asyncio.sleep(0)
+        # the first try, still running, raced the stand-in; cancelled once that answered
+        assert geometry.encode.calls == 1 and geometry.encode.cancelled == 1
+        assert "geometry" in encoders._recovering and len(preparer.encode_clouds.calls) == 1
+
+        def refuse(clouds):
+            raise ApiError(422, "bad_points", "points: too few", "point_clouds")
+
+        fresh = handles.HandleEncoders(
+            None, None, types.SimpleNamespace(encode=RecordingMethod(refuse)), preparer
+        )
+        with pytest.raises(ApiError) as refused:
+            await fresh.geometry([cloud])
+        assert refused.value.status == 422 and "geometry" not in fresh._recovering
+        assert len(preparer.encode_clouds.calls) == 1  # no stand-in for a bad request
+        for task in [*encoders._recovering.values()]:
+            task.cancel()
+
+    asyncio.run(main())
