@@ -121,10 +121,8 @@ def prepare_training_row(
         stored = int(options["points_factor"]) * settings.sampling.num_points
         seed = part_seed(settings.sampling.seed + 1, source.part_id)  # not the index's points
         points = sample_points(prepared.part.mesh, stored, seed)
-        extra = get_renderer(settings.render).render(
-            prepared.part.mesh,
-            extra_view_specs(source.part_id, int(options["extra_views"]), int(options["seed"])),
-        )
+        specs = extra_view_specs(source.part_id, int(options["extra_views"]), int(options["seed"]))
+        extra = get_renderer(settings.render).render(prepared.part.mesh, specs) if specs else []
     except Exception as e:
         record = exception_record(source.part_id, source.uri, "prepare", e)
         if getattr(e, "code", None) is None:
@@ -213,6 +211,9 @@ def build_training_data(
     import ray
 
     from data_jobs.sources import discover
+
+    if extra_views < 0:
+        raise ValueError(f"extra_views must be >= 0, got {extra_views}")
     from encoders.bundle import load_bundle
 
     t0 = time.perf_counter()

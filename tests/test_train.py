@@ -142,6 +142,23 @@ def test_training_data_job_writes_shards_and_reports_bad_files(training_data):
     assert summary_file["categories"] == {"flat_washer": 8, "hex_nut": 8, "shaft": 8}
 
 
+def test_training_row_without_extra_views(tmp_path):
+    """``--extra-views 0``: the bundle's views and no random-angle ones (it failed every part)."""
+    import trimesh
+
+    from cadsearch.settings import Settings
+    from data_jobs.training_data import prepare_training_row
+
+    path = tmp_path / "box.stl"
+    trimesh.creation.box((20, 10, 5)).export(path)
+    row = {"part_id": "box", "uri": str(path), "file_type": "stl", "metadata": {}, "size": 1}
+    row |= {"source": "test", "split": "train"}
+    options = {"extra_views": 0, "points_factor": 2, "seed": 0}
+    out = prepare_training_row(row, Settings(), options)
+    assert not out.get("error"), out.get("error")
+    assert out["extra_views_png"] == [] and len(out["views_png"]) == 10
+
+
 def _fixed_loss(bundle_path, data_dir) -> dict[str, float]:
     """Contrastive losses of a bundle on all rows as one batch, without augmentation, eval mode."""
     import pyarrow.parquet as pq
