@@ -104,7 +104,12 @@ def pack_shards(
         mine = list(dict.fromkeys(texts_of(row["description"], row["descriptions"])))
         for j, text in enumerate(mine[:texts_per_part]):
             text_ids[n, j] = texts[text]
-    clip = bundle.load_clip(text_only=not with_image)
+    from encoders.onnx_towers import apply_runtime
+
+    threads = max(1, torch.get_num_threads())
+    clip = bundle.load_clip(text_only=not with_image, torch_threads=threads)
+    for tower in ("text", "image") if with_image else ("text",):
+        apply_runtime(clip, tower, "auto", "cpu", threads)  # as the index encodes on a CPU
     text_vectors = clip.encode_text(list(texts), batch_size=128).astype(np.float16)
     arrays: dict[str, np.ndarray] = {}
     if with_image:
@@ -326,7 +331,7 @@ def train_pack(
             "epoch": epoch,
             "loss": round(float(np.mean(losses)), 4) if losses else None,
             "samples_per_s": round(seen / max(1e-9, time.perf_counter() - t0), 1),
-            "temperature": round(float(1 / loss_fn.scale()), 4),
+            "temperature": round(float(1 / loss_fn.scale().detach()), 4),
         }
         if len(val_rows):
             val_text = targets(val_rows, False)
