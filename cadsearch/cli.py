@@ -361,7 +361,9 @@ def _merge_pack(args: argparse.Namespace) -> int:
     if not args.out:
         raise ValueError("--out (the bundle directory to write) is required")
     base = load_bundle(args.init or "cad-mini")
-    bundle = merge_geometry(base, args.merge, args.out, name=args.name, overwrite=args.overwrite)
+    bundle = merge_geometry(
+        base, args.merge, args.out, name=args.name, pack=args.pack, overwrite=args.overwrite
+    )
     print(json.dumps({"bundle_path": str(bundle.path), "bundle_id": bundle.id}))
     return 0
 
@@ -707,7 +709,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--merge",
         default=None,
-        help="a pack's run folder: write --out as --init with the geometry encoder trained there",
+        help="a pack's run folder: write --out as --init with the geometry encoder trained there "
+        "(with --pack: the pack it trained on, for training.json)",
     )
     train.set_defaults(func=_train)
 

@@ -312,6 +312,8 @@ def test_geometry_pack_trains_without_ray_resumes_and_merges(training_data, tmp_
             str(init.path),
             "--merge",
             str(run),
+            "--pack",
+            str(pack),
             "--out",
             str(tmp_path / "bundle"),
             "--name",
@@ -327,6 +329,10 @@ def test_geometry_pack_trains_without_ray_resumes_and_merges(training_data, tmp_
     assert bundle.id != init.id and bundle.trained["geometry_encoder"]
     trained = torch.load(run / "geometry.pt")
     got = bundle.load_geometry_encoder().state_dict()
+    record = json.loads((bundle.path / "training.json").read_text())
+    assert record["recipe"] == "pack" and record["init_bundle_id"] == init.id
+    assert record["epochs"] == 3 and record["train_rows"] + record["val_rows"] == 24
+    assert record["config"]["batch_size"] == 8 and record["data_dirs"] == [str(root / "data")]
     start = init.load_geometry_encoder().state_dict()
     # the trained weights, as the bundle stores them (its storage dtype), and not the start's
     assert all(

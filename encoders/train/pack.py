@@ -128,6 +128,8 @@ def pack_shards(
         "embed_dim": dim,
         "categories": categories,
         "part_ids": [str(r["part_id"]) for r in rows],
+        # the training data folders (a shard file's folder is <data>/shards)
+        "data_dirs": sorted({str(Path(f).resolve().parent.parent) for f in shard_files}),
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -331,6 +333,7 @@ def train_pack(
             "epoch": epoch,
             "loss": round(float(np.mean(losses)), 4) if losses else None,
             "samples_per_s": round(seen / max(1e-9, time.perf_counter() - t0), 1),
+            "wall_s": round(time.perf_counter() - t0, 1),
             "temperature": round(float(1 / loss_fn.scale().detach()), 4),
         }
         if len(val_rows):
@@ -359,18 +362,35 @@ def train_pack(
             say(f"stopping after epoch {epoch}: past {max_minutes} minutes")
             break
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / RESULT_FILE)
-    (run_dir / HISTORY_FILE).write_text(
-        json.dumps({"bundle_id": meta["bundle_id"], "history": history}, indent=2)
-    )
+    config = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "temperature": temperature,
+        "category_weight": category_weight,
+        "warmup_epochs": warmup_epochs,
+        "device": str(dev),
+        "seed": seed,
+    }
+    record = {"bundle_id": meta["bundle_id"], "config": config, "history": history}
+    (run_dir / HISTORY_FILE).write_text(json.dumps(record, indent=2))
     return history[-1] if history else {}
 
 
 def merge_geometry(
-    base, run_dir: str | Path, out: str | Path, *, name: str, overwrite: bool = False
+    base,
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    name: str,
+    pack: str | Path | None = None,
+    overwrite: bool = False,
 ):
     """A bundle: ``base`` (a loaded ``ModelBundle``, the one the pack was made from) with the
-    geometry encoder ``train_pack`` wrote into ``run_dir``."""
-    from encoders.train.job import write_bundle
+    geometry encoder ``train_pack`` wrote into ``run_dir``, and its ``training.json`` (the run's
+    config and history; with ``pack``, its parts, categories and data folders)."""
+    from encoders.train.job import TRAINING_FILE, write_bundle
 
     history = json.loads((Path(run_dir) / HISTORY_FILE).read_text())
     if history["bundle_id"] != base.id:
@@ -378,7 +398,27 @@ def merge_geometry(
     geometry = torch.load(Path(run_dir) / RESULT_FILE, map_location="cpu")
     visual = base.load_clip().model.visual.state_dict()
     state = {"geometry": geometry, "visual": visual}
-    return write_bundle(base, state, out, name=name, mode="A", overwrite=overwrite)
+    bundle = write_bundle(base, state, out, name=name, mode="A", overwrite=overwrite)
+    arrays, meta = load_pack(pack) if pack is not None else ({}, {})
+    train = arrays.get("train")
+    epochs = history["history"]
+    record = {
+        "bundle_id": bundle.id,
+        "recipe": "pack",  # encoders/train/pack.py: geometry only, the towers' vectors fixed
+        "mode": "A",
+        "epochs": len(epochs),
+        "train_rows": int(train.sum()) if train is not None else None,
+        "val_rows": int((~train).sum()) if train is not None else None,
+        "history": epochs,
+        "wall_s": round(sum(e.get("wall_s") or 0 for e in epochs), 1) or None,
+        "config": history.get("config", {}),
+        "categories": meta.get("categories", []),
+        "data_dirs": meta.get("data_dirs", []),
+        "init_bundle_id": base.id,
+        "init_trained": bool(base.trained["image_tower"] or base.trained["geometry_encoder"]),
+    }
+    (bundle.path / TRAINING_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return bundle
 
 
 def main(argv: Sequence[str] | None = None) -> None:
