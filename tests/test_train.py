@@ -333,6 +333,7 @@ def test_geometry_pack_trains_without_ray_resumes_and_merges(training_data, tmp_
     assert record["recipe"] == "pack" and record["init_bundle_id"] == init.id
     assert record["epochs"] == 3 and record["train_rows"] + record["val_rows"] == 24
     assert record["config"]["batch_size"] == 8 and record["data_dirs"] == [str(root / "data")]
+    assert record["sources"] == ["tiny"]
     start = init.load_geometry_encoder().state_dict()
     # the trained weights, as the bundle stores them (its storage dtype), and not the start's
     assert all(

@@ -69,6 +69,7 @@ def sources_used(training: dict[str, Any]) -> list[str]:
     """Keys of SOURCES a bundle trained on: a real source whose key is in a training folder's
     name; the generated library for every folder that names no real source."""
     names = [PurePath(d).name.lower() for d in training.get("data_dirs", [])]
+    names += [str(name).lower() for name in training.get("sources", [])]  # the rows' sources
     real = [key for key, _, _ in SOURCES[1:]]
     used = {key for key in real for name in names if key in name}
     if any(not any(key in name for key in real) for name in names):
@@ -126,12 +127,56 @@ def eval_table(evals: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def model_card(
-    bundle, training: dict[str, Any], evals: dict[str, dict], commands: list[str]
-) -> str:
+def ray_recipe(training: dict[str, Any]) -> list[str]:
+    """The recipe of a Ray Train run (encoders/train/job.py)."""
     config = training.get("config", {})
     history = training.get("history", [])
     last = history[-1] if history else {}
+    return [
+        f"Mode {training.get('mode')}: symmetric contrastive loss (CLIP's, learnable temperature)",
+        "over image-text, geometry-text and geometry-image pairs; the targets give "
+        f"{config.get('category_weight')} of each",
+        "row's mass to the batch's other parts of the same category. AdamW (geometry lr "
+        f"{config.get('lr')}, image lr {config.get('image_lr')}, weight decay "
+        f"{config.get('weight_decay')}),",
+        f"cosine schedule with {config.get('warmup_epochs')} warm-up epoch, batch "
+        f"{config.get('batch_size')} per worker, {training.get('epochs')} epochs, "
+        f"{config.get('num_workers') or 1} Ray Train worker(s) on the CPU;",
+        "augmentations: random rotation about Z, tilt up to 15 degrees, anisotropic scale +-10%,",
+        "jitter, point dropout; a random view per step from the indexed views and 4 random-angle",
+        "views, random resized crop, flip, colour jitter and grayscale; a random description",
+        "variant per step. BatchNorm statistics recalibrated after each epoch.",
+        f"Wall time {training.get('wall_s')} s; last epoch: "
+        f"{last.get('samples_per_s')} samples/s, loss {_fmt(last.get('loss'))}.",
+    ]
+
+
+def pack_recipe(training: dict[str, Any]) -> list[str]:
+    """The recipe of a run on a geometry pack (encoders/train/pack.py)."""
+    config = training.get("config", {})
+    history = training.get("history", [])
+    last = history[-1] if history else {}
+    return [
+        "Mode A on a geometry pack (`cadsearch train --pack`, `python -m encoders.train.pack`):",
+        "the geometry encoder alone learns the symmetric contrastive loss (CLIP's, learnable",
+        "temperature) against the fixed vectors of its part's descriptions (locked text tower)",
+        "and of its canonical views (this bundle's image tower, unchanged); the targets give "
+        f"{config.get('category_weight')}",
+        "of each row's mass to the batch's other parts of the same category. AdamW (lr "
+        f"{config.get('lr')}, weight decay {config.get('weight_decay')}), cosine schedule with "
+        f"{config.get('warmup_epochs')} warm-up epoch,",
+        f"batch {config.get('batch_size')}, {training.get('epochs')} epochs on "
+        f"{config.get('device')}; augmentations: a random description per step, rotation",
+        "about Z, tilt up to 15 degrees, anisotropic scale +-10%, jitter.",
+        f"Wall time {training.get('wall_s')} s; last epoch: "
+        f"{last.get('samples_per_s')} samples/s, loss {_fmt(last.get('loss'))}, held-out",
+        f"category top-1 of the nearest description {_fmt(last.get('val_category_top1'))}.",
+    ]
+
+
+def model_card(
+    bundle, training: dict[str, Any], evals: dict[str, dict], commands: list[str]
+) -> str:
     clip = bundle.clip["model"]
     vision = clip["vision_cfg"]
     sizes = {name: (bundle.path / name).stat().st_size for name in bundle.files}
@@ -166,21 +211,7 @@ def model_card(
             if training.get("init_trained")
             else []
         ),
-        f"Mode {training.get('mode')}: symmetric contrastive loss (CLIP's, learnable temperature)",
-        "over image-text, geometry-text and geometry-image pairs; the targets give "
-        f"{config.get('category_weight')} of each",
-        "row's mass to the batch's other parts of the same category. AdamW (geometry lr "
-        f"{config.get('lr')}, image lr {config.get('image_lr')}, weight decay "
-        f"{config.get('weight_decay')}),",
-        f"cosine schedule with {config.get('warmup_epochs')} warm-up epoch, batch "
-        f"{config.get('batch_size')} per worker, {training.get('epochs')} epochs, "
-        f"{config.get('num_workers') or 1} Ray Train worker(s) on the CPU;",
-        "augmentations: random rotation about Z, tilt up to 15 degrees, anisotropic scale +-10%,",
-        "jitter, point dropout; a random view per step from the indexed views and 4 random-angle",
-        "views, random resized crop, flip, colour jitter and grayscale; a random description",
-        "variant per step. BatchNorm statistics recalibrated after each epoch.",
-        f"Wall time {training.get('wall_s')} s; last epoch: "
-        f"{last.get('samples_per_s')} samples/s, loss {_fmt(last.get('loss'))}.",
+        *(pack_recipe(training) if training.get("recipe") == "pack" else ray_recipe(training)),
         "",
         "## Reproduce",
         "",

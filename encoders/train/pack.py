@@ -62,7 +62,7 @@ def pack_shards(
     from store.vectors import mean_direction
 
     started = time.perf_counter()
-    columns = ["part_id", "split", "category", "points", "description", "descriptions"]
+    columns = ["part_id", "source", "split", "category", "points", "description", "descriptions"]
     if with_image:
         columns.append("views_png")
     table = pq.read_table([str(f) for f in shard_files], columns=columns) if shard_files else None
@@ -128,6 +128,7 @@ def pack_shards(
         "embed_dim": dim,
         "categories": categories,
         "part_ids": [str(r["part_id"]) for r in rows],
+        "sources": sorted({str(r["source"]) for r in rows}),  # the catalogs' names
         # the training data folders (a shard file's folder is <data>/shards)
         "data_dirs": sorted({str(Path(f).resolve().parent.parent) for f in shard_files}),
     }
@@ -414,6 +415,7 @@ def merge_geometry(
         "config": history.get("config", {}),
         "categories": meta.get("categories", []),
         "data_dirs": meta.get("data_dirs", []),
+        "sources": meta.get("sources", []),
         "init_bundle_id": base.id,
         "init_trained": bool(base.trained["image_tower"] or base.trained["geometry_encoder"]),
     }
