@@ -267,6 +267,8 @@ def test_geometry_pack_trains_without_ray_resumes_and_merges(training_data, tmp_
     )
     assert arrays["image"].shape == (24, init.embed_dim) and meta["bundle_id"] == init.id
     assert (arrays["text_ids"][:, 0] >= 0).all() and (arrays["text_ids"] >= 0).sum() > 24
+    for ids in arrays["text_ids"]:  # a part's texts once each (its variants repeat its description)
+        assert len(set(ids[ids >= 0])) == (ids >= 0).sum()
     tiny = subprocess.run(
         [*cli, "--init", str(init.path), "--pack", str(tmp_path / "tiny"), "--pack-mb", "2.2"],
         capture_output=True,

@@ -46,7 +46,6 @@ def pack_shards(
     bundle,
     out: str | Path,
     *,
-    points_per_part: int | None = None,
     texts_per_part: int = 6,
     max_mb: float = 64.0,
     with_image: bool = True,
@@ -69,7 +68,7 @@ def pack_shards(
     if table is None or table.num_rows == 0:
         raise ValueError("no training rows in the shards")
     rows = table.to_pylist()
-    num_points = int(points_per_part or bundle.num_points)
+    num_points = int(bundle.num_points)
     dim = int(bundle.embed_dim)
     # the budget: fixed bytes a part (points, image vector, text ids, label, split), its texts
     per_part = num_points * 3 * 2 + (dim * 2 if with_image else 0) + texts_per_part * 4 + 5
@@ -78,10 +77,14 @@ def pack_shards(
     # the init weights, and 64 KiB for the metadata's fixed part and the files' headers
     budget = int(max_mb * 2**20) - sum(t.nbytes for t in init.values()) - 2**16
     order = _hash_order([str(r["part_id"]) for r in rows])
+    # each part's first distinct texts (its description, then its variants), budgeted and packed
+    own = [
+        list(dict.fromkeys(texts_of(r["description"], r["descriptions"])))[:texts_per_part]
+        for r in rows
+    ]
     kept, texts, used = [], {}, 0
     for i in order:
-        mine = texts_of(rows[i]["description"], rows[i]["descriptions"])[:texts_per_part]
-        new = [t for t in dict.fromkeys(mine) if t not in texts]
+        new = [t for t in own[i] if t not in texts]
         cost = per_part + per_text * len(new) + len(str(rows[i]["part_id"]).encode()) + 8
         if used + cost > budget:
             continue
@@ -92,7 +95,7 @@ def pack_shards(
     if not kept:
         raise ValueError(f"not one part fits in {max_mb} MiB")
     kept.sort()
-    rows = [rows[i] for i in kept]
+    rows, own = [rows[i] for i in kept], [own[i] for i in kept]
     say(f"packing {len(rows)} parts ({len(order) - len(rows)} cut), {len(texts)} texts")
     rng = np.random.default_rng(0)
     points = np.empty((len(rows), num_points, 3), dtype=np.float16)
@@ -101,9 +104,7 @@ def pack_shards(
         stored = np.frombuffer(row["points"], dtype=np.float32).reshape(-1, 3)
         pick = rng.choice(len(stored), num_points, replace=len(stored) < num_points)
         points[n] = stored[pick]
-        mine = list(dict.fromkeys(texts_of(row["description"], row["descriptions"])))
-        for j, text in enumerate(mine[:texts_per_part]):
-            text_ids[n, j] = texts[text]
+        text_ids[n, : len(own[n])] = [texts[text] for text in own[n]]
     from encoders.onnx_towers import apply_runtime
 
     threads = max(1, torch.get_num_threads())
@@ -195,13 +196,6 @@ def augment(
     return out + noise.clamp(-3 * jitter, 3 * jitter)
 
 
-def _geometry_encoder(meta: dict[str, Any]):
-    from encoders.point_encoders import build_geometry_encoder
-
-    hparams = dict(meta["geometry"])
-    return build_geometry_encoder(hparams.pop("arch"), hparams.pop("output_dim"), **hparams)
-
-
 @torch.no_grad()
 def _validate(model, points, text, image, labels, batch_size: int) -> dict[str, float]:
     """Geometry -> text top-1 over the validation parts (their first text), and category top-1
@@ -261,9 +255,10 @@ def train_pack(
     if len(train_rows) < 2:
         raise ValueError(f"{len(train_rows)} training parts in the pack: fewer than two")
     batch_size = min(batch_size, len(train_rows))
-    num_points = int(meta["num_points"])
 
-    model = _geometry_encoder(meta).to(dev)
+    from encoders.point_encoders import build_geometry_encoder
+
+    model = build_geometry_encoder(**meta["geometry"]).to(dev)  # the bundle's architecture
     model.load_state_dict(torch.load(Path(pack) / INIT_FILE, map_location=dev))
     loss_fn = ContrastiveLoss(
         PAIRS if image is not None else PAIRS[:1], temperature, category_weight
@@ -293,13 +288,6 @@ def train_pack(
             pick = torch.zeros(len(rows), dtype=torch.long, device=dev)
         return text_vectors[ids[torch.arange(len(rows), device=dev), pick]].float()
 
-    def sample(rows: torch.Tensor) -> torch.Tensor:
-        clouds = points[rows].float()
-        if clouds.shape[1] > num_points:
-            keep = torch.rand(clouds.shape[:2], generator=generator, device=dev).argsort(1)
-            clouds = clouds.gather(1, keep[:, :num_points, None].expand(-1, -1, 3))
-        return clouds
-
     model.train()
     for epoch in range(first, epochs):
         generator.manual_seed(seed * 1000 + epoch)
@@ -315,7 +303,7 @@ def train_pack(
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
             rows = order[step * batch_size : (step + 1) * batch_size]
-            clouds = augment(sample(rows), generator)
+            clouds = augment(points[rows].float(), generator)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
                 geometry = model(clouds)
             embeddings = {
@@ -342,7 +330,7 @@ def train_pack(
             val_image = image[val_rows].float() if image is not None else None
             record |= _validate(
                 model,
-                points[val_rows].float()[:, :num_points],
+                points[val_rows].float(),
                 val_text,
                 val_image,
                 labels[val_rows],
